@@ -1,0 +1,43 @@
+/**
+ * The contracts between the pipeline's stages: the SQS chunk message, the worker's
+ * hand-off to the aggregator, and the job as stored in DynamoDB.
+ */
+import type { NumberInput, SquareResult } from './numbers.ts';
+
+export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** The body of one work-queue message: a slice of a job's numbers. */
+export interface ChunkMessage {
+  readonly jobId: string;
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+  /** Index in the job of `numbers[0]`. */
+  readonly offset: number;
+  readonly numbers: NumberInput[];
+}
+
+/** What the worker hands to the aggregator (Lambda Invoke payload) for one chunk. */
+export interface ChunkResult {
+  readonly jobId: string;
+  readonly chunkIndex: number;
+  readonly offset: number;
+  /** results[i] is the square of the chunk's numbers[i]. */
+  readonly results: SquareResult[];
+  /** Wall time the worker spent computing the chunk. */
+  readonly computeMs: number;
+  /** SQS ApproximateReceiveCount of the message: 1 on the first delivery. */
+  readonly receiveCount: number;
+}
+
+/** What the aggregator answers to the worker. */
+export interface AggregateOutcome {
+  /**
+   * STORED: this delivery stored the chunk. DUPLICATE: the chunk was already stored, so
+   * nothing was counted again. JOB_NOT_RUNNING: the job had ended (cancelled, failed),
+   * so the result was dropped on purpose.
+   */
+  readonly outcome: 'STORED' | 'DUPLICATE' | 'JOB_NOT_RUNNING';
+  readonly jobStatus: JobStatus;
+}
