@@ -63,3 +63,17 @@ export const MAX_INLINE_RESULT_BYTES = 128_000;
 
 /** Most result bytes one `GET /jobs/{jobId}/results` page returns (API responses: 6 MB). */
 export const MAX_RESULT_PAGE_BYTES = 1_000_000;
+
+/**
+ * How long a job and its chunk results are kept (DynamoDB TTL on `expiresAt`). DynamoDB
+ * deletes expired items in the background, typically within a few days of expiry.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
+ */
+export const DEFAULT_JOB_RETENTION_DAYS = 7;
+export const MAX_JOB_RETENTION_DAYS = 3_650;
+
+/**
+ * Most failed chunks recorded by index in a FAILED job item (`failure.failedChunks`);
+ * `failure.failedChunkCount` always gives the total. Keeps the job item far below 400 KB.
+ */
+export const MAX_RECORDED_FAILED_CHUNKS = 100;

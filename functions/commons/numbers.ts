@@ -136,6 +136,10 @@ export function squareNumber(value: NumberInput): SquareResult {
  * bounds the input JSON of the chunk, which is never longer than its result.
  */
 export function estimateResultBytes(value: NumberInput): number {
-  if (typeof value === 'number') return 36; // a double prints in at most 24 chars, a 106-bit integer in 32 + 2 quotes
+  if (typeof value === 'number') {
+    // A square beyond 2^53 is a quoted string of at most 32 digits; any other square of a
+    // double prints in at most 23 characters (e.g. 1.2345678901234567e-308). Plus a comma.
+    return Number.isInteger(value) && Math.abs(value) > MAX_SAFE_SQUARE_ROOT ? 35 : 24;
+  }
   return 2 * value.length + 3; // at most twice the digits, two quotes and a comma
 }

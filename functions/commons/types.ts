@@ -8,6 +8,29 @@ export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
+const JOB_STATUSES: readonly string[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+export function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'string' && JOB_STATUSES.includes(value);
+}
+
+/** One chunk that could not be processed, and why. */
+export interface FailedChunk {
+  readonly chunkIndex: number;
+  readonly reason: string;
+}
+
+/** Why a job ended FAILED, as stored in the job item and shown by `GET /jobs/{jobId}`. */
+export interface JobFailure {
+  /** A stable machine-readable reason, e.g. DISPATCH_FAILED. */
+  readonly code: string;
+  readonly message: string;
+  /** The first MAX_RECORDED_FAILED_CHUNKS failed chunks, by index. */
+  readonly failedChunks?: readonly FailedChunk[];
+  /** How many chunks failed in all. */
+  readonly failedChunkCount?: number;
+}
+
 /** The body of one work-queue message: a slice of a job's numbers. */
 export interface ChunkMessage {
   readonly jobId: string;

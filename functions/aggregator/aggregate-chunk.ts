@@ -1,0 +1,184 @@
+/**
+ * The aggregator: stores each chunk result exactly once and completes the job after its last
+ * chunk.
+ *
+ * Exactly once: the chunk item is put only if absent, in the same transaction that counts it
+ * on the job, so a redelivered chunk changes nothing (DUPLICATE).
+ *
+ * Completion: after STORED *or* DUPLICATE, the job is re-read; when every chunk is counted
+ * and it is still RUNNING, it is finalized. Finalizing on DUPLICATE too is what recovers a
+ * crash between the transaction and the finalize: the worker never got an answer, SQS
+ * redelivers, the chunk is a duplicate, and this delivery finishes the job.
+ *
+ * Any error that is not one of these outcomes propagates: the worker's Invoke sees a
+ * function error, reports the record as failed, and SQS redelivers it.
+ */
+import { parseChunkResult } from '../commons/contracts.ts';
+import {
+  InconsistentJobError,
+  InvalidChunkResultError,
+  JobNotFoundError,
+  TransientTransactionError,
+} from '../commons/errors.ts';
+import {
+  finalizeJob,
+  getJob,
+  type JobTable,
+  joinResultArrays,
+  readAllChunks,
+  type StoreChunkOutcome,
+  storeChunk,
+} from '../commons/job-store.ts';
+import { MAX_CHUNK_RESULT_BYTES, MAX_INLINE_RESULT_BYTES } from '../commons/limits.ts';
+import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
+import { backoffDelay, type RetryPolicy, type Sleep, sleep } from '../commons/retry.ts';
+import type { AggregateOutcome, ChunkResult, JobStatus } from '../commons/types.ts';
+
+export interface AggregatorDeps {
+  readonly table: JobTable;
+  readonly now?: () => Date;
+  readonly sleep?: Sleep;
+  /** Retries of a transaction cancelled by a conflict on the job item or by throttling. */
+  readonly transactionRetry?: RetryPolicy;
+}
+
+/**
+ * Every chunk's transaction updates the same job item, so concurrent chunks of one job
+ * cancel each other with TransactionConflict; a few quick jittered retries absorb that.
+ */
+export const DEFAULT_TRANSACTION_RETRY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 20,
+  maxDelayMs: 1_000,
+};
+
+async function storeWithRetries(
+  deps: AggregatorDeps,
+  store: () => Promise<StoreChunkOutcome>,
+): Promise<StoreChunkOutcome> {
+  const policy = deps.transactionRetry ?? DEFAULT_TRANSACTION_RETRY;
+  const wait = deps.sleep ?? sleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store();
+    } catch (error) {
+      if (!(error instanceof TransientTransactionError) || attempt >= policy.maxAttempts) {
+        throw error;
+      }
+      metrics.addMetric('TransactionRetries', MetricUnit.Count, 1);
+      logger.warn('chunk transaction cancelled, retrying', { attempt, reasons: error.reasons });
+      await wait(backoffDelay(attempt, policy));
+    }
+  }
+}
+
+/**
+ * Finalizes the job if every chunk is counted and it is still RUNNING. Returns the job's
+ * status afterwards.
+ * @throws InconsistentJobError when the counters or chunks contradict the job
+ */
+export async function completeJobIfDone(
+  table: JobTable,
+  jobId: string,
+  now: () => Date,
+): Promise<JobStatus> {
+  const job = await getJob(table, jobId, { consistentRead: true });
+  if (job === undefined) throw new JobNotFoundError(jobId);
+  if (job.status !== 'RUNNING' || job.chunksDone < job.chunkCount) return job.status;
+  if (job.chunksDone > job.chunkCount || job.numbersDone !== job.numbersCount) {
+    throw new InconsistentJobError(
+      jobId,
+      `counted ${job.chunksDone}/${job.chunkCount} chunks holding ${job.numbersDone}/${job.numbersCount} numbers`,
+    );
+  }
+  // Joined results are never longer than the sum of the chunks' result JSON.
+  const inline = job.resultBytes <= MAX_INLINE_RESULT_BYTES;
+  const resultsJson = inline ? joinResultArrays(await readAllChunks(table, job)) : undefined;
+  const finalized = await finalizeJob(table, jobId, now(), resultsJson);
+  if (!finalized) {
+    // Another delivery finalized it first, or it was cancelled meanwhile: read which.
+    const current = await getJob(table, jobId, { consistentRead: true });
+    return current?.status ?? job.status;
+  }
+  metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
+  logger.info('job succeeded', {
+    numbersCount: job.numbersCount,
+    chunkCount: job.chunkCount,
+    resultBytes: job.resultBytes,
+    resultsInline: inline,
+  });
+  return 'SUCCEEDED';
+}
+
+/**
+ * Stores one chunk result (the Invoke payload) and completes its job after the last one.
+ * @throws InvalidChunkResultError when the payload is not a ChunkResult of its job
+ * @throws JobNotFoundError when the job does not exist
+ */
+export async function aggregateChunk(
+  payload: unknown,
+  deps: AggregatorDeps,
+): Promise<AggregateOutcome> {
+  const now = deps.now ?? (() => new Date());
+  const chunk: ChunkResult = parseChunkResult(payload);
+  logger.appendKeys({ jobId: chunk.jobId, chunkIndex: chunk.chunkIndex });
+
+  const job = await getJob(deps.table, chunk.jobId, { consistentRead: true });
+  if (job === undefined) throw new JobNotFoundError(chunk.jobId);
+  if (job.status !== 'RUNNING') {
+    logger.info('chunk dropped: job not running', { jobStatus: job.status });
+    metrics.addMetric('ChunksDropped', MetricUnit.Count, 1);
+    return { outcome: 'JOB_NOT_RUNNING', jobStatus: job.status };
+  }
+  if (chunk.chunkIndex >= job.chunkCount) {
+    throw new InvalidChunkResultError(
+      `chunk ${chunk.chunkIndex} is out of range: the job has ${job.chunkCount} chunks`,
+    );
+  }
+  if (chunk.offset + chunk.results.length > job.numbersCount) {
+    throw new InvalidChunkResultError(
+      `chunk ${chunk.chunkIndex} ends at ${chunk.offset + chunk.results.length}, past the job's ${job.numbersCount} numbers`,
+    );
+  }
+  const resultsJson = JSON.stringify(chunk.results);
+  if (resultsJson.length > MAX_CHUNK_RESULT_BYTES) {
+    // Chunks are planned to stay below this; past it the item could exceed 400 KB.
+    throw new InvalidChunkResultError(
+      `chunk ${chunk.chunkIndex} results take ${resultsJson.length} bytes, over ${MAX_CHUNK_RESULT_BYTES}`,
+    );
+  }
+
+  const stored = await storeWithRetries(deps, () =>
+    storeChunk(
+      deps.table,
+      {
+        jobId: chunk.jobId,
+        chunkIndex: chunk.chunkIndex,
+        offset: chunk.offset,
+        count: chunk.results.length,
+        resultsJson,
+        computeMs: chunk.computeMs,
+        receiveCount: chunk.receiveCount,
+        expiresAt: job.expiresAt,
+      },
+      now(),
+    ),
+  );
+
+  if (stored.outcome === 'JOB_NOT_RUNNING') {
+    logger.info('chunk dropped: job not running', { jobStatus: stored.jobStatus });
+    metrics.addMetric('ChunksDropped', MetricUnit.Count, 1);
+    // The job item existed a moment ago; without a status it was deleted meanwhile.
+    if (stored.jobStatus === undefined) throw new JobNotFoundError(chunk.jobId);
+    return { outcome: 'JOB_NOT_RUNNING', jobStatus: stored.jobStatus };
+  }
+  if (stored.outcome === 'DUPLICATE') {
+    logger.info('duplicate chunk ignored', { receiveCount: chunk.receiveCount });
+    metrics.addMetric('DuplicateChunks', MetricUnit.Count, 1);
+  } else {
+    metrics.addMetric('ChunksStored', MetricUnit.Count, 1);
+    metrics.addMetric('NumbersStored', MetricUnit.Count, chunk.results.length);
+  }
+  const jobStatus = await completeJobIfDone(deps.table, chunk.jobId, now);
+  return { outcome: stored.outcome, jobStatus };
+}

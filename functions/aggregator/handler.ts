@@ -1,0 +1,26 @@
+/**
+ * The aggregator (invoked by the worker, RequestResponse): payload ChunkResult, answer
+ * AggregateOutcome. A thrown error reaches the worker as a FunctionError.
+ */
+import { createDocumentClient } from '../commons/clients.ts';
+import { loadAggregatorConfig } from '../commons/config.ts';
+import { withPowertools } from '../commons/middleware.ts';
+import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
+import type { AggregateOutcome } from '../commons/types.ts';
+import { type AggregatorDeps, aggregateChunk } from './aggregate-chunk.ts';
+
+const config = loadAggregatorConfig();
+const deps: AggregatorDeps = {
+  table: { client: createDocumentClient(), tableName: config.tableName },
+};
+
+export const handler = withPowertools<unknown, AggregateOutcome>(async (event) => {
+  try {
+    return await aggregateChunk(event, deps);
+  } catch (error) {
+    // Rethrown: the worker sees a FunctionError and lets SQS redeliver the chunk.
+    logger.error('chunk not aggregated', { error: error as Error });
+    metrics.addMetric('AggregationErrors', MetricUnit.Count, 1);
+    throw error;
+  }
+});

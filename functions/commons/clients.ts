@@ -1,0 +1,29 @@
+/**
+ * AWS SDK clients. Each handler module calls the factories it needs once, at cold start,
+ * and injects the clients into its domain functions; factories (not module-level clients)
+ * keep each bundle free of the SDKs it does not use.
+ *
+ * Endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same
+ * code talks to the local emulators and to AWS.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from './powertools.ts';
+
+/** A DynamoDB document client: plain JS values in and out, undefined attributes dropped. */
+export function createDocumentClient(): DynamoDBDocumentClient {
+  const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function createSqsClient(): SQSClient {
+  return tracer.captureAWSv3Client(new SQSClient({}));
+}
+
+export function createLambdaClient(): LambdaClient {
+  return tracer.captureAWSv3Client(new LambdaClient({}));
+}

@@ -1,0 +1,130 @@
+/**
+ * Function configuration, read once from the environment at cold start and validated, so a
+ * bad deployment fails at init with an error that names the variable, not on the Nth request.
+ *
+ * The stack sets these variables (see the shared contract in the team brief); locally the
+ * embedded runner sets the same ones.
+ */
+import { ConfigurationError } from './errors.ts';
+import {
+  DEFAULT_JOB_RETENTION_DAYS,
+  DEFAULT_NUMBERS_PER_CHUNK,
+  MAX_JOB_RETENTION_DAYS,
+  MAX_NUMBERS_PER_CHUNK,
+} from './limits.ts';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The value of a required variable; throws "X environment variable is not set" if missing. */
+export function getStringFromEnv(name: string, env: Environment = process.env): string {
+  const value = env[name]?.trim();
+  if (value === undefined || value === '') {
+    throw new ConfigurationError(`${name} environment variable is not set`);
+  }
+  return value;
+}
+
+/** The value of an optional variable, or undefined when unset or empty. */
+export function getOptionalStringFromEnv(
+  name: string,
+  env: Environment = process.env,
+): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export interface IntegerRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+const DECIMAL_INTEGER = /^[+-]?[0-9]+$/;
+
+function parseIntegerInRange(name: string, raw: string, { min, max }: IntegerRange): number {
+  const value = DECIMAL_INTEGER.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(
+      `${name} environment variable must be an integer from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+/** A required integer variable within `range`. */
+export function getIntegerFromEnv(
+  name: string,
+  range: IntegerRange,
+  env: Environment = process.env,
+): number {
+  return parseIntegerInRange(name, getStringFromEnv(name, env), range);
+}
+
+/** An optional integer variable within `range`, or undefined when unset. */
+export function getOptionalIntegerFromEnv(
+  name: string,
+  range: IntegerRange,
+  env: Environment = process.env,
+): number | undefined {
+  const raw = getOptionalStringFromEnv(name, env);
+  return raw === undefined ? undefined : parseIntegerInRange(name, raw, range);
+}
+
+export interface DispatcherConfig {
+  readonly tableName: string;
+  readonly workQueueUrl: string;
+  /** Most numbers in one chunk (one SQS message); bytes bound it further. */
+  readonly numbersPerChunk: number;
+  /** Days until a job's items expire (DynamoDB TTL). */
+  readonly jobRetentionDays: number;
+}
+
+export function loadDispatcherConfig(env: Environment = process.env): DispatcherConfig {
+  return {
+    tableName: getStringFromEnv('TABLE_NAME', env),
+    workQueueUrl: getStringFromEnv('WORK_QUEUE_URL', env),
+    numbersPerChunk:
+      getOptionalIntegerFromEnv('NUMBERS_PER_CHUNK', { min: 1, max: MAX_NUMBERS_PER_CHUNK }, env) ??
+      DEFAULT_NUMBERS_PER_CHUNK,
+    jobRetentionDays:
+      getOptionalIntegerFromEnv(
+        'JOB_RETENTION_DAYS',
+        { min: 1, max: MAX_JOB_RETENTION_DAYS },
+        env,
+      ) ?? DEFAULT_JOB_RETENTION_DAYS,
+  };
+}
+
+export interface StatusConfig {
+  readonly tableName: string;
+}
+
+export function loadStatusConfig(env: Environment = process.env): StatusConfig {
+  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+}
+
+export interface WorkerConfig {
+  readonly aggregatorFunctionName: string;
+  /** Read-only access to skip chunks of cancelled jobs (not used yet). */
+  readonly tableName: string | undefined;
+  /** Child processes in the compute pool; undefined lets the pool size itself. */
+  readonly poolSize: number | undefined;
+}
+
+/** Lambda's largest function has 6 vCPUs; a pool larger than a few per vCPU only thrashes. */
+const MAX_POOL_SIZE = 64;
+
+export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
+  return {
+    aggregatorFunctionName: getStringFromEnv('AGGREGATOR_FUNCTION_NAME', env),
+    tableName: getOptionalStringFromEnv('TABLE_NAME', env),
+    poolSize: getOptionalIntegerFromEnv('POOL_SIZE', { min: 1, max: MAX_POOL_SIZE }, env),
+  };
+}
+
+export interface AggregatorConfig {
+  readonly tableName: string;
+}
+
+export function loadAggregatorConfig(env: Environment = process.env): AggregatorConfig {
+  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+}

@@ -1,0 +1,111 @@
+/**
+ * Runtime checks of the messages between the pipeline's stages (see types.ts). Every stage
+ * validates what it receives: a queue or an Invoke payload is an untyped boundary.
+ */
+import { InvalidChunkMessageError, InvalidChunkResultError } from './errors.ts';
+import { MAX_NUMBERS_PER_CHUNK, MAX_NUMBERS_PER_JOB } from './limits.ts';
+import { checkElement, type NumberInput, type SquareResult } from './numbers.ts';
+import {
+  type AggregateOutcome,
+  type ChunkMessage,
+  type ChunkResult,
+  isJobStatus,
+} from './types.ts';
+
+/** A job id as the dispatcher makes it: crypto.randomUUID(), lowercase. */
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isJobId(value: unknown): value is string {
+  return typeof value === 'string' && JOB_ID.test(value);
+}
+
+type Fields = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isIndex(value: unknown, max: number): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0 && (value as number) <= max;
+}
+
+/**
+ * Parses and validates the body of a work-queue message.
+ * @throws InvalidChunkMessageError naming the first problem found
+ */
+export function parseChunkMessage(body: string): ChunkMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch (error) {
+    throw new InvalidChunkMessageError('chunk message is not JSON', { cause: error });
+  }
+  const fail = (problem: string): never => {
+    throw new InvalidChunkMessageError(`invalid chunk message: ${problem}`);
+  };
+  if (!isPlainObject(value)) return fail('not an object');
+  const { jobId, chunkIndex, chunkCount, offset, numbers } = value;
+  if (!isJobId(jobId)) return fail('jobId is not a job id');
+  if (!isIndex(chunkCount, MAX_NUMBERS_PER_JOB) || chunkCount < 1) {
+    return fail('chunkCount is not a positive integer');
+  }
+  if (!isIndex(chunkIndex, chunkCount - 1))
+    return fail('chunkIndex is not an index below chunkCount');
+  if (!isIndex(offset, MAX_NUMBERS_PER_JOB - 1)) return fail('offset is not a valid index');
+  if (!Array.isArray(numbers) || numbers.length === 0 || numbers.length > MAX_NUMBERS_PER_CHUNK) {
+    return fail(`numbers is not an array of 1 to ${MAX_NUMBERS_PER_CHUNK} elements`);
+  }
+  for (let index = 0; index < numbers.length; index++) {
+    const problem = checkElement(numbers[index]);
+    if (problem !== undefined) return fail(`numbers[${index}]: ${problem.code}`);
+  }
+  return { jobId, chunkIndex, chunkCount, offset, numbers: numbers as NumberInput[] };
+}
+
+/** A square is a finite non-negative JSON number, or a string of decimal digits. */
+const SQUARE_STRING = /^[0-9]+$/;
+
+function isSquareResult(value: unknown): value is SquareResult {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0;
+  return typeof value === 'string' && SQUARE_STRING.test(value);
+}
+
+/**
+ * Validates the aggregator's Invoke payload.
+ * @throws InvalidChunkResultError naming the first problem found
+ */
+export function parseChunkResult(value: unknown): ChunkResult {
+  const fail = (problem: string): never => {
+    throw new InvalidChunkResultError(`invalid chunk result: ${problem}`);
+  };
+  if (!isPlainObject(value)) return fail('not an object');
+  const { jobId, chunkIndex, offset, results, computeMs, receiveCount } = value;
+  if (!isJobId(jobId)) return fail('jobId is not a job id');
+  if (!isIndex(chunkIndex, MAX_NUMBERS_PER_JOB - 1)) return fail('chunkIndex is not a valid index');
+  if (!isIndex(offset, MAX_NUMBERS_PER_JOB - 1)) return fail('offset is not a valid index');
+  if (!Array.isArray(results) || results.length === 0 || results.length > MAX_NUMBERS_PER_CHUNK) {
+    return fail(`results is not an array of 1 to ${MAX_NUMBERS_PER_CHUNK} elements`);
+  }
+  for (let index = 0; index < results.length; index++) {
+    if (!isSquareResult(results[index])) return fail(`results[${index}] is not a square`);
+  }
+  if (typeof computeMs !== 'number' || !Number.isFinite(computeMs) || computeMs < 0) {
+    return fail('computeMs is not a non-negative number');
+  }
+  if (!isIndex(receiveCount, Number.MAX_SAFE_INTEGER)) {
+    return fail('receiveCount is not a non-negative integer');
+  }
+  return { jobId, chunkIndex, offset, results: results as SquareResult[], computeMs, receiveCount };
+}
+
+const OUTCOMES: readonly string[] = ['STORED', 'DUPLICATE', 'JOB_NOT_RUNNING'];
+
+/** Validates the aggregator's answer; undefined when it is not an AggregateOutcome. */
+export function parseAggregateOutcome(value: unknown): AggregateOutcome | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const { outcome, jobStatus } = value;
+  if (typeof outcome !== 'string' || !OUTCOMES.includes(outcome) || !isJobStatus(jobStatus)) {
+    return undefined;
+  }
+  return { outcome: outcome as AggregateOutcome['outcome'], jobStatus };
+}

@@ -1,0 +1,515 @@
+/**
+ * Jobs and chunk results in the single DynamoDB table: plain functions over an injected
+ * document client and table name.
+ *
+ * Items (keys `pk`/`sk`, TTL attribute `expiresAt` in epoch seconds):
+ * - job:   `pk = JOB#<jobId>`, `sk = JOB`
+ * - chunk: `pk = JOB#<jobId>`, `sk = CHUNK#<chunkIndex zero-padded to 8>`, so a Query on the
+ *   job's partition returns its chunks in index order, which is result order.
+ *
+ * Results are stored as JSON text, never as DynamoDB numbers: a big square stays the exact
+ * decimal string it was, and a float keeps the exact text JSON.stringify gave it.
+ */
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { errorName, InconsistentJobError, TransientTransactionError } from './errors.ts';
+import { isJobStatus, type JobFailure, type JobStatus } from './types.ts';
+
+export interface JobTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
+/** A job item as read back. */
+export interface JobRecord {
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly numbersCount: number;
+  readonly chunkCount: number;
+  /** Chunks stored so far; each counted exactly once. */
+  readonly chunksDone: number;
+  /** Numbers of the stored chunks; equals numbersCount when chunksDone equals chunkCount. */
+  readonly numbersDone: number;
+  /** Sum of the stored chunks' result JSON lengths (an upper bound of the joined length). */
+  readonly resultBytes: number;
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** When the job reached a terminal status. */
+  readonly completedAt?: string;
+  /** Epoch seconds: DynamoDB TTL. */
+  readonly expiresAt: number;
+  readonly failure?: JobFailure;
+  /** The joined ordered results as JSON text, when the job SUCCEEDED and they are small. */
+  readonly results?: string;
+}
+
+export interface NewJob {
+  readonly jobId: string;
+  readonly numbersCount: number;
+  readonly chunkCount: number;
+  readonly now: Date;
+  readonly expiresAt: number;
+}
+
+/** One chunk's results, as the aggregator stores them. */
+export interface ChunkToStore {
+  readonly jobId: string;
+  readonly chunkIndex: number;
+  readonly offset: number;
+  readonly count: number;
+  /** JSON array text of the chunk's squares. */
+  readonly resultsJson: string;
+  readonly computeMs: number;
+  readonly receiveCount: number;
+  readonly expiresAt: number;
+}
+
+/** One chunk's results, as read back. */
+export interface StoredChunk {
+  readonly chunkIndex: number;
+  readonly offset: number;
+  readonly count: number;
+  readonly resultsJson: string;
+}
+
+export type StoreChunkOutcome =
+  | { readonly outcome: 'STORED' }
+  | { readonly outcome: 'DUPLICATE' }
+  | { readonly outcome: 'JOB_NOT_RUNNING'; readonly jobStatus: JobStatus | undefined };
+
+const JOB_SORT_KEY = 'JOB';
+const CHUNK_PREFIX = 'CHUNK#';
+const CHUNK_INDEX_DIGITS = 8;
+const LAST_CHUNK_SORT_KEY = `${CHUNK_PREFIX}${'9'.repeat(CHUNK_INDEX_DIGITS)}`;
+
+export function jobPartitionKey(jobId: string): string {
+  return `JOB#${jobId}`;
+}
+
+export function jobKey(jobId: string): { pk: string; sk: string } {
+  return { pk: jobPartitionKey(jobId), sk: JOB_SORT_KEY };
+}
+
+export function chunkSortKey(chunkIndex: number): string {
+  return `${CHUNK_PREFIX}${String(chunkIndex).padStart(CHUNK_INDEX_DIGITS, '0')}`;
+}
+
+/** Epoch seconds `days` after `now`: the TTL of a job created at `now`. */
+export function expiryAfterDays(now: Date, days: number): number {
+  return Math.floor(now.getTime() / 1000) + days * 86_400;
+}
+
+/** Job attributes without the inline results (up to MAX_INLINE_RESULT_BYTES). */
+const JOB_SUMMARY_ATTRIBUTES = [
+  'jobId',
+  'status',
+  'numbersCount',
+  'chunkCount',
+  'chunksDone',
+  'numbersDone',
+  'resultBytes',
+  'createdAt',
+  'updatedAt',
+  'completedAt',
+  'expiresAt',
+  'failure',
+];
+
+/** Projection of `attributes`, every name aliased (`status`, `count` are reserved words). */
+function projection(attributes: readonly string[]): {
+  ProjectionExpression: string;
+  ExpressionAttributeNames: Record<string, string>;
+} {
+  const names: Record<string, string> = {};
+  for (const attribute of attributes) names[`#${attribute}`] = attribute;
+  return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function toJobRecord(jobId: string, item: Record<string, unknown>): JobRecord {
+  const { status, numbersCount, chunkCount, chunksDone, numbersDone, resultBytes } = item;
+  const { createdAt, updatedAt, completedAt, expiresAt, failure, results } = item;
+  if (
+    !isJobStatus(status) ||
+    !isCount(numbersCount) ||
+    !isCount(chunkCount) ||
+    !isCount(chunksDone) ||
+    !isCount(numbersDone) ||
+    !isCount(resultBytes) ||
+    typeof createdAt !== 'string' ||
+    typeof updatedAt !== 'string' ||
+    !isCount(expiresAt)
+  ) {
+    throw new InconsistentJobError(jobId, 'the job item lacks a required attribute');
+  }
+  return {
+    jobId,
+    status,
+    numbersCount,
+    chunkCount,
+    chunksDone,
+    numbersDone,
+    resultBytes,
+    createdAt,
+    updatedAt,
+    expiresAt,
+    ...(typeof completedAt === 'string' && { completedAt }),
+    ...(typeof failure === 'object' && failure !== null && { failure: failure as JobFailure }),
+    ...(typeof results === 'string' && { results }),
+  };
+}
+
+/**
+ * Writes a new RUNNING job item.
+ * @throws ConditionalCheckFailedException when the job id is taken (never, with UUIDs)
+ */
+export async function createJob(table: JobTable, job: NewJob): Promise<void> {
+  const timestamp = job.now.toISOString();
+  await table.client.send(
+    new PutCommand({
+      TableName: table.tableName,
+      Item: {
+        ...jobKey(job.jobId),
+        jobId: job.jobId,
+        status: 'RUNNING',
+        numbersCount: job.numbersCount,
+        chunkCount: job.chunkCount,
+        chunksDone: 0,
+        numbersDone: 0,
+        resultBytes: 0,
+        createdAt: timestamp,
+        updatedAt: timestamp,
+        expiresAt: job.expiresAt,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+}
+
+/**
+ * Reads a job. `withResults: false` leaves out the inline results (up to 128 KB) for
+ * callers that only need the counters.
+ */
+export async function getJob(
+  table: JobTable,
+  jobId: string,
+  options: { readonly consistentRead?: boolean; readonly withResults?: boolean } = {},
+): Promise<JobRecord | undefined> {
+  const attributes = options.withResults
+    ? [...JOB_SUMMARY_ATTRIBUTES, 'results']
+    : JOB_SUMMARY_ATTRIBUTES;
+  const response = await table.client.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: jobKey(jobId),
+      ConsistentRead: options.consistentRead ?? false,
+      ...projection(attributes),
+    }),
+  );
+  return response.Item === undefined ? undefined : toJobRecord(jobId, response.Item);
+}
+
+/**
+ * Moves a RUNNING job to FAILED with `failure`. Resolves false when the job was no longer
+ * RUNNING (or does not exist), so a terminal status is never overwritten.
+ */
+export async function markJobFailed(
+  table: JobTable,
+  jobId: string,
+  failure: JobFailure,
+  now: Date,
+): Promise<boolean> {
+  const timestamp = now.toISOString();
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression:
+          'SET #status = :failed, failure = :failure, completedAt = :now, updatedAt = :now',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':failed': 'FAILED',
+          ':running': 'RUNNING',
+          ':failure': failure,
+          ':now': timestamp,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/** Cancellation reason codes that a retry of the same transaction may get past. */
+const TRANSIENT_CANCELLATION_CODES = new Set([
+  'TransactionConflict',
+  'ThrottlingError',
+  'ProvisionedThroughputExceeded',
+]);
+
+interface CancellationReasonLike {
+  readonly Code?: string;
+  readonly Item?: Record<string, { S?: string }>;
+}
+
+function cancellationReasons(error: unknown): CancellationReasonLike[] | undefined {
+  if (errorName(error) !== 'TransactionCanceledException') return undefined;
+  const { CancellationReasons } = error as { CancellationReasons?: unknown };
+  return Array.isArray(CancellationReasons) ? CancellationReasons : undefined;
+}
+
+/**
+ * Stores a chunk's results and counts it, exactly once, in one transaction:
+ * 1. Put the chunk item if it does not exist yet;
+ * 2. add 1 to the job's `chunksDone` (and the chunk's numbers and bytes to `numbersDone`
+ *    and `resultBytes`) if the job is RUNNING and not yet complete.
+ * Either both happen or neither. The cancellation reasons tell why nothing happened: the
+ * chunk was stored before (DUPLICATE), or the job is no longer RUNNING.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
+ * @throws TransientTransactionError when cancelled by a conflict or throttling: retry it
+ * @throws InconsistentJobError when a RUNNING job's counter is already complete
+ */
+export async function storeChunk(
+  table: JobTable,
+  chunk: ChunkToStore,
+  now: Date,
+): Promise<StoreChunkOutcome> {
+  const timestamp = now.toISOString();
+  const { pk } = jobKey(chunk.jobId);
+  try {
+    await table.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: table.tableName,
+              Item: {
+                pk,
+                sk: chunkSortKey(chunk.chunkIndex),
+                jobId: chunk.jobId,
+                chunkIndex: chunk.chunkIndex,
+                offset: chunk.offset,
+                count: chunk.count,
+                results: chunk.resultsJson,
+                resultBytes: chunk.resultsJson.length,
+                computeMs: chunk.computeMs,
+                receiveCount: chunk.receiveCount,
+                storedAt: timestamp,
+                expiresAt: chunk.expiresAt,
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Update: {
+              TableName: table.tableName,
+              Key: jobKey(chunk.jobId),
+              UpdateExpression:
+                'ADD chunksDone :one, numbersDone :count, resultBytes :bytes SET updatedAt = :now',
+              ConditionExpression: '#status = :running AND chunksDone < chunkCount',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: {
+                ':one': 1,
+                ':count': chunk.count,
+                ':bytes': chunk.resultsJson.length,
+                ':now': timestamp,
+                ':running': 'RUNNING',
+              },
+              // The old job item tells a job that is no longer RUNNING from a full counter.
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+      }),
+    );
+    return { outcome: 'STORED' };
+  } catch (error) {
+    const reasons = cancellationReasons(error);
+    if (reasons === undefined) throw error;
+    const [chunkReason, jobReason] = reasons;
+    if (jobReason?.Code === 'ConditionalCheckFailed') {
+      const status = jobReason.Item?.status?.S;
+      if (status === 'RUNNING') {
+        // Only the counter condition can have failed: more chunks than the job has.
+        throw new InconsistentJobError(chunk.jobId, 'chunksDone already equals chunkCount');
+      }
+      return { outcome: 'JOB_NOT_RUNNING', jobStatus: isJobStatus(status) ? status : undefined };
+    }
+    if (chunkReason?.Code === 'ConditionalCheckFailed') return { outcome: 'DUPLICATE' };
+    const codes = reasons.map((reason) => reason.Code ?? 'None');
+    if (codes.some((code) => TRANSIENT_CANCELLATION_CODES.has(code))) {
+      throw new TransientTransactionError(codes, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Marks a complete RUNNING job SUCCEEDED, with its joined results when given. Resolves
+ * false when another delivery finalized it first, or it is no longer RUNNING: the
+ * condition makes finalizing idempotent.
+ */
+export async function finalizeJob(
+  table: JobTable,
+  jobId: string,
+  now: Date,
+  resultsJson?: string,
+): Promise<boolean> {
+  const timestamp = now.toISOString();
+  const setResults = resultsJson === undefined ? '' : ', #results = :results';
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: `SET #status = :succeeded, completedAt = :now, updatedAt = :now${setResults}`,
+        ConditionExpression: '#status = :running AND chunksDone = chunkCount',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          ...(resultsJson !== undefined && { '#results': 'results' }),
+        },
+        ExpressionAttributeValues: {
+          ':succeeded': 'SUCCEEDED',
+          ':running': 'RUNNING',
+          ':now': timestamp,
+          ...(resultsJson !== undefined && { ':results': resultsJson }),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+function toStoredChunk(jobId: string, item: Record<string, unknown>): StoredChunk {
+  const { chunkIndex, offset, count, results } = item;
+  if (!isCount(chunkIndex) || !isCount(offset) || !isCount(count) || typeof results !== 'string') {
+    throw new InconsistentJobError(jobId, `chunk item ${String(item.sk)} lacks an attribute`);
+  }
+  return { chunkIndex, offset, count, resultsJson: results };
+}
+
+/**
+ * The job's stored chunks from `fromChunkIndex` on, in index order, read page by page
+ * (strongly consistent: a chunk counted a moment ago is visible).
+ */
+export async function* queryChunks(
+  table: JobTable,
+  jobId: string,
+  fromChunkIndex = 0,
+): AsyncGenerator<StoredChunk> {
+  let exclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const response = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': jobPartitionKey(jobId),
+          ':from': chunkSortKey(fromChunkIndex),
+          ':to': LAST_CHUNK_SORT_KEY,
+        },
+        ConsistentRead: true,
+        ExclusiveStartKey: exclusiveStartKey,
+        ...projection(['sk', 'chunkIndex', 'offset', 'count', 'results']),
+      }),
+    );
+    for (const item of response.Items ?? []) yield toStoredChunk(jobId, item);
+    exclusiveStartKey = response.LastEvaluatedKey;
+  } while (exclusiveStartKey !== undefined);
+}
+
+/**
+ * Joins chunk result arrays (JSON text, each non-empty) into one JSON array, in the given
+ * order, without parsing them.
+ */
+export function joinResultArrays(chunks: readonly { readonly resultsJson: string }[]): string {
+  return `[${chunks.map((chunk) => chunk.resultsJson.slice(1, -1)).join(',')}]`;
+}
+
+/**
+ * Reads every chunk of a complete job and checks that together they cover its numbers
+ * exactly once, in order.
+ * @throws InconsistentJobError when a chunk is missing, doubled or out of place
+ */
+export async function readAllChunks(
+  table: JobTable,
+  job: Pick<JobRecord, 'jobId' | 'chunkCount' | 'numbersCount'>,
+): Promise<StoredChunk[]> {
+  const chunks: StoredChunk[] = [];
+  let expectedOffset = 0;
+  for await (const chunk of queryChunks(table, job.jobId)) {
+    if (chunk.chunkIndex !== chunks.length || chunk.offset !== expectedOffset) {
+      throw new InconsistentJobError(
+        job.jobId,
+        `chunk ${chunk.chunkIndex} at offset ${chunk.offset} found where chunk ${chunks.length} at offset ${expectedOffset} was expected`,
+      );
+    }
+    chunks.push(chunk);
+    expectedOffset += chunk.count;
+  }
+  if (chunks.length !== job.chunkCount || expectedOffset !== job.numbersCount) {
+    throw new InconsistentJobError(
+      job.jobId,
+      `found ${chunks.length} chunks holding ${expectedOffset} numbers, expected ${job.chunkCount} holding ${job.numbersCount}`,
+    );
+  }
+  return chunks;
+}
+
+export interface ChunkPage {
+  /** Consecutive chunks, at least one. */
+  readonly chunks: StoredChunk[];
+  /** The first chunk of the next page, or undefined after the last chunk. */
+  readonly nextChunkIndex: number | undefined;
+}
+
+/**
+ * Reads whole chunks from `fromChunkIndex` on while their results fit in `maxBytes` (the
+ * first chunk always does: a chunk's results are bounded far below a page).
+ * @throws InconsistentJobError when a chunk of the job is missing
+ */
+export async function readChunkPage(
+  table: JobTable,
+  job: Pick<JobRecord, 'jobId' | 'chunkCount'>,
+  fromChunkIndex: number,
+  maxBytes: number,
+): Promise<ChunkPage> {
+  const chunks: StoredChunk[] = [];
+  let bytes = 0;
+  let nextChunkIndex: number | undefined;
+  for await (const chunk of queryChunks(table, job.jobId, fromChunkIndex)) {
+    const expectedIndex = fromChunkIndex + chunks.length;
+    if (chunk.chunkIndex !== expectedIndex) {
+      throw new InconsistentJobError(job.jobId, `chunk ${expectedIndex} is missing`);
+    }
+    if (chunks.length > 0 && bytes + chunk.resultsJson.length > maxBytes) {
+      nextChunkIndex = chunk.chunkIndex;
+      break;
+    }
+    chunks.push(chunk);
+    bytes += chunk.resultsJson.length;
+  }
+  const reachedEnd = nextChunkIndex === undefined;
+  const lastIndex = fromChunkIndex + chunks.length - 1;
+  if (chunks.length === 0 || (reachedEnd && lastIndex !== job.chunkCount - 1)) {
+    throw new InconsistentJobError(job.jobId, `chunk ${lastIndex + 1} is missing`);
+  }
+  return { chunks, nextChunkIndex };
+}

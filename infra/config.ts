@@ -1,0 +1,262 @@
+/**
+ * The stack's configuration: read once from CDK context (`cdk.json`, `-c key=value`) or
+ * from stack props, validated, and frozen. A bad value fails `cdk synth` with a sentence
+ * that names the setting, long before CloudFormation would reject it (or accept it and
+ * misbehave).
+ *
+ * Props win over context, context wins over the defaults below. Context values given on
+ * the command line arrive as strings, so numbers are parsed here.
+ */
+import type { Node } from 'constructs';
+import {
+  DEFAULT_JOB_RETENTION_DAYS,
+  DEFAULT_NUMBERS_PER_CHUNK,
+  MAX_JOB_RETENTION_DAYS,
+  MAX_NUMBERS_PER_CHUNK,
+} from '../functions/commons/limits.ts';
+
+/** How long the aggregator may run; the worker waits for it synchronously. */
+export const AGGREGATOR_TIMEOUT_SECONDS = 30;
+
+/**
+ * The work queue's visibility timeout is this many times the worker's timeout (plus the
+ * batching window), so a batch that is retried after a throttle is not redelivered while
+ * an earlier attempt may still run.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+ */
+export const VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO = 6;
+
+export type RemovalMode = 'retain' | 'destroy';
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+export interface FanoutConfig {
+  /**
+   * Worker memory in MB (128-10,240). Lambda gives 1 vCPU per 1,769 MB, and the worker's
+   * child-process pool is sized from it.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+   * @default 3538 (two full vCPUs)
+   */
+  readonly workerMemoryMb: number;
+  /**
+   * Worker timeout in seconds. It must exceed the aggregator's timeout (30 s), which the
+   * worker waits for, and at most 900 (Lambda's maximum).
+   * @default 120
+   */
+  readonly workerTimeoutSeconds: number;
+  /**
+   * Most SQS messages (chunks) per worker invocation (1-10,000; over 10 needs a batching
+   * window).
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+   * @default 5
+   */
+  readonly batchSize: number;
+  /**
+   * Longest time, in seconds, the event source gathers messages before invoking (0-300).
+   * @default 0 (invoke as soon as messages are there)
+   */
+  readonly maxBatchingWindowSeconds: number;
+  /**
+   * Most concurrent worker invocations the SQS event source starts (2-1,000). It bounds the
+   * load on the aggregator and DynamoDB, and protects the account's concurrency.
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+   * @default 50
+   */
+  readonly maxConcurrency: number;
+  /**
+   * Most numbers in one chunk (one SQS message), 1 to MAX_NUMBERS_PER_CHUNK (10,000). The
+   * dispatcher also cuts chunks by estimated bytes, so large integers make smaller chunks.
+   * @default DEFAULT_NUMBERS_PER_CHUNK (10,000)
+   */
+  readonly numbersPerChunk: number;
+  /**
+   * Days a job and its results are kept before DynamoDB's TTL removes them, 1 to
+   * MAX_JOB_RETENTION_DAYS (3,650), the range the dispatcher accepts.
+   * @default DEFAULT_JOB_RETENTION_DAYS (7)
+   */
+  readonly jobRetentionDays: number;
+  /**
+   * Deliveries of a chunk before SQS moves it to the dead-letter queue (1-1,000).
+   * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+   * @default 3
+   */
+  readonly maxReceiveCount: number;
+  /**
+   * Steady-state requests per second the API stage accepts (more than 0, at most 10,000).
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+   * @default 10
+   */
+  readonly apiRateLimit: number;
+  /**
+   * Requests the API stage accepts in a burst (1-5,000, and at least the rate limit).
+   * @default 20
+   */
+  readonly apiBurstLimit: number;
+  /**
+   * What happens to the table and the log groups when the stack is deleted: `retain` keeps
+   * the data, `destroy` deletes it (for development stacks).
+   * @default 'retain'
+   */
+  readonly removalPolicy: RemovalMode;
+  /**
+   * Powertools log level of every function.
+   * @default 'INFO'
+   */
+  readonly logLevel: LogLevel;
+}
+
+/** The context key of each setting, e.g. `cdk synth -c fanout:workerMemoryMb=5307`. */
+export const CONTEXT_KEYS: { readonly [K in keyof FanoutConfig]: string } = {
+  workerMemoryMb: 'fanout:workerMemoryMb',
+  workerTimeoutSeconds: 'fanout:workerTimeoutSeconds',
+  batchSize: 'fanout:batchSize',
+  maxBatchingWindowSeconds: 'fanout:maxBatchingWindowSeconds',
+  maxConcurrency: 'fanout:maxConcurrency',
+  numbersPerChunk: 'fanout:numbersPerChunk',
+  jobRetentionDays: 'fanout:jobRetentionDays',
+  maxReceiveCount: 'fanout:maxReceiveCount',
+  apiRateLimit: 'fanout:apiRateLimit',
+  apiBurstLimit: 'fanout:apiBurstLimit',
+  removalPolicy: 'fanout:removalPolicy',
+  logLevel: 'fanout:logLevel',
+};
+
+export const DEFAULT_CONFIG: FanoutConfig = {
+  workerMemoryMb: 3538,
+  workerTimeoutSeconds: 120,
+  batchSize: 5,
+  maxBatchingWindowSeconds: 0,
+  maxConcurrency: 50,
+  numbersPerChunk: DEFAULT_NUMBERS_PER_CHUNK,
+  jobRetentionDays: DEFAULT_JOB_RETENTION_DAYS,
+  maxReceiveCount: 3,
+  apiRateLimit: 10,
+  apiBurstLimit: 20,
+  removalPolicy: 'retain',
+  logLevel: 'INFO',
+};
+
+/** A configuration value that cannot work; the message names the setting. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Setting {
+  readonly key: keyof FanoutConfig;
+  /** Where the value came from, so the message says what to change. */
+  readonly source: string;
+}
+
+function describeSetting({ key, source }: Setting): string {
+  return `fanout setting "${key}" (${source})`;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? `"${value}"` : String(value);
+}
+
+function toNumber(setting: Setting, value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
+    return Number(value);
+  }
+  throw new ConfigError(`The ${describeSetting(setting)} must be a number, got ${show(value)}.`);
+}
+
+function integerIn(setting: Setting, value: unknown, min: number, max: number): number {
+  const n = toNumber(setting, value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(
+      `The ${describeSetting(setting)} must be an integer from ${min} to ${max}, got ${show(value)}.`,
+    );
+  }
+  return n;
+}
+
+function oneOf<T extends string>(setting: Setting, value: unknown, allowed: readonly T[]): T {
+  const match = allowed.find((candidate) => candidate === value);
+  if (match === undefined) {
+    throw new ConfigError(
+      `The ${describeSetting(setting)} must be one of ${allowed.map(show).join(', ')}, got ${show(value)}.`,
+    );
+  }
+  return match;
+}
+
+/**
+ * Resolves and validates the configuration. `node` is where context is read (the stack's
+ * node sees the app's context); `overrides` come from stack props.
+ */
+export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {}): FanoutConfig {
+  const pick = (key: keyof FanoutConfig): [Setting, unknown] => {
+    const fromProps = overrides[key];
+    if (fromProps !== undefined) return [{ key, source: `stack prop ${key}` }, fromProps];
+    const contextKey = CONTEXT_KEYS[key];
+    const fromContext: unknown = node.tryGetContext(contextKey);
+    if (fromContext !== undefined) return [{ key, source: `context ${contextKey}` }, fromContext];
+    return [{ key, source: `default` }, DEFAULT_CONFIG[key]];
+  };
+
+  const workerMemoryMb = integerIn(...pick('workerMemoryMb'), 128, 10_240);
+  const workerTimeoutSeconds = integerIn(
+    ...pick('workerTimeoutSeconds'),
+    AGGREGATOR_TIMEOUT_SECONDS + 1,
+    900,
+  );
+  const batchSizeSetting = pick('batchSize');
+  const batchSize = integerIn(...batchSizeSetting, 1, 10_000);
+  const maxBatchingWindowSeconds = integerIn(...pick('maxBatchingWindowSeconds'), 0, 300);
+  if (batchSize > 10 && maxBatchingWindowSeconds < 1) {
+    // Lambda rejects a batch size over 10 without a batching window.
+    throw new ConfigError(
+      `The ${describeSetting(batchSizeSetting[0])} is ${batchSize}, and a batch size over 10 needs "maxBatchingWindowSeconds" of at least 1.`,
+    );
+  }
+  const maxConcurrency = integerIn(...pick('maxConcurrency'), 2, 1_000);
+  const numbersPerChunk = integerIn(...pick('numbersPerChunk'), 1, MAX_NUMBERS_PER_CHUNK);
+  const jobRetentionDays = integerIn(...pick('jobRetentionDays'), 1, MAX_JOB_RETENTION_DAYS);
+  const maxReceiveCount = integerIn(...pick('maxReceiveCount'), 1, 1_000);
+
+  const rateSetting = pick('apiRateLimit');
+  const apiRateLimit = toNumber(rateSetting[0], rateSetting[1]);
+  if (!(apiRateLimit > 0 && apiRateLimit <= 10_000)) {
+    throw new ConfigError(
+      `The ${describeSetting(rateSetting[0])} must be more than 0 and at most 10000 requests per second, got ${show(rateSetting[1])}.`,
+    );
+  }
+  const burstSetting = pick('apiBurstLimit');
+  const apiBurstLimit = integerIn(...burstSetting, 1, 5_000);
+  if (apiBurstLimit < apiRateLimit) {
+    throw new ConfigError(
+      `The ${describeSetting(burstSetting[0])} (${apiBurstLimit}) must be at least "apiRateLimit" (${apiRateLimit}), or bursts would be throttled below the steady rate.`,
+    );
+  }
+
+  const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
+  const logLevel = oneOf(...pick('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const);
+
+  return Object.freeze({
+    workerMemoryMb,
+    workerTimeoutSeconds,
+    batchSize,
+    maxBatchingWindowSeconds,
+    maxConcurrency,
+    numbersPerChunk,
+    jobRetentionDays,
+    maxReceiveCount,
+    apiRateLimit,
+    apiBurstLimit,
+    removalPolicy,
+    logLevel,
+  });
+}
+
+/** The work queue's visibility timeout, derived from the worker's settings (never set apart). */
+export function visibilityTimeoutSeconds(config: FanoutConfig): number {
+  return (
+    VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO * config.workerTimeoutSeconds +
+    config.maxBatchingWindowSeconds
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * The one Lambda function construct of fanout. Every function of the stack is built here,
+ * so the defaults live in one place: Node.js 24 on arm64, ESM bundles made by the local
+ * esbuild (never Docker), source maps, X-Ray tracing, Powertools settings, its own log
+ * group with a retention, and its own role that may only write to that log group.
+ *
+ * Resources are attached through bind methods, each of which sets the environment variable
+ * the handler reads (functions/commons/config.ts) together with the least-privilege grant
+ * it needs, so one cannot be added without the other.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type IFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** The repository root: the entries, package-lock.json and node_modules/.bin/esbuild live here. */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/**
+ * The bundles are ESM (`index.mjs`). Some dependencies still `require()` Node built-ins,
+ * which ESM lacks, so each bundle starts by defining `require` (the alias avoids clashing
+ * with a bundled `createRequire` import).
+ */
+export const ESM_REQUIRE_BANNER =
+  'import { createRequire as __fanoutCreateRequire } from "node:module"; const require = __fanoutCreateRequire(import.meta.url);';
+
+/** The Lambda runtime's Node.js major, used as esbuild's target for extra entries too. */
+const RUNTIME = Runtime.NODEJS_24_X;
+const ESBUILD_TARGET = 'node24';
+
+/** DynamoDB actions a function may be granted on the table: exactly the ones it calls. */
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:ConditionCheckItem';
+
+/** An additional esbuild entry bundled beside `index.mjs` (e.g. a child process's script). */
+export interface ExtraEntry {
+  /** Path of the TypeScript entry, relative to the repository root. */
+  readonly entry: string;
+  /** File name of the bundle in the asset folder; it must end in `.mjs`. */
+  readonly outFile: string;
+}
+
+export interface FanoutFunctionProps {
+  /** Path of the handler file (exporting `handler`), relative to the repository root. */
+  readonly entry: string;
+  /** Short description shown in the Lambda console. */
+  readonly description: string;
+  /**
+   * Memory in MB. CPU is proportional to it (1,769 MB = 1 vCPU).
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+   */
+  readonly memorySize: number;
+  /** Function timeout. */
+  readonly timeout: Duration;
+  /** Powertools log level. */
+  readonly logLevel: string;
+  /** What happens to the log group when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * How long the function's logs are kept.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Extra entries bundled by the local esbuild into the same asset folder, after the
+   * handler's bundle, as ESM for the same Node.js target.
+   * @default - none
+   */
+  readonly extraEntries?: readonly ExtraEntry[];
+  /**
+   * Environment variables beyond the ones the bind methods set.
+   * @default - none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+/** The Powertools settings every function shares (service name, metrics namespace). */
+export const POWERTOOLS_SERVICE_NAME = 'fanout';
+export const POWERTOOLS_METRICS_NAMESPACE = 'fanout';
+
+/** Builds the `afterBundling` commands that bundle each extra entry beside `index.mjs`. */
+export function extraEntryCommands(
+  extraEntries: readonly ExtraEntry[],
+  inputDir: string,
+  outputDir: string,
+): string[] {
+  const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+  const esbuild = path.join(inputDir, 'node_modules', '.bin', 'esbuild');
+  return extraEntries.map(({ entry, outFile }) =>
+    [
+      quote(esbuild),
+      quote(path.join(inputDir, entry)),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      `--target=${ESBUILD_TARGET}`,
+      '--main-fields=module,main',
+      '--minify',
+      '--keep-names',
+      '--sourcemap',
+      '--log-level=warning',
+      quote(`--banner:js=${ESM_REQUIRE_BANNER}`),
+      quote(`--outfile=${path.join(outputDir, outFile)}`),
+    ].join(' '),
+  );
+}
+
+function validateExtraEntry(scope: Construct, { entry, outFile }: ExtraEntry): void {
+  if (!/^[\w.-]+\.mjs$/.test(outFile) || outFile === 'index.mjs') {
+    throw new Error(
+      `${scope.node.path}: extra entry outFile "${outFile}" must be a plain file name ending in .mjs, other than index.mjs.`,
+    );
+  }
+  if (path.isAbsolute(entry) || entry.split(/[\\/]/).includes('..')) {
+    throw new Error(
+      `${scope.node.path}: extra entry "${entry}" must be a path relative to the repository root.`,
+    );
+  }
+  // Fail here, with the path, rather than deep inside an afterBundling shell command.
+  if (Stack.of(scope).bundlingRequired && !existsSync(path.join(PROJECT_ROOT, entry))) {
+    throw new Error(`${scope.node.path}: cannot find extra entry file at ${entry}.`);
+  }
+}
+
+export class FanoutFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly logGroup: LogGroup;
+  public readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: FanoutFunctionProps) {
+    super(scope, id);
+    const extraEntries = props.extraEntries ?? [];
+    for (const extra of extraEntries) validateExtraEntry(this, extra);
+
+    // An explicit log group, so its retention and removal are part of the stack (no
+    // log-retention custom resource), and so the role can be scoped to it.
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    // Its own role instead of AWSLambdaBasicExecutionRole, which may write to every log
+    // group of the account: this one may only write to the function's own log group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of fanout ${id}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: Tracing.ACTIVE,
+      environment: {
+        // Stack traces point into the TypeScript sources through the bundles' source maps.
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        // Responses (result pages up to 1 MB) would overflow X-Ray's 64 KB segment document.
+        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: ESBUILD_TARGET,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        keepNames: true,
+        sourceMap: true,
+        // The SDK is bundled, so the deployed code runs the versions that were tested
+        // rather than whatever the runtime ships.
+        bundleAwsSDK: true,
+        // esbuild is a devDependency: bundling runs locally and never needs Docker.
+        forceDockerBundling: false,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir, outputDir) =>
+            extraEntryCommands(extraEntries, inputDir, outputDir),
+        },
+      },
+    });
+
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions; every other statement of this role names its resource.',
+    });
+  }
+
+  /**
+   * Gives the function `TABLE_NAME` and exactly `actions` on the table (no index, no
+   * stream), instead of the broad grantRead/WriteData sets.
+   */
+  public bindTable({
+    table,
+    actions,
+  }: {
+    readonly table: ITable;
+    readonly actions: readonly [TableAction, ...TableAction[]];
+  }): void {
+    this.function.addEnvironment('TABLE_NAME', table.tableName);
+    table.grant(this.function, ...actions);
+  }
+
+  /** Gives the function `WORK_QUEUE_URL` and `sqs:SendMessage` (which covers SendMessageBatch). */
+  public bindWorkQueueProducer({ queue }: { readonly queue: IQueue }): void {
+    this.function.addEnvironment('WORK_QUEUE_URL', queue.queueUrl);
+    queue.grant(this.function, 'sqs:SendMessage');
+  }
+
+  /**
+   * Gives the function `envVar` = the target's name and `lambda:InvokeFunction` on the
+   * target's unqualified ARN only (grantInvoke would add every version and alias, `:*`).
+   */
+  public bindInvoke({ target, envVar }: { readonly target: IFunction; readonly envVar: string }) {
+    this.function.addEnvironment(envVar, target.functionName);
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [target.functionArn],
+    });
+  }
+
+  /** Sets a plain configuration value the handler reads. */
+  public setEnvironment(name: string, value: string): void {
+    this.function.addEnvironment(name, value);
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The stack's configuration: defaults, parsing of context strings, precedence, and a
+ * failing synth with a sentence naming the setting for every bad value.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_NUMBERS_PER_CHUNK } from '../../functions/commons/limits.ts';
+import {
+  CONTEXT_KEYS,
+  DEFAULT_CONFIG,
+  type FanoutConfig,
+  resolveConfig,
+  visibilityTimeoutSeconds,
+} from '../../infra/config.ts';
+import { FanoutStack } from '../../infra/fanout-stack.ts';
+import { logicalId, testStack } from './support.ts';
+
+function configFromContext(context: Record<string, unknown>): FanoutConfig {
+  return resolveConfig(new App({ context }).node);
+}
+
+describe('Function: resolveConfig', () => {
+  it('returns the documented defaults when nothing is set', () => {
+    expect(configFromContext({})).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toMatchObject({
+      workerMemoryMb: 3538,
+      workerTimeoutSeconds: 120,
+      batchSize: 5,
+      maxBatchingWindowSeconds: 0,
+      maxConcurrency: 50,
+      numbersPerChunk: 10_000,
+      jobRetentionDays: 7,
+      maxReceiveCount: 3,
+      apiRateLimit: 10,
+      apiBurstLimit: 20,
+      removalPolicy: 'retain',
+      logLevel: 'INFO',
+    });
+  });
+
+  it('parses numbers given as strings on the command line (-c key=value)', () => {
+    const config = configFromContext({
+      'fanout:workerMemoryMb': '5307',
+      'fanout:apiRateLimit': '2.5',
+    });
+    expect(config.workerMemoryMb).toBe(5307);
+    expect(config.apiRateLimit).toBe(2.5);
+  });
+
+  it('lets stack props win over context', () => {
+    const app = new App({ context: { 'fanout:batchSize': 7 } });
+    expect(resolveConfig(app.node, { batchSize: 2 }).batchSize).toBe(2);
+    expect(resolveConfig(app.node).batchSize).toBe(7);
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(configFromContext({}))).toBe(true);
+  });
+
+  it('has one fanout:* context key per setting', () => {
+    for (const [key, contextKey] of Object.entries(CONTEXT_KEYS)) {
+      expect(contextKey).toBe(`fanout:${key}`);
+    }
+    expect(Object.keys(CONTEXT_KEYS).sort()).toEqual(Object.keys(DEFAULT_CONFIG).sort());
+  });
+
+  it.each([
+    ['workerMemoryMb', 64, 'must be an integer from 128 to 10240, got 64.'],
+    ['workerMemoryMb', 10_241, 'must be an integer from 128 to 10240, got 10241.'],
+    ['workerMemoryMb', 'lots', 'must be a number, got "lots".'],
+    ['workerTimeoutSeconds', 30, 'must be an integer from 31 to 900, got 30.'],
+    ['workerTimeoutSeconds', 901, 'must be an integer from 31 to 900, got 901.'],
+    ['batchSize', 0, 'must be an integer from 1 to 10000, got 0.'],
+    ['batchSize', 2.5, 'must be an integer from 1 to 10000, got 2.5.'],
+    ['maxBatchingWindowSeconds', 301, 'must be an integer from 0 to 300, got 301.'],
+    ['maxConcurrency', 1, 'must be an integer from 2 to 1000, got 1.'],
+    ['maxConcurrency', 1_001, 'must be an integer from 2 to 1000, got 1001.'],
+    ['numbersPerChunk', 0, `must be an integer from 1 to ${MAX_NUMBERS_PER_CHUNK}, got 0.`],
+    [
+      'numbersPerChunk',
+      MAX_NUMBERS_PER_CHUNK + 1,
+      `must be an integer from 1 to ${MAX_NUMBERS_PER_CHUNK}, got ${MAX_NUMBERS_PER_CHUNK + 1}.`,
+    ],
+    ['jobRetentionDays', 0, 'must be an integer from 1 to 3650, got 0.'],
+    ['maxReceiveCount', 0, 'must be an integer from 1 to 1000, got 0.'],
+    ['apiRateLimit', 0, 'must be more than 0 and at most 10000 requests per second, got 0.'],
+    ['apiBurstLimit', 5_001, 'must be an integer from 1 to 5000, got 5001.'],
+    ['removalPolicy', 'delete', 'must be one of "retain", "destroy", got "delete".'],
+    ['logLevel', 'TRACE', 'must be one of "DEBUG", "INFO", "WARN", "ERROR", got "TRACE".'],
+  ])('throws naming %s when it is %s', (key, value, expected) => {
+    const contextKey = `fanout:${key}`;
+    expect(() => configFromContext({ [contextKey]: value })).toThrow(
+      `The fanout setting "${key}" (context ${contextKey}) ${expected}`,
+    );
+  });
+
+  it('throws naming the prop when a stack prop is bad', () => {
+    expect(() => resolveConfig(new App().node, { maxReceiveCount: -1 })).toThrow(
+      'The fanout setting "maxReceiveCount" (stack prop maxReceiveCount) must be an integer from 1 to 1000, got -1.',
+    );
+  });
+
+  it('throws when a batch over 10 has no batching window', () => {
+    expect(() => configFromContext({ 'fanout:batchSize': 11 })).toThrow(
+      'The fanout setting "batchSize" (context fanout:batchSize) is 11, and a batch size over 10 needs "maxBatchingWindowSeconds" of at least 1.',
+    );
+    expect(
+      configFromContext({ 'fanout:batchSize': 11, 'fanout:maxBatchingWindowSeconds': 1 }).batchSize,
+    ).toBe(11);
+  });
+
+  it('throws when the burst is below the rate', () => {
+    expect(() =>
+      configFromContext({ 'fanout:apiRateLimit': 50, 'fanout:apiBurstLimit': 40 }),
+    ).toThrow(
+      'The fanout setting "apiBurstLimit" (context fanout:apiBurstLimit) (40) must be at least "apiRateLimit" (50)',
+    );
+  });
+});
+
+describe('Function: visibilityTimeoutSeconds', () => {
+  it('returns 6x the worker timeout plus the batching window', () => {
+    expect(
+      visibilityTimeoutSeconds({
+        ...DEFAULT_CONFIG,
+        workerTimeoutSeconds: 100,
+        maxBatchingWindowSeconds: 7,
+      }),
+    ).toBe(607);
+  });
+});
+
+describe('Stack: Fanout (configured through context)', () => {
+  let template: Template;
+  let stack: FanoutStack;
+
+  beforeAll(() => {
+    ({ stack } = testStack({
+      context: {
+        'fanout:workerMemoryMb': '5307',
+        'fanout:workerTimeoutSeconds': 300,
+        'fanout:batchSize': 20,
+        'fanout:maxBatchingWindowSeconds': 10,
+        'fanout:maxConcurrency': 200,
+        'fanout:numbersPerChunk': 2_500,
+        'fanout:jobRetentionDays': 30,
+        'fanout:maxReceiveCount': 5,
+        'fanout:apiRateLimit': 100,
+        'fanout:apiBurstLimit': 200,
+        'fanout:removalPolicy': 'destroy',
+        'fanout:logLevel': 'DEBUG',
+      },
+    }));
+    template = Template.fromStack(stack);
+  });
+
+  it('applies the worker, batching and queue settings, deriving the visibility timeout', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 5307,
+      Timeout: 300,
+      Environment: { Variables: { POWERTOOLS_LOG_LEVEL: 'DEBUG' } },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 20,
+      MaximumBatchingWindowInSeconds: 10,
+      ScalingConfig: { MaximumConcurrency: 200 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 6 * 300 + 10,
+      RedrivePolicy: { maxReceiveCount: 5 },
+    });
+  });
+
+  it('passes the chunk size and retention to the dispatcher', () => {
+    const dispatcher = template.toJSON().Resources[logicalId(stack.dispatcher.function)] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    expect(dispatcher.Properties.Environment.Variables).toMatchObject({
+      NUMBERS_PER_CHUNK: '2500',
+      JOB_RETENTION_DAYS: '30',
+    });
+  });
+
+  it('throttles the stage at the configured rate and burst', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: [{ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }],
+    });
+  });
+
+  it('deletes the table and the log groups with the stack when removalPolicy is destroy', () => {
+    template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+    for (const logGroup of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(logGroup.DeletionPolicy).toBe('Delete');
+    }
+  });
+});
+
+describe('Stack: Fanout (bad configuration)', () => {
+  it('fails the synth with a sentence naming the setting', () => {
+    const app = new App({ context: { 'fanout:maxConcurrency': 5000 } });
+    expect(() => new FanoutStack(app, 'Fanout')).toThrow(
+      'The fanout setting "maxConcurrency" (context fanout:maxConcurrency) must be an integer from 2 to 1000, got 5000.',
+    );
+  });
+});

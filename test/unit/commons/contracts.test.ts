@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isJobId,
+  parseAggregateOutcome,
+  parseChunkMessage,
+  parseChunkResult,
+} from '../../../functions/commons/contracts.ts';
+import {
+  InvalidChunkMessageError,
+  InvalidChunkResultError,
+} from '../../../functions/commons/errors.ts';
+import { JOB_ID } from '../../helpers/dynamodb.ts';
+
+const message = {
+  jobId: JOB_ID,
+  chunkIndex: 1,
+  chunkCount: 2,
+  offset: 3,
+  numbers: [1, '-12', 0.5],
+};
+
+describe('Function: isJobId', () => {
+  it('accepts a lowercase UUID and nothing else', () => {
+    expect(isJobId(crypto.randomUUID())).toBe(true);
+    expect(isJobId(JOB_ID.toUpperCase())).toBe(false);
+    expect(isJobId(`${JOB_ID}x`)).toBe(false);
+    expect(isJobId(42)).toBe(false);
+  });
+});
+
+describe('Function: parseChunkMessage', () => {
+  it('returns a valid message', () => {
+    expect(parseChunkMessage(JSON.stringify(message))).toEqual(message);
+  });
+
+  it.each([
+    ['not JSON', '{', 'chunk message is not JSON'],
+    ['an array', '[]', 'invalid chunk message: not an object'],
+    ['a bad job id', JSON.stringify({ ...message, jobId: 'x' }), 'jobId is not a job id'],
+    ['a zero chunk count', JSON.stringify({ ...message, chunkCount: 0 }), 'chunkCount'],
+    ['an index past the count', JSON.stringify({ ...message, chunkIndex: 2 }), 'chunkIndex'],
+    ['a negative offset', JSON.stringify({ ...message, offset: -1 }), 'offset'],
+    ['no numbers', JSON.stringify({ ...message, numbers: [] }), 'numbers is not an array'],
+    [
+      'a bad number',
+      JSON.stringify({ ...message, numbers: [1, 'x'] }),
+      'numbers[1]: INVALID_INTEGER_STRING',
+    ],
+  ])('throws InvalidChunkMessageError for %s', (_, body, text) => {
+    expect(() => parseChunkMessage(body)).toThrow(InvalidChunkMessageError);
+    expect(() => parseChunkMessage(body)).toThrow(text);
+  });
+});
+
+describe('Function: parseChunkResult', () => {
+  const result = {
+    jobId: JOB_ID,
+    chunkIndex: 0,
+    offset: 0,
+    results: [1, '81129638414606663681390495662081', 0.25],
+    computeMs: 1.5,
+    receiveCount: 1,
+  };
+
+  it('returns a valid result', () => {
+    expect(parseChunkResult(result)).toEqual(result);
+  });
+
+  it.each([
+    ['null', null, 'not an object'],
+    ['a bad job id', { ...result, jobId: 'nope' }, 'jobId'],
+    ['a fractional index', { ...result, chunkIndex: 0.5 }, 'chunkIndex'],
+    ['empty results', { ...result, results: [] }, 'results is not an array'],
+    ['a negative square', { ...result, results: [-1] }, 'results[0] is not a square'],
+    ['a signed square string', { ...result, results: ['-4'] }, 'results[0] is not a square'],
+    ['NaN compute time', { ...result, computeMs: Number.NaN }, 'computeMs'],
+    ['a missing receive count', { ...result, receiveCount: undefined }, 'receiveCount'],
+  ])('throws InvalidChunkResultError for %s', (_, value, text) => {
+    expect(() => parseChunkResult(value)).toThrow(InvalidChunkResultError);
+    expect(() => parseChunkResult(value)).toThrow(text);
+  });
+});
+
+describe('Function: parseAggregateOutcome', () => {
+  it('returns a valid outcome and undefined for anything else', () => {
+    expect(parseAggregateOutcome({ outcome: 'DUPLICATE', jobStatus: 'RUNNING' })).toEqual({
+      outcome: 'DUPLICATE',
+      jobStatus: 'RUNNING',
+    });
+    expect(parseAggregateOutcome({ outcome: 'OK', jobStatus: 'RUNNING' })).toBeUndefined();
+    expect(parseAggregateOutcome({ outcome: 'STORED', jobStatus: 'DONE' })).toBeUndefined();
+    expect(parseAggregateOutcome(null)).toBeUndefined();
+  });
+});

@@ -1,0 +1,166 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { gzipSync } from 'node:zlib';
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchCommandInput,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_NUMBERS_PER_JOB } from '../../../functions/commons/limits.ts';
+import { lambdaContext } from '../../helpers/context.ts';
+import { TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { apiGatewayEvent, createJobEvent, gzipCreateJobEvent } from '../../helpers/events.ts';
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
+
+vi.hoisted(() => {
+  process.env.TABLE_NAME = 'fanout-test-table';
+  process.env.WORK_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
+  process.env.NUMBERS_PER_CHUNK = '2';
+  process.env.JOB_RETENTION_DAYS = '3';
+});
+
+const { handler } = await import('../../../functions/dispatcher/handler.ts');
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const sqsMock = mockClient(SQSClient);
+
+async function invoke(event: APIGatewayProxyEvent) {
+  const response = await handler(event, lambdaContext());
+  return {
+    statusCode: response.statusCode,
+    headers: response.headers,
+    body: JSON.parse(response.body),
+  };
+}
+
+beforeEach(() => {
+  ddbMock.reset();
+  sqsMock.reset();
+  ddbMock.on(PutCommand).resolves({});
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
+    Successful: (input.Entries ?? []).map((entry) => ({
+      Id: entry.Id,
+      MessageId: 'm',
+      MD5OfMessageBody: '',
+    })),
+  }));
+});
+
+describe('Function: dispatcher handler', () => {
+  it('answers 202 and queues chunks of NUMBERS_PER_CHUNK from the environment', async () => {
+    const { statusCode, headers, body } = await invoke(createJobEvent('{"numbers":[3,"4",5]}'));
+
+    expect(statusCode).toBe(202);
+    expect(body).toMatchObject({ status: 'RUNNING', numbersCount: 3, chunkCount: 2 });
+    expect(body.jobId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(headers?.location).toBe(`/prod/jobs/${body.jobId}`);
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, { TableName: TABLE_NAME });
+    const putItem = ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    const createdSeconds = Date.parse(String(putItem.createdAt)) / 1000;
+    expect(putItem.expiresAt).toBe(Math.floor(createdSeconds) + 3 * 86_400);
+    expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: QUEUE_URL });
+    const bodies = (
+      sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? []
+    ).map((entry) => JSON.parse(entry.MessageBody ?? ''));
+    expect(bodies).toEqual([
+      { jobId: body.jobId, chunkIndex: 0, chunkCount: 2, offset: 0, numbers: [3, '4'] },
+      { jobId: body.jobId, chunkIndex: 1, chunkCount: 2, offset: 2, numbers: [5] },
+    ]);
+  });
+
+  it('accepts a gzip-compressed, base64-encoded body', async () => {
+    const { statusCode, body } = await invoke(
+      gzipCreateJobEvent('{"numbers":["123456789012345678901234567890"]}'),
+    );
+    expect(statusCode).toBe(202);
+    expect(body).toMatchObject({ numbersCount: 1, chunkCount: 1 });
+  });
+
+  it.each([
+    ['a missing body', createJobEvent(null), 400, 'EMPTY_BODY'],
+    ['an empty body', createJobEvent(''), 400, 'EMPTY_BODY'],
+    ['a body that is not JSON', createJobEvent('numbers=1,2,3'), 400, 'INVALID_JSON'],
+    ['a JSON array', createJobEvent('[1,2,3]'), 400, 'BODY_NOT_OBJECT'],
+    ['a JSON string', createJobEvent('"hello"'), 400, 'BODY_NOT_OBJECT'],
+    ['an unknown field', createJobEvent('{"numbers":[1],"priority":9}'), 400, 'UNKNOWN_FIELD'],
+    ['no numbers', createJobEvent('{}'), 400, 'NUMBERS_MISSING'],
+    ['numbers that are not an array', createJobEvent('{"numbers":42}'), 400, 'NUMBERS_NOT_ARRAY'],
+    ['empty numbers', createJobEvent('{"numbers":[]}'), 400, 'NUMBERS_EMPTY'],
+    [
+      'too many numbers',
+      gzipCreateJobEvent(`{"numbers":[${'0,'.repeat(MAX_NUMBERS_PER_JOB)}0]}`),
+      413,
+      'TOO_MANY_NUMBERS',
+    ],
+    [
+      'an oversized body',
+      createJobEvent(`{"numbers":[${'1,'.repeat(3_000_000)}1]}`),
+      413,
+      'BODY_TOO_LARGE',
+    ],
+    [
+      'a gzip bomb',
+      {
+        ...createJobEvent(gzipSync(Buffer.alloc(40 * 1024 * 1024, 0x20)).toString('base64')),
+        isBase64Encoded: true,
+      },
+      413,
+      'DECODED_BODY_TOO_LARGE',
+    ],
+    [
+      'corrupt gzip',
+      {
+        ...createJobEvent(Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]).toString('base64')),
+        isBase64Encoded: true,
+      },
+      400,
+      'INVALID_GZIP',
+    ],
+  ])('rejects %s with %i %s as JSON, touching nothing', async (_, event, status, code) => {
+    const { statusCode, headers, body } = await invoke(event);
+
+    expect(statusCode).toBe(status);
+    expect(headers?.['content-type']).toBe('application/json; charset=utf-8');
+    expect(body.error.code).toBe(code);
+    expect(typeof body.error.message).toBe('string');
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it.each([
+    ['9007199254740993', 'UNSAFE_INTEGER'],
+    ['1e200', 'SQUARE_OVERFLOWS'],
+    ['"1.5"', 'INVALID_INTEGER_STRING'],
+    [`"${'7'.repeat(10_001)}"`, 'TOO_MANY_DIGITS'],
+    ['[1]', 'NESTED_ARRAY'],
+    ['null', 'NOT_A_NUMBER'],
+    ['false', 'NOT_A_NUMBER'],
+    ['{}', 'NOT_A_NUMBER'],
+  ])('rejects the element %s with its index and code %s', async (element, code) => {
+    const { statusCode, body } = await invoke(createJobEvent(`{"numbers":[1,2,${element},4]}`));
+
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('INVALID_NUMBERS');
+    expect(body.error.details.invalidCount).toBe(1);
+    expect(body.error.details.errors).toEqual([{ index: 2, code, message: expect.any(String) }]);
+  });
+
+  it('sets Location with the base path the client called through', async () => {
+    const event = apiGatewayEvent({
+      httpMethod: 'POST',
+      resource: '/jobs',
+      path: '/jobs',
+      body: '{"numbers":[1]}',
+    });
+    const { statusCode, headers } = await invoke({
+      ...event,
+      requestContext: { ...event.requestContext, path: '/v1/jobs' },
+    });
+    expect(statusCode).toBe(202);
+    expect(headers?.location).toMatch(/^\/v1\/jobs\/[0-9a-f-]{36}$/);
+  });
+});

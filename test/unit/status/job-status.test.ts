@@ -1,0 +1,229 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../../functions/status/cursor.ts';
+import { handleStatusRequest, type StatusDeps } from '../../../functions/status/job-status.ts';
+import { CREATED_AT, chunkItem, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '../../helpers/events.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const deps: StatusDeps = {
+  table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
+  // "[1,4]" is 5 bytes, "[9,16]" 6, "[\"9007199326062756\"]" 20: chunks 0 and 1 fit in 12.
+  maxPageBytes: 12,
+};
+const COMPLETED_AT = '2026-01-01T00:00:09.000Z';
+const succeeded = {
+  status: 'SUCCEEDED',
+  chunksDone: 3,
+  numbersDone: 5,
+  resultBytes: 31,
+  updatedAt: COMPLETED_AT,
+  completedAt: COMPLETED_AT,
+};
+const chunks = [
+  chunkItem(0, 0, [1, 4]),
+  chunkItem(1, 2, [9, 16]),
+  chunkItem(2, 4, ['9007199326062756']),
+];
+
+async function request(event: Parameters<typeof handleStatusRequest>[0]) {
+  const response = await handleStatusRequest(event, deps);
+  return { statusCode: response.statusCode, text: response.body, body: JSON.parse(response.body) };
+}
+
+beforeEach(() => {
+  ddbMock.reset();
+});
+
+describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
+  it('answers 400 for a malformed job id without reading the table', async () => {
+    const { statusCode, body } = await request(jobStatusEvent('not-a-uuid'));
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('INVALID_JOB_ID');
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 404 for an unknown job', async () => {
+    ddbMock.on(GetCommand).resolves({});
+    const { statusCode, body } = await request(jobStatusEvent(JOB_ID));
+    expect(statusCode).toBe(404);
+    expect(body).toEqual({
+      error: { code: 'JOB_NOT_FOUND', message: `no job ${JOB_ID} (it may have expired)` },
+    });
+  });
+
+  it('answers a RUNNING job with its progress and no results', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
+
+    const { statusCode, body } = await request(jobStatusEvent(JOB_ID.toUpperCase()));
+
+    expect(statusCode).toBe(200);
+    expect(body).toEqual({
+      jobId: JOB_ID,
+      status: 'RUNNING',
+      numbersCount: 5,
+      progress: { chunksDone: 1, chunkCount: 3, numbersDone: 2 },
+      createdAt: CREATED_AT,
+      updatedAt: CREATED_AT,
+      resultsUrl: `/jobs/${JOB_ID}/results`,
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE_NAME,
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+    });
+  });
+
+  it('answers a small SUCCEEDED job with its results inline, exactly as stored', async () => {
+    const results = '[1,"81129638414606663681390495662081",0.010000000000000002,4,9]';
+    ddbMock.on(GetCommand).resolves({ Item: jobItem({ ...succeeded, results }) });
+
+    const { statusCode, text, body } = await request(jobStatusEvent(JOB_ID));
+
+    expect(statusCode).toBe(200);
+    expect(text).toContain(`"results":${results}`);
+    expect(body).toEqual({
+      jobId: JOB_ID,
+      status: 'SUCCEEDED',
+      numbersCount: 5,
+      progress: { chunksDone: 3, chunkCount: 3, numbersDone: 5 },
+      createdAt: CREATED_AT,
+      updatedAt: COMPLETED_AT,
+      completedAt: COMPLETED_AT,
+      resultsUrl: `/jobs/${JOB_ID}/results`,
+      results: [1, '81129638414606663681390495662081', 0.010000000000000002, 4, 9],
+    });
+  });
+
+  it('answers a large SUCCEEDED job without results, pointing at the results URL', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem({ ...succeeded, resultBytes: 500_000 }) });
+    const { body } = await request(jobStatusEvent(JOB_ID));
+    expect(body.status).toBe('SUCCEEDED');
+    expect(body).not.toHaveProperty('results');
+    expect(body.resultsUrl).toBe(`/jobs/${JOB_ID}/results`);
+  });
+
+  it('answers a FAILED job with its failure', async () => {
+    const failure = {
+      code: 'DISPATCH_FAILED',
+      message: '1 of 3 chunks could not be queued',
+      failedChunks: [{ chunkIndex: 2, reason: 'InternalError: down' }],
+      failedChunkCount: 1,
+    };
+    ddbMock
+      .on(GetCommand)
+      .resolves({ Item: jobItem({ status: 'FAILED', failure, completedAt: COMPLETED_AT }) });
+    const { body } = await request(jobStatusEvent(JOB_ID));
+    expect(body).toMatchObject({ status: 'FAILED', failure, completedAt: COMPLETED_AT });
+  });
+
+  it('answers 500 without internals when the table read fails', async () => {
+    ddbMock
+      .on(GetCommand)
+      .rejects(new Error('User: arn:aws:sts::123:assumed-role/x is not authorized'));
+    const { statusCode, text } = await request(jobStatusEvent(JOB_ID));
+    expect(statusCode).toBe(500);
+    expect(text).not.toContain('arn:aws');
+  });
+});
+
+describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
+  it('pages whole chunks within the byte budget and links the next page', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem(succeeded) });
+    ddbMock.on(QueryCommand).resolves({ Items: chunks });
+
+    const first = await request(jobResultsEvent(JOB_ID));
+
+    expect(first.statusCode).toBe(200);
+    expect(first.body).toEqual({
+      jobId: JOB_ID,
+      status: 'SUCCEEDED',
+      offset: 0,
+      count: 4,
+      nextCursor: encodeCursor(2),
+      results: [1, 4, 9, 16],
+    });
+
+    ddbMock.on(QueryCommand).resolves({ Items: chunks.slice(2) });
+    const second = await request(jobResultsEvent(JOB_ID, first.body.nextCursor));
+
+    expect(second.body).toEqual({
+      jobId: JOB_ID,
+      status: 'SUCCEEDED',
+      offset: 4,
+      count: 1,
+      nextCursor: null,
+      results: ['9007199326062756'],
+    });
+    expect(ddbMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
+      ExpressionAttributeValues: {
+        ':pk': `JOB#${JOB_ID}`,
+        ':from': 'CHUNK#00000002',
+        ':to': 'CHUNK#99999999',
+      },
+    });
+  });
+
+  it('answers 409 with the status while the job is not SUCCEEDED', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
+    const { statusCode, body } = await request(jobResultsEvent(JOB_ID));
+    expect(statusCode).toBe(409);
+    expect(body.error).toEqual({
+      code: 'JOB_NOT_SUCCEEDED',
+      message: 'the job is RUNNING; results are available once it has SUCCEEDED',
+      details: { status: 'RUNNING' },
+    });
+    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('answers 404 for an unknown job', async () => {
+    ddbMock.on(GetCommand).resolves({});
+    expect((await request(jobResultsEvent(JOB_ID))).statusCode).toBe(404);
+  });
+
+  it('answers 400 for a malformed cursor without reading the table', async () => {
+    const { statusCode, body } = await request(jobResultsEvent(JOB_ID, 'garbage!'));
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('INVALID_CURSOR');
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('answers 400 for a cursor past the job chunks', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem(succeeded) });
+    const { statusCode, body } = await request(jobResultsEvent(JOB_ID, encodeCursor(3)));
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('INVALID_CURSOR');
+    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
+  });
+});
+
+describe('Function: handleStatusRequest (routing)', () => {
+  it('answers 405 for a method other than GET', async () => {
+    const event = { ...jobStatusEvent(JOB_ID), httpMethod: 'PATCH' };
+    const { statusCode, body } = await request(event);
+    expect(statusCode).toBe(405);
+    expect(body.error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('answers 404 for a resource it does not serve', async () => {
+    const event = apiGatewayEvent({ httpMethod: 'GET', resource: '/jobs', path: '/jobs' });
+    const { statusCode, body } = await request(event);
+    expect(statusCode).toBe(404);
+    expect(body.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+});
+
+describe('Function: handleStatusRequest (events without a resource)', () => {
+  it('routes by path when the event has no resource', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem() });
+    const event = { ...jobStatusEvent(JOB_ID), resource: undefined as unknown as string };
+    const { statusCode, body } = await request(event);
+    expect(statusCode).toBe(200);
+    expect(body.jobId).toBe(JOB_ID);
+
+    const resultsEvent = { ...jobResultsEvent(JOB_ID), resource: undefined as unknown as string };
+    expect((await request(resultsEvent)).body.error.code).toBe('JOB_NOT_SUCCEEDED');
+  });
+});
