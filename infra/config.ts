@@ -9,10 +9,16 @@
  */
 import type { Node } from 'constructs';
 import {
+  DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
+  DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
   DEFAULT_NUMBERS_PER_CHUNK,
+  MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+  MAX_JOB_DEADLINE_SECONDS,
   MAX_JOB_RETENTION_DAYS,
   MAX_NUMBERS_PER_CHUNK,
+  MIN_IDEMPOTENCY_EXPIRY_SECONDS,
+  MIN_JOB_DEADLINE_SECONDS,
 } from '../functions/commons/limits.ts';
 
 /** How long the aggregator may run; the worker waits for it synchronously. */
@@ -25,6 +31,36 @@ export const AGGREGATOR_TIMEOUT_SECONDS = 30;
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
  */
 export const VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO = 6;
+
+/**
+ * SQS accepts a `maxReceiveCount` from 1 to 1,000 in a redrive policy.
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+ */
+export const SQS_MAX_RECEIVE_COUNT = 1_000;
+
+/**
+ * The DLQ consumer's timeout. It only reads and writes a few DynamoDB items per record.
+ */
+export const DLQ_CONSUMER_TIMEOUT_SECONDS = 30;
+
+/**
+ * Deliveries the DLQ consumer gets for one dead letter before SQS parks it, on top of the
+ * work queue's `maxReceiveCount`. SQS keeps a message's enqueue timestamp when it moves it
+ * to a DLQ, and whether it keeps the receive count is not documented: counting the work
+ * queue's receives in makes the consumer get at least this many tries either way.
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+ */
+export const DLQ_CONSUMER_ATTEMPTS = 5;
+
+/**
+ * The sweeper runs every minute; its timeout stays below that period so that two sweeps
+ * do not normally overlap (they may: every update of the sweeper is conditional).
+ */
+export const SWEEP_INTERVAL_SECONDS = 60;
+export const SWEEPER_TIMEOUT_SECONDS = 50;
+
+/** An SNS topic's ARN, in any partition. */
+const SNS_TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
 
 export type RemovalMode = 'retain' | 'destroy';
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -92,6 +128,32 @@ export interface FanoutConfig {
    */
   readonly apiBurstLimit: number;
   /**
+   * Seconds a job may run (from submission) before the sweeper marks it FAILED with
+   * `DEADLINE_EXCEEDED`, even if a message was lost somewhere (MIN_JOB_DEADLINE_SECONDS to
+   * MAX_JOB_DEADLINE_SECONDS, 60-86,400, the range the dispatcher accepts). Keep it above
+   * the time a chunk may spend in retries, `maxReceiveCount` x the visibility timeout, or
+   * a job with a retrying chunk fails on its deadline before its chunk reaches the DLQ.
+   * @default DEFAULT_JOB_DEADLINE_SECONDS (3,600)
+   */
+  readonly jobDeadlineSeconds: number;
+  /**
+   * Seconds a `POST /jobs` with an `Idempotency-Key` header returns the same job for the
+   * same key and body (MIN_IDEMPOTENCY_EXPIRY_SECONDS to MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+   * 60-604,800, the range the dispatcher accepts). Powertools keeps the records in the
+   * table; the TTL on `expiresAt` removes them.
+   * @default DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS (3,600)
+   */
+  readonly idempotencyExpirySeconds: number;
+  /**
+   * ARN of an existing SNS topic, in the stack's account and region, that every alarm
+   * notifies (on ALARM and back to OK). The stack creates no topic: an encrypted topic
+   * that CloudWatch can publish to needs a customer managed KMS key, and operators usually
+   * route alarms to a topic they already have.
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Notify_Users_Alarm_Changes.html
+   * @default - none: alarms show in the console and on the dashboard only
+   */
+  readonly alarmTopicArn: string | undefined;
+  /**
    * What happens to the table and the log groups when the stack is deleted: `retain` keeps
    * the data, `destroy` deletes it (for development stacks).
    * @default 'retain'
@@ -116,6 +178,9 @@ export const CONTEXT_KEYS: { readonly [K in keyof FanoutConfig]: string } = {
   maxReceiveCount: 'fanout:maxReceiveCount',
   apiRateLimit: 'fanout:apiRateLimit',
   apiBurstLimit: 'fanout:apiBurstLimit',
+  jobDeadlineSeconds: 'fanout:jobDeadlineSeconds',
+  idempotencyExpirySeconds: 'fanout:idempotencyExpirySeconds',
+  alarmTopicArn: 'fanout:alarmTopicArn',
   removalPolicy: 'fanout:removalPolicy',
   logLevel: 'fanout:logLevel',
 };
@@ -131,6 +196,9 @@ export const DEFAULT_CONFIG: FanoutConfig = {
   maxReceiveCount: 3,
   apiRateLimit: 10,
   apiBurstLimit: 20,
+  jobDeadlineSeconds: DEFAULT_JOB_DEADLINE_SECONDS,
+  idempotencyExpirySeconds: DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
+  alarmTopicArn: undefined,
   removalPolicy: 'retain',
   logLevel: 'INFO',
 };
@@ -185,6 +253,17 @@ function oneOf<T extends string>(setting: Setting, value: unknown, allowed: read
   return match;
 }
 
+/** An SNS topic ARN, or undefined when unset or empty (`-c fanout:alarmTopicArn=`). */
+function optionalSnsTopicArn(setting: Setting, value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !SNS_TOPIC_ARN.test(value)) {
+    throw new ConfigError(
+      `The ${describeSetting(setting)} must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got ${show(value)}.`,
+    );
+  }
+  return value;
+}
+
 /**
  * Resolves and validates the configuration. `node` is where context is read (the stack's
  * node sees the app's context); `overrides` come from stack props.
@@ -217,7 +296,7 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   const maxConcurrency = integerIn(...pick('maxConcurrency'), 2, 1_000);
   const numbersPerChunk = integerIn(...pick('numbersPerChunk'), 1, MAX_NUMBERS_PER_CHUNK);
   const jobRetentionDays = integerIn(...pick('jobRetentionDays'), 1, MAX_JOB_RETENTION_DAYS);
-  const maxReceiveCount = integerIn(...pick('maxReceiveCount'), 1, 1_000);
+  const maxReceiveCount = integerIn(...pick('maxReceiveCount'), 1, SQS_MAX_RECEIVE_COUNT);
 
   const rateSetting = pick('apiRateLimit');
   const apiRateLimit = toNumber(rateSetting[0], rateSetting[1]);
@@ -234,6 +313,18 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     );
   }
 
+  const jobDeadlineSeconds = integerIn(
+    ...pick('jobDeadlineSeconds'),
+    MIN_JOB_DEADLINE_SECONDS,
+    MAX_JOB_DEADLINE_SECONDS,
+  );
+  const idempotencyExpirySeconds = integerIn(
+    ...pick('idempotencyExpirySeconds'),
+    MIN_IDEMPOTENCY_EXPIRY_SECONDS,
+    MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+  );
+  const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
+
   const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
   const logLevel = oneOf(...pick('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const);
 
@@ -248,6 +339,9 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     maxReceiveCount,
     apiRateLimit,
     apiBurstLimit,
+    jobDeadlineSeconds,
+    idempotencyExpirySeconds,
+    alarmTopicArn,
     removalPolicy,
     logLevel,
   });
@@ -259,4 +353,29 @@ export function visibilityTimeoutSeconds(config: FanoutConfig): number {
     VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO * config.workerTimeoutSeconds +
     config.maxBatchingWindowSeconds
   );
+}
+
+/**
+ * The age of the oldest work message above which work is stuck, in seconds. A chunk that
+ * keeps failing is delivered at most `maxReceiveCount` times, one visibility timeout apart,
+ * before SQS moves it to the DLQ, so no healthy message (first try or retry) gets older than
+ * `maxReceiveCount` x the visibility timeout; an older one waits because no worker takes
+ * it. Past the job deadline the message's job has already been failed by the sweeper, so
+ * the threshold is never above the deadline.
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+ */
+export function oldestMessageAgeAlarmSeconds(config: FanoutConfig): number {
+  return Math.min(
+    config.maxReceiveCount * visibilityTimeoutSeconds(config),
+    config.jobDeadlineSeconds,
+  );
+}
+
+/**
+ * Deliveries of a dead letter before SQS moves it from the DLQ to the parking queue: the
+ * work queue's receives (in case SQS carries the count over) plus the consumer's own tries,
+ * within SQS's limit.
+ */
+export function deadLetterMaxReceiveCount(config: FanoutConfig): number {
+  return Math.min(config.maxReceiveCount + DLQ_CONSUMER_ATTEMPTS, SQS_MAX_RECEIVE_COUNT);
 }

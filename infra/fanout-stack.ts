@@ -1,14 +1,20 @@
 /**
  * The fanout stack: a signed request fans out into chunks on a queue, a fleet of workers
- * squares them in parallel, and an aggregator stores each chunk exactly once.
+ * squares them in parallel, and an aggregator stores each chunk exactly once. Every job
+ * ends: a chunk that exhausts its deliveries is dead-lettered and its job marked FAILED by
+ * the DLQ consumer, and a sweeper fails every job still running past its deadline.
  *
  *   client --SigV4--> API Gateway (REST) --> dispatcher --> SQS work queue --> worker(s)
  *                          |                     |              |                |
  *                          +--> status           +--> DynamoDB  +--> DLQ         | Invoke
- *                                (reads)                                         v
- *                                                                DynamoDB <-- aggregator
+ *                                (reads)                            |            v
+ *                                              DLQ consumer <-------+   DynamoDB <-- aggregator
+ *                                                   |  (after its own retries)
+ *                                                   +--> parking queue
+ *   EventBridge Scheduler (every minute) --> sweeper --> DynamoDB (RunningByDeadline index)
  *
- * Sections below follow the request: storage, queues, functions, the API, outputs.
+ * Sections below follow the request: storage, queues, functions, failure handling, the
+ * API, observability, outputs.
  */
 import {
   Duration,
@@ -29,19 +35,35 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
 import {
   AGGREGATOR_TIMEOUT_SECONDS,
+  DLQ_CONSUMER_TIMEOUT_SECONDS,
+  deadLetterMaxReceiveCount,
   type FanoutConfig,
+  oldestMessageAgeAlarmSeconds,
   resolveConfig,
+  SWEEP_INTERVAL_SECONDS,
+  SWEEPER_TIMEOUT_SECONDS,
+  VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO,
   visibilityTimeoutSeconds,
 } from './config.ts';
 import { FanoutFunction } from './constructs/fanout-function.ts';
+import { FanoutObservability } from './constructs/observability.ts';
+import { UnqualifiedLambdaInvoke } from './constructs/unqualified-lambda-invoke.ts';
 
 /**
  * API Gateway gives a Lambda proxy integration at most 29 s (REST API default), so the
@@ -50,8 +72,35 @@ import { FanoutFunction } from './constructs/fanout-function.ts';
  */
 const DISPATCHER_TIMEOUT_SECONDS = 29;
 
-/** A DLQ keeps failed chunks as long as SQS allows, for inspection and redrive. */
+/**
+ * Dead-letter queues keep messages as long as SQS allows (14 days), longer than the work
+ * queue's 4-day default: SQS keeps a message's original enqueue time when it moves it to a
+ * DLQ, so a shorter DLQ retention would expire dead letters early.
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
+ */
 const DLQ_RETENTION = Duration.days(14);
+
+/**
+ * The sparse index of running jobs by deadline: only a RUNNING job item has `runningPk`
+ * (always `RUNNING`) and `deadlineAt` (epoch ms), so the sweeper queries the overdue jobs
+ * without scanning. Keys only: the index may be stale, so the sweeper reads each job from the
+ * table and fails it conditionally anyway.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html
+ */
+export const RUNNING_BY_DEADLINE_INDEX = 'RunningByDeadline';
+
+/** Dead letters per DLQ consumer invocation, and most concurrent invocations (SQS minimum 2). */
+const DLQ_CONSUMER_BATCH_SIZE = 5;
+const DLQ_CONSUMER_MAX_CONCURRENCY = 2;
+
+/**
+ * A failed or undeliverable sweep is not retried: the next one, a minute later, does the
+ * same work. Lambda and Scheduler accept no shorter event age than 60 s.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+ */
+const SWEEP_MAX_EVENT_AGE = Duration.seconds(SWEEP_INTERVAL_SECONDS);
+/** Scheduler retries a failed delivery (Invoke API error) this often within that minute. */
+const SWEEP_DELIVERY_RETRIES = 2;
 
 export interface FanoutStackProps extends StackProps {
   /**
@@ -66,11 +115,19 @@ export class FanoutStack extends Stack {
   public readonly table: Table;
   public readonly workQueue: Queue;
   public readonly deadLetterQueue: Queue;
+  /** Dead letters the DLQ consumer could not record, after its own retries. */
+  public readonly parkingQueue: Queue;
+  /** Sweeps that failed for good (function error or undeliverable schedule event). */
+  public readonly sweeperDeadLetterQueue: Queue;
   public readonly dispatcher: FanoutFunction;
   public readonly status: FanoutFunction;
   public readonly worker: FanoutFunction;
   public readonly aggregator: FanoutFunction;
+  public readonly dlqConsumer: FanoutFunction;
+  public readonly sweeper: FanoutFunction;
+  public readonly sweepSchedule: Schedule;
   public readonly api: RestApi;
+  public readonly observability: FanoutObservability;
 
   constructor(scope: Construct, id: string, props: FanoutStackProps = {}) {
     super(scope, id, props);
@@ -80,10 +137,13 @@ export class FanoutStack extends Stack {
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // ---------------------------------------------------------------------------------
-    // Storage: one table holds jobs (pk JOB#<id>, sk JOB) and their chunk results
-    // (sk CHUNK#<index>), which are also the ordered result pages. On-demand, because load
-    // comes in bursts; point-in-time recovery; encrypted with the AWS managed KMS key; and
-    // a TTL on `expiresAt`, which the dispatcher sets from the job retention.
+    // Storage: one table holds jobs (pk JOB#<id>, sk JOB), their chunk results
+    // (sk CHUNK#<index>), which are also the ordered result pages, the inputs of failed
+    // chunks kept for a redrive (sk FAILED#<index>) and Powertools idempotency records.
+    // On-demand, because load comes in bursts; point-in-time recovery; encrypted with the
+    // AWS managed KMS key; a TTL on `expiresAt`, which the dispatcher sets from the job
+    // retention (and Powertools from the idempotency window); and the sparse index of
+    // running jobs by deadline, for the sweeper.
     // ---------------------------------------------------------------------------------
     this.table = new Table(this, 'Table', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -94,17 +154,40 @@ export class FanoutStack extends Stack {
       timeToLiveAttribute: 'expiresAt',
       removalPolicy: dataRemovalPolicy,
     });
+    this.table.addGlobalSecondaryIndex({
+      indexName: RUNNING_BY_DEADLINE_INDEX,
+      partitionKey: { name: 'runningPk', type: AttributeType.STRING },
+      sortKey: { name: 'deadlineAt', type: AttributeType.NUMBER },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     // ---------------------------------------------------------------------------------
     // Queues: one message per chunk. A chunk that fails maxReceiveCount deliveries moves
-    // to the dead-letter queue instead of blocking or vanishing. Both queues are
-    // encrypted (SSE-SQS) and refuse requests without TLS.
+    // to the dead-letter queue instead of blocking or vanishing. The DLQ is consumed (the
+    // DLQ consumer marks the job FAILED), so it has a redrive of its own: a dead letter
+    // the consumer cannot record after its tries is parked, never lost, and alarmed on.
+    // Every queue is encrypted (SSE-SQS) and refuses requests without TLS.
     // ---------------------------------------------------------------------------------
+    this.parkingQueue = new Queue(this, 'ParkingQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
+    });
+
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DLQ_RETENTION,
       maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
+      // Derived from the consumer's timeout like the work queue's, same 6x rule.
+      visibilityTimeout: Duration.seconds(
+        VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO * DLQ_CONSUMER_TIMEOUT_SECONDS,
+      ),
+      deadLetterQueue: {
+        queue: this.parkingQueue,
+        maxReceiveCount: deadLetterMaxReceiveCount(config),
+      },
     });
 
     this.workQueue = new Queue(this, 'WorkQueue', {
@@ -121,27 +204,42 @@ export class FanoutStack extends Stack {
     });
 
     // ---------------------------------------------------------------------------------
-    // Functions: four handlers from one construct. Each gets exactly the table actions
+    // Functions: six handlers from one construct. Each gets exactly the table actions
     // and resources it uses, and nothing of the others'.
     // ---------------------------------------------------------------------------------
     const common = { logLevel: config.logLevel, logRemovalPolicy: dataRemovalPolicy };
 
-    // dispatcher (POST /jobs): validates the numbers, writes the job (PutItem), marks it
-    // FAILED if enqueueing fails (UpdateItem), and sends one message per chunk.
+    // dispatcher (every command route: POST /jobs, DELETE /jobs/{jobId}, POST
+    // /jobs/{jobId}/redrive): writes the job (PutItem), marks it FAILED or CANCELLED
+    // (UpdateItem), reads it (GetItem) and its failed chunks (Query) for a redrive, and
+    // sends chunks. Powertools idempotency keeps its records in the same table (GetItem,
+    // PutItem, UpdateItem, and DeleteItem of the record of a failed request).
     this.dispatcher = new FanoutFunction(this, 'Dispatcher', {
       ...common,
       entry: 'functions/dispatcher/handler.ts',
-      description: 'fanout: POST /jobs, validates a job and enqueues its chunks',
+      description:
+        'fanout: POST /jobs, cancel and redrive; validates a job and enqueues its chunks',
       memorySize: 1769, // one full vCPU: parsing and validating up to a million numbers
       timeout: Duration.seconds(DISPATCHER_TIMEOUT_SECONDS),
     });
     this.dispatcher.bindTable({
       table: this.table,
-      actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
     });
     this.dispatcher.bindWorkQueueProducer({ queue: this.workQueue });
     this.dispatcher.setEnvironment('NUMBERS_PER_CHUNK', String(config.numbersPerChunk));
     this.dispatcher.setEnvironment('JOB_RETENTION_DAYS', String(config.jobRetentionDays));
+    this.dispatcher.setEnvironment('JOB_DEADLINE_SECONDS', String(config.jobDeadlineSeconds));
+    this.dispatcher.setEnvironment(
+      'IDEMPOTENCY_EXPIRY_SECONDS',
+      String(config.idempotencyExpirySeconds),
+    );
 
     // status (GET /jobs/{jobId}, GET /jobs/{jobId}/results): read-only.
     this.status = new FanoutFunction(this, 'Status', {
@@ -154,8 +252,10 @@ export class FanoutStack extends Stack {
     this.status.bindTable({ table: this.table, actions: ['dynamodb:GetItem', 'dynamodb:Query'] });
 
     // aggregator (invoked by the worker): stores each chunk once in a transaction
-    // (conditional Put + counter Update + job ConditionCheck), and on the last chunk reads
-    // the chunks (Query, GetItem) and marks the job SUCCEEDED (UpdateItem).
+    // (conditional Put of the chunk + conditional counter Update of the job), and on the
+    // last chunk reads the job and the chunks (GetItem, Query) and marks the job SUCCEEDED
+    // (UpdateItem). The transaction has no ConditionCheck item, so no ConditionCheckItem.
+    // https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis-iam.html
     this.aggregator = new FanoutFunction(this, 'Aggregator', {
       ...common,
       entry: 'functions/aggregator/handler.ts',
@@ -165,19 +265,14 @@ export class FanoutStack extends Stack {
     });
     this.aggregator.bindTable({
       table: this.table,
-      actions: [
-        'dynamodb:GetItem',
-        'dynamodb:Query',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:ConditionCheckItem',
-      ],
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     });
 
     // worker (SQS): squares its chunks on a pool of child processes, one per vCPU. The
     // pool's child script is a second bundle, pool-child.mjs, beside index.mjs (esbuild
-    // does not follow fork() paths). It reads the job (GetItem) only to skip cancelled
-    // jobs, and hands each result to the aggregator with a synchronous Invoke.
+    // does not follow fork() paths). It reads the job (GetItem) to skip cancelled jobs,
+    // records a chunk's failures, retries and cost counters (UpdateItem), and hands each
+    // result to the aggregator with a synchronous Invoke.
     this.worker = new FanoutFunction(this, 'Worker', {
       ...common,
       entry: 'functions/worker/handler.ts',
@@ -186,7 +281,10 @@ export class FanoutStack extends Stack {
       timeout: Duration.seconds(config.workerTimeoutSeconds),
       extraEntries: [{ entry: 'functions/worker/pool/child.ts', outFile: 'pool-child.mjs' }],
     });
-    this.worker.bindTable({ table: this.table, actions: ['dynamodb:GetItem'] });
+    this.worker.bindTable({
+      table: this.table,
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    });
     this.worker.bindInvoke({
       target: this.aggregator.function,
       envVar: 'AGGREGATOR_FUNCTION_NAME',
@@ -204,6 +302,82 @@ export class FanoutStack extends Stack {
         reportBatchItemFailures: true,
       }),
     );
+
+    // ---------------------------------------------------------------------------------
+    // Failure handling: every job reaches a terminal state.
+    // - The DLQ consumer reads each dead-lettered chunk, keeps its message for a redrive
+    //   (PutItem of FAILED#<index>) and marks the job FAILED with the chunk (GetItem,
+    //   UpdateItem). Partial batch responses again; what it cannot record is retried, then
+    //   parked (see the queues above).
+    // - The sweeper runs every minute and fails the RUNNING jobs past their deadline: it
+    //   finds the overdue ones in the sparse index (Query on that index), reads each job
+    //   (GetItem) and lists its missing chunks (Query on the table) for the failure, and
+    //   fails it conditionally (UpdateItem). That catches a job whose message was lost.
+    // ---------------------------------------------------------------------------------
+    this.dlqConsumer = new FanoutFunction(this, 'DlqConsumer', {
+      ...common,
+      entry: 'functions/dlq-consumer/handler.ts',
+      description: 'fanout: marks the job of each dead-lettered chunk FAILED, keeps it for redrive',
+      memorySize: 256,
+      timeout: Duration.seconds(DLQ_CONSUMER_TIMEOUT_SECONDS),
+    });
+    this.dlqConsumer.bindTable({
+      table: this.table,
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    });
+    this.dlqConsumer.function.addEventSource(
+      new SqsEventSource(this.deadLetterQueue, {
+        batchSize: DLQ_CONSUMER_BATCH_SIZE,
+        maxConcurrency: DLQ_CONSUMER_MAX_CONCURRENCY,
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    this.sweeperDeadLetterQueue = new Queue(this, 'SweeperDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: DLQ_RETENTION,
+      // An async invocation record carries the event (up to 1 MB).
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
+    });
+    Validations.of(this.sweeperDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is itself a dead-letter queue: the sweeper's on-failure destination and its schedule's DLQ, which cdk-nag only recognizes in an SQS redrive policy. Nothing consumes it, so it needs no DLQ; its depth is alarmed on.",
+    });
+
+    this.sweeper = new FanoutFunction(this, 'Sweeper', {
+      ...common,
+      entry: 'functions/sweeper/handler.ts',
+      description: 'fanout: marks RUNNING jobs past their deadline FAILED (DEADLINE_EXCEEDED)',
+      memorySize: 256,
+      timeout: Duration.seconds(SWEEPER_TIMEOUT_SECONDS),
+    });
+    this.sweeper.bindIndexQuery({ table: this.table, indexName: RUNNING_BY_DEADLINE_INDEX });
+    this.sweeper.bindTable({
+      table: this.table,
+      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    });
+    // A sweep that fails is not retried (the next one redoes it); its record goes to the
+    // sweeper's DLQ, which is alarmed on like the others.
+    this.sweeper.configureAsyncFailures({
+      queue: this.sweeperDeadLetterQueue,
+      retryAttempts: 0,
+      maxEventAge: SWEEP_MAX_EVENT_AGE,
+    });
+
+    // EventBridge Scheduler rather than a rule: it invokes through a role (here limited to
+    // the sweeper's unqualified ARN) instead of a resource policy on the function, and has
+    // its own retry policy and DLQ for events it cannot deliver.
+    this.sweepSchedule = new Schedule(this, 'SweepSchedule', {
+      description: 'fanout: run the sweeper (fail RUNNING jobs past their deadline)',
+      schedule: ScheduleExpression.rate(Duration.seconds(SWEEP_INTERVAL_SECONDS)),
+      target: new UnqualifiedLambdaInvoke(this.sweeper.function, {
+        retryAttempts: SWEEP_DELIVERY_RETRIES,
+        maxEventAge: SWEEP_MAX_EVENT_AGE,
+        deadLetterQueue: this.sweeperDeadLetterQueue,
+      }),
+    });
 
     // ---------------------------------------------------------------------------------
     // API: a REST API (API Gateway v1), not an HTTP API, because it has X-Ray tracing,
@@ -276,11 +450,12 @@ export class FanoutStack extends Stack {
       validateRequestBody: true,
     });
 
+    // Commands (create, cancel, redrive) go to the dispatcher, reads to the status function.
+    const dispatcherIntegration = new LambdaIntegration(this.dispatcher.function, {
+      allowTestInvoke: false,
+    });
     const jobs = this.api.root.addResource('jobs');
-    const submitJob = jobs.addMethod(
-      'POST',
-      new LambdaIntegration(this.dispatcher.function, { allowTestInvoke: false }),
-    );
+    const submitJob = jobs.addMethod('POST', dispatcherIntegration);
 
     const statusIntegration = new LambdaIntegration(this.status.function, {
       allowTestInvoke: false,
@@ -297,7 +472,15 @@ export class FanoutStack extends Stack {
         'method.request.querystring.cursor': false,
       },
     });
-    for (const method of [submitJob, getJob, getResults]) {
+    const cancelJob = job.addMethod('DELETE', dispatcherIntegration, {
+      requestValidator,
+      requestParameters: { 'method.request.path.jobId': true },
+    });
+    const redriveJob = job.addResource('redrive').addMethod('POST', dispatcherIntegration, {
+      requestValidator,
+      requestParameters: { 'method.request.path.jobId': true },
+    });
+    for (const method of [submitJob, getJob, getResults, cancelJob, redriveJob]) {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
         reason:
@@ -319,6 +502,50 @@ export class FanoutStack extends Stack {
     );
 
     // ---------------------------------------------------------------------------------
+    // Observability: a dashboard and alarms (see constructs/observability.ts). Alarms
+    // notify an existing SNS topic when `alarmTopicArn` is set; the stack creates none.
+    // X-Ray tracing is on for the stage and every function (FanoutFunction).
+    // ---------------------------------------------------------------------------------
+    this.observability = new FanoutObservability(this, 'Observability', {
+      functions: [
+        { name: 'Dispatcher', function: this.dispatcher.function },
+        { name: 'Status', function: this.status.function },
+        { name: 'Worker', function: this.worker.function },
+        { name: 'Aggregator', function: this.aggregator.function },
+        { name: 'DlqConsumer', function: this.dlqConsumer.function },
+        { name: 'Sweeper', function: this.sweeper.function },
+      ],
+      workQueue: this.workQueue,
+      oldestMessageAgeAlarmSeconds: oldestMessageAgeAlarmSeconds(config),
+      workDeadLetterQueue: this.deadLetterQueue,
+      deadLetterQueues: [
+        {
+          name: 'DeadLetterQueue',
+          meaning:
+            'These are chunks that exhausted their deliveries. The DLQ consumer normally empties the queue within seconds: if this alarm stays on, the consumer is failing or throttled (see its errors and log group).',
+          queue: this.deadLetterQueue,
+        },
+        {
+          name: 'ParkingQueue',
+          meaning:
+            'The DLQ consumer could not record these dead letters after its retries; their jobs end FAILED at their deadline. Inspect them, fix the cause, and move them back to the DLQ (SQS redrive).',
+          queue: this.parkingQueue,
+        },
+        {
+          name: 'SweeperDeadLetterQueue',
+          meaning:
+            'A sweep failed or could not be delivered; overdue jobs stay RUNNING until a sweep succeeds. Read the sweeper log group.',
+          queue: this.sweeperDeadLetterQueue,
+        },
+      ],
+      apiStage: this.api.deploymentStage,
+      alarmTopic:
+        config.alarmTopicArn === undefined
+          ? undefined
+          : Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn),
+    });
+
+    // ---------------------------------------------------------------------------------
     // Outputs: what a client (bin/fanout.ts, the README) needs after `cdk deploy`.
     // ---------------------------------------------------------------------------------
     new StackOutput(this, 'ApiUrl', {
@@ -329,5 +556,10 @@ export class FanoutStack extends Stack {
     new StackOutput(this, 'TableName', { value: this.table.tableName });
     new StackOutput(this, 'WorkQueueUrl', { value: this.workQueue.queueUrl });
     new StackOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
+    new StackOutput(this, 'ParkingQueueUrl', { value: this.parkingQueue.queueUrl });
+    new StackOutput(this, 'DashboardName', {
+      value: this.observability.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of fanout (throughput, errors, queues, dead letters)',
+    });
   }
 }

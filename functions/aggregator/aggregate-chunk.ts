@@ -10,10 +10,27 @@
  * crash between the transaction and the finalize: the worker never got an answer, SQS
  * redelivers, the chunk is a duplicate, and this delivery finishes the job.
  *
+ * Jobs that have ended: the chunks of a CANCELLED or SUCCEEDED job are dropped
+ * (JOB_NOT_RUNNING), so a result arriving after a cancellation never resurrects the job. A
+ * FAILED job still stores its chunks (it may be redriven; see storeChunk), but is never
+ * finalized until a redrive makes it RUNNING again.
+ *
+ * Cost: a STORED chunk adds its delivery's usage (worker time share x memory, SQS requests,
+ * the transaction's write units) in the same transaction. A duplicate or dropped chunk's
+ * usage is as real, so it is added by a separate best-effort update (see cost.ts).
+ *
  * Any error that is not one of these outcomes propagates: the worker's Invoke sees a
  * function error, reports the record as failed, and SQS redelivers it.
  */
 import { parseChunkResult } from '../commons/contracts.ts';
+import {
+  ASSUMED_JOB_ITEM_BYTES,
+  addUsage,
+  deliverySqsRequests,
+  type JobUsage,
+  NO_USAGE,
+  writeUnits,
+} from '../commons/cost.ts';
 import {
   InconsistentJobError,
   InvalidChunkResultError,
@@ -21,6 +38,9 @@ import {
   TransientTransactionError,
 } from '../commons/errors.ts';
 import {
+  addJobUsage,
+  buildChunkItem,
+  type ChunkToStore,
   finalizeJob,
   getJob,
   type JobTable,
@@ -28,9 +48,10 @@ import {
   readAllChunks,
   type StoreChunkOutcome,
   storeChunk,
+  storeChunkWriteUnits,
 } from '../commons/job-store.ts';
 import { MAX_CHUNK_RESULT_BYTES, MAX_INLINE_RESULT_BYTES } from '../commons/limits.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
+import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { backoffDelay, type RetryPolicy, type Sleep, sleep } from '../commons/retry.ts';
 import type { AggregateOutcome, ChunkResult, JobStatus } from '../commons/types.ts';
 
@@ -81,6 +102,7 @@ export async function completeJobIfDone(
   table: JobTable,
   jobId: string,
   now: () => Date,
+  log: Logger = logger,
 ): Promise<JobStatus> {
   const job = await getJob(table, jobId, { consistentRead: true });
   if (job === undefined) throw new JobNotFoundError(jobId);
@@ -94,20 +116,44 @@ export async function completeJobIfDone(
   // Joined results are never longer than the sum of the chunks' result JSON.
   const inline = job.resultBytes <= MAX_INLINE_RESULT_BYTES;
   const resultsJson = inline ? joinResultArrays(await readAllChunks(table, job)) : undefined;
-  const finalized = await finalizeJob(table, jobId, now(), resultsJson);
+  const finalized = await finalizeJob(table, jobId, now(), resultsJson, job.itemBytes);
   if (!finalized) {
     // Another delivery finalized it first, or it was cancelled meanwhile: read which.
     const current = await getJob(table, jobId, { consistentRead: true });
     return current?.status ?? job.status;
   }
   metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
-  logger.info('job succeeded', {
+  log.info('job succeeded', {
     numbersCount: job.numbersCount,
     chunkCount: job.chunkCount,
     resultBytes: job.resultBytes,
     resultsInline: inline,
   });
   return 'SUCCEEDED';
+}
+
+/** Statuses whose chunks are dropped: the job has ended for good. */
+const DROPPED_STATUSES: ReadonlySet<JobStatus> = new Set(['CANCELLED', 'SUCCEEDED']);
+
+/** What the worker's delivery of a chunk used: its time share and its SQS requests. */
+export function deliveryUsage(chunk: ChunkResult): JobUsage {
+  return {
+    workerMbMs: chunk.durationMs * chunk.memoryMb,
+    // Received, and deleted once this answer reaches the worker.
+    sqsRequests: deliverySqsRequests(chunk.messageBytes, true),
+    writeUnits: 0,
+  };
+}
+
+/** Adds a dropped or duplicate chunk's usage to its job; logs, never throws. */
+async function addUsageOfUnstoredChunk(table: JobTable, jobId: string, usage: JobUsage) {
+  try {
+    // This update writes the job item too.
+    const ownWrite = { ...NO_USAGE, writeUnits: writeUnits(ASSUMED_JOB_ITEM_BYTES) };
+    await addJobUsage(table, jobId, addUsage(usage, ownWrite));
+  } catch (error) {
+    logger.warn('usage of an unstored chunk could not be added', { error: error as Error });
+  }
 }
 
 /**
@@ -122,12 +168,14 @@ export async function aggregateChunk(
   const now = deps.now ?? (() => new Date());
   const chunk: ChunkResult = parseChunkResult(payload);
   logger.appendKeys({ jobId: chunk.jobId, chunkIndex: chunk.chunkIndex });
+  const delivery = deliveryUsage(chunk);
 
   const job = await getJob(deps.table, chunk.jobId, { consistentRead: true });
   if (job === undefined) throw new JobNotFoundError(chunk.jobId);
-  if (job.status !== 'RUNNING') {
+  if (DROPPED_STATUSES.has(job.status)) {
     logger.info('chunk dropped: job not running', { jobStatus: job.status });
     metrics.addMetric('ChunksDropped', MetricUnit.Count, 1);
+    await addUsageOfUnstoredChunk(deps.table, chunk.jobId, delivery);
     return { outcome: 'JOB_NOT_RUNNING', jobStatus: job.status };
   }
   if (chunk.chunkIndex >= job.chunkCount) {
@@ -148,23 +196,29 @@ export async function aggregateChunk(
     );
   }
 
-  const stored = await storeWithRetries(deps, () =>
-    storeChunk(
-      deps.table,
-      {
-        jobId: chunk.jobId,
-        chunkIndex: chunk.chunkIndex,
-        offset: chunk.offset,
-        count: chunk.results.length,
-        resultsJson,
-        computeMs: chunk.computeMs,
-        receiveCount: chunk.receiveCount,
-        expiresAt: job.expiresAt,
-      },
-      now(),
-    ),
-  );
+  const toStore: ChunkToStore = {
+    jobId: chunk.jobId,
+    chunkIndex: chunk.chunkIndex,
+    offset: chunk.offset,
+    count: chunk.results.length,
+    resultsJson,
+    computeMs: chunk.computeMs,
+    receiveCount: chunk.receiveCount,
+    expiresAt: job.expiresAt,
+    usage: delivery,
+    jobItemBytes: job.itemBytes,
+  };
+  const stored = await storeWithRetries(deps, () => storeChunk(deps.table, toStore, now()));
 
+  if (stored.outcome !== 'STORED') {
+    // The transaction was cancelled on its condition, and is billed as if it had written.
+    const transaction = storeChunkWriteUnits(buildChunkItem(toStore, ''), job.itemBytes);
+    await addUsageOfUnstoredChunk(
+      deps.table,
+      chunk.jobId,
+      addUsage(delivery, { ...NO_USAGE, writeUnits: transaction }),
+    );
+  }
   if (stored.outcome === 'JOB_NOT_RUNNING') {
     logger.info('chunk dropped: job not running', { jobStatus: stored.jobStatus });
     metrics.addMetric('ChunksDropped', MetricUnit.Count, 1);

@@ -12,9 +12,18 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
 
-/** A DynamoDB document client: plain JS values in and out, undefined attributes dropped. */
-export function createDocumentClient(): DynamoDBDocumentClient {
-  const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
+/** A DynamoDB client (for Powertools idempotency, which takes a plain client). */
+export function createDynamoDbClient(): DynamoDBClient {
+  return tracer.captureAWSv3Client(new DynamoDBClient({}));
+}
+
+/**
+ * A DynamoDB document client: plain JS values in and out, undefined attributes dropped.
+ * Pass `client` to share one connection pool with other users of it.
+ */
+export function createDocumentClient(
+  client: DynamoDBClient = createDynamoDbClient(),
+): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -7,10 +7,17 @@
  */
 import { ConfigurationError } from './errors.ts';
 import {
+  DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
+  DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
   DEFAULT_NUMBERS_PER_CHUNK,
+  MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+  MAX_JOB_DEADLINE_SECONDS,
   MAX_JOB_RETENTION_DAYS,
+  MAX_LAMBDA_MEMORY_MB,
   MAX_NUMBERS_PER_CHUNK,
+  MIN_IDEMPOTENCY_EXPIRY_SECONDS,
+  MIN_JOB_DEADLINE_SECONDS,
 } from './limits.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -76,6 +83,10 @@ export interface DispatcherConfig {
   readonly numbersPerChunk: number;
   /** Days until a job's items expire (DynamoDB TTL). */
   readonly jobRetentionDays: number;
+  /** Seconds a job may run before the sweeper marks it FAILED (DEADLINE_EXCEEDED). */
+  readonly jobDeadlineSeconds: number;
+  /** Seconds an `Idempotency-Key` keeps answering with the job it created. */
+  readonly idempotencyExpirySeconds: number;
 }
 
 export function loadDispatcherConfig(env: Environment = process.env): DispatcherConfig {
@@ -91,6 +102,18 @@ export function loadDispatcherConfig(env: Environment = process.env): Dispatcher
         { min: 1, max: MAX_JOB_RETENTION_DAYS },
         env,
       ) ?? DEFAULT_JOB_RETENTION_DAYS,
+    jobDeadlineSeconds:
+      getOptionalIntegerFromEnv(
+        'JOB_DEADLINE_SECONDS',
+        { min: MIN_JOB_DEADLINE_SECONDS, max: MAX_JOB_DEADLINE_SECONDS },
+        env,
+      ) ?? DEFAULT_JOB_DEADLINE_SECONDS,
+    idempotencyExpirySeconds:
+      getOptionalIntegerFromEnv(
+        'IDEMPOTENCY_EXPIRY_SECONDS',
+        { min: MIN_IDEMPOTENCY_EXPIRY_SECONDS, max: MAX_IDEMPOTENCY_EXPIRY_SECONDS },
+        env,
+      ) ?? DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   };
 }
 
@@ -104,10 +127,12 @@ export function loadStatusConfig(env: Environment = process.env): StatusConfig {
 
 export interface WorkerConfig {
   readonly aggregatorFunctionName: string;
-  /** Read-only access to skip chunks of cancelled jobs (not used yet). */
-  readonly tableName: string | undefined;
+  /** The job table: the cancel check before computing, and failure recording. */
+  readonly tableName: string;
   /** Child processes in the compute pool; undefined lets the pool size itself. */
   readonly poolSize: number | undefined;
+  /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE (set by Lambda), for the cost estimate. */
+  readonly memoryMb: number | undefined;
 }
 
 /** Lambda's largest function has 6 vCPUs; a pool larger than a few per vCPU only thrashes. */
@@ -116,8 +141,13 @@ const MAX_POOL_SIZE = 64;
 export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
   return {
     aggregatorFunctionName: getStringFromEnv('AGGREGATOR_FUNCTION_NAME', env),
-    tableName: getOptionalStringFromEnv('TABLE_NAME', env),
+    tableName: getStringFromEnv('TABLE_NAME', env),
     poolSize: getOptionalIntegerFromEnv('POOL_SIZE', { min: 1, max: MAX_POOL_SIZE }, env),
+    memoryMb: getOptionalIntegerFromEnv(
+      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      { min: 1, max: MAX_LAMBDA_MEMORY_MB },
+      env,
+    ),
   };
 }
 
@@ -126,5 +156,21 @@ export interface AggregatorConfig {
 }
 
 export function loadAggregatorConfig(env: Environment = process.env): AggregatorConfig {
+  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+}
+
+export interface DlqConsumerConfig {
+  readonly tableName: string;
+}
+
+export function loadDlqConsumerConfig(env: Environment = process.env): DlqConsumerConfig {
+  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+}
+
+export interface SweeperConfig {
+  readonly tableName: string;
+}
+
+export function loadSweeperConfig(env: Environment = process.env): SweeperConfig {
   return { tableName: getStringFromEnv('TABLE_NAME', env) };
 }

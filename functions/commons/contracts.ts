@@ -3,7 +3,12 @@
  * validates what it receives: a queue or an Invoke payload is an untyped boundary.
  */
 import { InvalidChunkMessageError, InvalidChunkResultError } from './errors.ts';
-import { MAX_NUMBERS_PER_CHUNK, MAX_NUMBERS_PER_JOB } from './limits.ts';
+import {
+  MAX_LAMBDA_MEMORY_MB,
+  MAX_NUMBERS_PER_CHUNK,
+  MAX_NUMBERS_PER_JOB,
+  SQS_MAX_MESSAGE_BYTES,
+} from './limits.ts';
 import { checkElement, type NumberInput, type SquareResult } from './numbers.ts';
 import {
   type AggregateOutcome,
@@ -80,6 +85,7 @@ export function parseChunkResult(value: unknown): ChunkResult {
   };
   if (!isPlainObject(value)) return fail('not an object');
   const { jobId, chunkIndex, offset, results, computeMs, receiveCount } = value;
+  const { durationMs, memoryMb, messageBytes } = value;
   if (!isJobId(jobId)) return fail('jobId is not a job id');
   if (!isIndex(chunkIndex, MAX_NUMBERS_PER_JOB - 1)) return fail('chunkIndex is not a valid index');
   if (!isIndex(offset, MAX_NUMBERS_PER_JOB - 1)) return fail('offset is not a valid index');
@@ -95,7 +101,26 @@ export function parseChunkResult(value: unknown): ChunkResult {
   if (!isIndex(receiveCount, Number.MAX_SAFE_INTEGER)) {
     return fail('receiveCount is not a non-negative integer');
   }
-  return { jobId, chunkIndex, offset, results: results as SquareResult[], computeMs, receiveCount };
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+    return fail('durationMs is not a non-negative number');
+  }
+  if (!isIndex(memoryMb, MAX_LAMBDA_MEMORY_MB)) {
+    return fail(`memoryMb is not an integer from 0 to ${MAX_LAMBDA_MEMORY_MB}`);
+  }
+  if (!isIndex(messageBytes, SQS_MAX_MESSAGE_BYTES)) {
+    return fail(`messageBytes is not an integer from 0 to ${SQS_MAX_MESSAGE_BYTES}`);
+  }
+  return {
+    jobId,
+    chunkIndex,
+    offset,
+    results: results as SquareResult[],
+    computeMs,
+    receiveCount,
+    durationMs,
+    memoryMb,
+    messageBytes,
+  };
 }
 
 const OUTCOMES: readonly string[] = ['STORED', 'DUPLICATE', 'JOB_NOT_RUNNING'];

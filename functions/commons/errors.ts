@@ -21,17 +21,25 @@ export type ApiErrorCode =
   | 'INVALID_NUMBERS'
   | 'INVALID_JOB_ID'
   | 'INVALID_CURSOR'
-  // 404, 405, 409
+  | 'INVALID_IDEMPOTENCY_KEY'
+  // 404, 405, 409, 422
   | 'JOB_NOT_FOUND'
   | 'ROUTE_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'JOB_NOT_SUCCEEDED'
+  | 'JOB_NOT_RUNNING'
+  | 'JOB_NOT_FAILED'
+  | 'NOTHING_TO_REDRIVE'
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'IDEMPOTENCY_KEY_REUSED'
   // 413: over a documented limit
   | 'BODY_TOO_LARGE'
   | 'DECODED_BODY_TOO_LARGE'
   | 'TOO_MANY_NUMBERS'
   // 5xx
   | 'DISPATCH_FAILED'
+  | 'REDRIVE_FAILED'
+  | 'IDEMPOTENCY_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export type ErrorDetails = Readonly<Record<string, unknown>>;
@@ -85,6 +93,14 @@ export class ConflictError extends HttpError {
   constructor(code: ApiErrorCode, message: string, options?: HttpErrorOptions) {
     super(409, code, message, options);
     this.name = 'ConflictError';
+  }
+}
+
+/** 422: the request is well formed but contradicts an earlier one (an idempotency key reused). */
+export class UnprocessableEntityError extends HttpError {
+  constructor(code: ApiErrorCode, message: string, options?: HttpErrorOptions) {
+    super(422, code, message, options);
+    this.name = 'UnprocessableEntityError';
   }
 }
 

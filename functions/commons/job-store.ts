@@ -3,9 +3,16 @@
  * document client and table name.
  *
  * Items (keys `pk`/`sk`, TTL attribute `expiresAt` in epoch seconds):
- * - job:   `pk = JOB#<jobId>`, `sk = JOB`
- * - chunk: `pk = JOB#<jobId>`, `sk = CHUNK#<chunkIndex zero-padded to 8>`, so a Query on the
+ * - job:    `pk = JOB#<jobId>`, `sk = JOB`
+ * - chunk:  `pk = JOB#<jobId>`, `sk = CHUNK#<chunkIndex zero-padded to 8>`, so a Query on the
  *   job's partition returns its chunks in index order, which is result order.
+ * - failed chunk input: `pk = JOB#<jobId>`, `sk = FAILED#<chunkIndex 8 digits>` (failed-chunks.ts)
+ * - idempotency records of `POST /jobs`: `pk = IDEMPOTENCY#submit` (Powertools, see
+ *   dispatcher/idempotent-submit.ts)
+ *
+ * While a job is RUNNING its item carries `runningPk = RUNNING` and `deadlineAt` (epoch ms),
+ * the keys of the sparse index RunningByDeadline; every transition out of RUNNING removes
+ * `runningPk`, so the index holds exactly the running jobs, by deadline (deadlines.ts).
  *
  * Results are stored as JSON text, never as DynamoDB numbers: a big square stays the exact
  * decimal string it was, and a float keeps the exact text JSON.stringify gave it.
@@ -18,8 +25,23 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import {
+  ASSUMED_JOB_ITEM_BYTES,
+  addUsage,
+  INDEX_ENTRY_WRITE_UNITS,
+  itemSizeBytes,
+  type JobUsage,
+  NO_USAGE,
+  writeUnits,
+} from './cost.ts';
 import { errorName, InconsistentJobError, TransientTransactionError } from './errors.ts';
-import { isJobStatus, type JobFailure, type JobStatus } from './types.ts';
+import {
+  type ChunkError,
+  type FailedChunk,
+  isJobStatus,
+  type JobFailure,
+  type JobStatus,
+} from './types.ts';
 
 export interface JobTable {
   readonly client: DynamoDBDocumentClient;
@@ -48,6 +70,22 @@ export interface JobRecord {
   readonly failure?: JobFailure;
   /** The joined ordered results as JSON text, when the job SUCCEEDED and they are small. */
   readonly results?: string;
+  /** Epoch milliseconds after which the sweeper fails the job while it is RUNNING. */
+  readonly deadlineAt?: number;
+  /** ISO 8601, when it was cancelled. */
+  readonly cancelledAt?: string;
+  /** Failed chunk deliveries recorded by the workers (each one is delivered again). */
+  readonly attempts: number;
+  /** The last failure a worker saw per chunk index (at most MAX_RECORDED_CHUNK_ERRORS). */
+  readonly chunkErrors: Readonly<Record<string, ChunkError>>;
+  /** Chunks that reached the dead-letter queue, by index (at most MAX_RECORDED_FAILED_CHUNKS). */
+  readonly failedChunks: Readonly<Record<string, Omit<FailedChunk, 'chunkIndex'>>>;
+  /** How many chunks reached the dead-letter queue, each counted once. */
+  readonly failedChunkCount: number;
+  /** What the job used so far, for the cost estimate (cost.ts). */
+  readonly usage: JobUsage;
+  /** The size of the item as read (inline results only when asked for), for write costs. */
+  readonly itemBytes: number;
 }
 
 export interface NewJob {
@@ -56,6 +94,10 @@ export interface NewJob {
   readonly chunkCount: number;
   readonly now: Date;
   readonly expiresAt: number;
+  /** Epoch milliseconds; the job is FAILED (DEADLINE_EXCEEDED) if still RUNNING after it. */
+  readonly deadlineAt: number;
+  /** What submitting used besides the job item's own write (its units are added here). */
+  readonly usage?: JobUsage;
 }
 
 /** One chunk's results, as the aggregator stores them. */
@@ -69,6 +111,10 @@ export interface ChunkToStore {
   readonly computeMs: number;
   readonly receiveCount: number;
   readonly expiresAt: number;
+  /** What this delivery used besides the transaction's own writes (which are added here). */
+  readonly usage?: JobUsage;
+  /** The job item's size, for the transaction's write units; ASSUMED_JOB_ITEM_BYTES if unknown. */
+  readonly jobItemBytes?: number;
 }
 
 /** One chunk's results, as read back. */
@@ -85,12 +131,33 @@ export type StoreChunkOutcome =
   | { readonly outcome: 'JOB_NOT_RUNNING'; readonly jobStatus: JobStatus | undefined };
 
 const JOB_SORT_KEY = 'JOB';
+const JOB_PREFIX = 'JOB#';
 const CHUNK_PREFIX = 'CHUNK#';
-const CHUNK_INDEX_DIGITS = 8;
-const LAST_CHUNK_SORT_KEY = `${CHUNK_PREFIX}${'9'.repeat(CHUNK_INDEX_DIGITS)}`;
+export const CHUNK_INDEX_DIGITS = 8;
+export const FIRST_CHUNK_SORT_KEY = `${CHUNK_PREFIX}${'0'.repeat(CHUNK_INDEX_DIGITS)}`;
+export const LAST_CHUNK_SORT_KEY = `${CHUNK_PREFIX}${'9'.repeat(CHUNK_INDEX_DIGITS)}`;
+
+/** The sparse index of running jobs by deadline (KEYS_ONLY): `runningPk` / `deadlineAt`. */
+export const RUNNING_BY_DEADLINE_INDEX = 'RunningByDeadline';
+/** The one value of `runningPk`, present only while the job is RUNNING. */
+export const RUNNING_PARTITION = 'RUNNING';
 
 export function jobPartitionKey(jobId: string): string {
-  return `JOB#${jobId}`;
+  return `${JOB_PREFIX}${jobId}`;
+}
+
+/** The job id of a job partition key, or undefined when `pk` is not one. */
+export function jobIdOfPartitionKey(pk: unknown): string | undefined {
+  return typeof pk === 'string' && pk.startsWith(JOB_PREFIX)
+    ? pk.slice(JOB_PREFIX.length)
+    : undefined;
+}
+
+/** The chunk index of a `CHUNK#…` or `FAILED#…` sort key, or undefined. */
+export function chunkIndexOfSortKey(sk: unknown): number | undefined {
+  if (typeof sk !== 'string') return undefined;
+  const match = /^(?:CHUNK|FAILED)#([0-9]{8})$/.exec(sk);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
 export function jobKey(jobId: string): { pk: string; sk: string } {
@@ -120,10 +187,19 @@ const JOB_SUMMARY_ATTRIBUTES = [
   'completedAt',
   'expiresAt',
   'failure',
+  'deadlineAt',
+  'cancelledAt',
+  'attempts',
+  'chunkErrors',
+  'failedChunks',
+  'failedChunkCount',
+  'workerMbMs',
+  'sqsRequests',
+  'writeUnits',
 ];
 
 /** Projection of `attributes`, every name aliased (`status`, `count` are reserved words). */
-function projection(attributes: readonly string[]): {
+export function projection(attributes: readonly string[]): {
   ProjectionExpression: string;
   ExpressionAttributeNames: Record<string, string>;
 } {
@@ -136,9 +212,48 @@ function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
+/** A non-negative counter, 0 when absent (items written before the counter existed). */
+function counter(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function toChunkErrors(value: unknown): Record<string, ChunkError> {
+  const errors: Record<string, ChunkError> = {};
+  if (!isPlainObject(value)) return errors;
+  for (const [index, entry] of Object.entries(value)) {
+    if (!isPlainObject(entry)) continue;
+    const { reason, at, receiveCount } = entry;
+    if (typeof reason !== 'string') continue;
+    errors[index] = {
+      reason,
+      at: typeof at === 'string' ? at : '',
+      receiveCount: counter(receiveCount),
+    };
+  }
+  return errors;
+}
+
+function toFailedChunks(value: unknown): Record<string, Omit<FailedChunk, 'chunkIndex'>> {
+  const chunks: Record<string, Omit<FailedChunk, 'chunkIndex'>> = {};
+  if (!isPlainObject(value)) return chunks;
+  for (const [index, entry] of Object.entries(value)) {
+    if (!isPlainObject(entry) || typeof entry.reason !== 'string') continue;
+    chunks[index] = {
+      reason: entry.reason,
+      ...(isCount(entry.receiveCount) && { receiveCount: entry.receiveCount }),
+    };
+  }
+  return chunks;
+}
+
 function toJobRecord(jobId: string, item: Record<string, unknown>): JobRecord {
   const { status, numbersCount, chunkCount, chunksDone, numbersDone, resultBytes } = item;
   const { createdAt, updatedAt, completedAt, expiresAt, failure, results } = item;
+  const { deadlineAt, cancelledAt } = item;
   if (
     !isJobStatus(status) ||
     !isCount(numbersCount) ||
@@ -166,31 +281,59 @@ function toJobRecord(jobId: string, item: Record<string, unknown>): JobRecord {
     ...(typeof completedAt === 'string' && { completedAt }),
     ...(typeof failure === 'object' && failure !== null && { failure: failure as JobFailure }),
     ...(typeof results === 'string' && { results }),
+    ...(isCount(deadlineAt) && { deadlineAt }),
+    ...(typeof cancelledAt === 'string' && { cancelledAt }),
+    attempts: counter(item.attempts),
+    chunkErrors: toChunkErrors(item.chunkErrors),
+    failedChunks: toFailedChunks(item.failedChunks),
+    failedChunkCount: counter(item.failedChunkCount),
+    usage: {
+      workerMbMs: counter(item.workerMbMs),
+      sqsRequests: counter(item.sqsRequests),
+      writeUnits: counter(item.writeUnits),
+    },
+    itemBytes: itemSizeBytes({ ...item, ...jobKey(jobId) }),
   };
 }
 
 /**
- * Writes a new RUNNING job item.
+ * Writes a new RUNNING job item, with its deadline (which puts it in RunningByDeadline), the
+ * empty maps later writes set entries of (a nested SET needs its map to exist), and the
+ * usage counters started with what submitting used, this write included.
  * @throws ConditionalCheckFailedException when the job id is taken (never, with UUIDs)
  */
 export async function createJob(table: JobTable, job: NewJob): Promise<void> {
   const timestamp = job.now.toISOString();
+  const submitted = job.usage ?? NO_USAGE;
+  const item = {
+    ...jobKey(job.jobId),
+    jobId: job.jobId,
+    status: 'RUNNING',
+    numbersCount: job.numbersCount,
+    chunkCount: job.chunkCount,
+    chunksDone: 0,
+    numbersDone: 0,
+    resultBytes: 0,
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    expiresAt: job.expiresAt,
+    runningPk: RUNNING_PARTITION,
+    deadlineAt: job.deadlineAt,
+    attempts: 0,
+    chunkErrors: {},
+    failedChunks: {},
+    failedChunkCount: 0,
+    workerMbMs: submitted.workerMbMs,
+    sqsRequests: submitted.sqsRequests,
+    writeUnits: submitted.writeUnits,
+  };
+  // The put's own units: the item (its counter sized as a 3-digit number) and its index entry.
+  const ownUnits =
+    writeUnits(itemSizeBytes({ ...item, writeUnits: 999 })) + INDEX_ENTRY_WRITE_UNITS;
   await table.client.send(
     new PutCommand({
       TableName: table.tableName,
-      Item: {
-        ...jobKey(job.jobId),
-        jobId: job.jobId,
-        status: 'RUNNING',
-        numbersCount: job.numbersCount,
-        chunkCount: job.chunkCount,
-        chunksDone: 0,
-        numbersDone: 0,
-        resultBytes: 0,
-        createdAt: timestamp,
-        updatedAt: timestamp,
-        expiresAt: job.expiresAt,
-      },
+      Item: { ...item, writeUnits: submitted.writeUnits + ownUnits },
       ConditionExpression: 'attribute_not_exists(pk)',
     }),
   );
@@ -220,8 +363,36 @@ export async function getJob(
 }
 
 /**
- * Moves a RUNNING job to FAILED with `failure`. Resolves false when the job was no longer
- * RUNNING (or does not exist), so a terminal status is never overwritten.
+ * The status of a job, read strongly consistent with only `status` projected (a few bytes,
+ * one read unit): the worker's check before it computes a chunk. Undefined when the job
+ * does not exist (never created, or expired).
+ */
+export async function getJobStatus(table: JobTable, jobId: string): Promise<JobStatus | undefined> {
+  const response = await table.client.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: jobKey(jobId),
+      ConsistentRead: true,
+      ...projection(['status']),
+    }),
+  );
+  const status = response.Item?.status;
+  if (response.Item === undefined) return undefined;
+  if (!isJobStatus(status)) throw new InconsistentJobError(jobId, 'the job item has no status');
+  return status;
+}
+
+/** The UpdateExpression clause that adds `usage` to the job's counters (`:mbMs`, `:sqs`, `:wu`). */
+export const ADD_USAGE = 'workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu';
+
+export function usageValues(usage: JobUsage): Record<string, number> {
+  return { ':mbMs': usage.workerMbMs, ':sqs': usage.sqsRequests, ':wu': usage.writeUnits };
+}
+
+/**
+ * Moves a RUNNING job to FAILED with `failure`, out of RunningByDeadline. Resolves false when
+ * the job was no longer RUNNING (or does not exist), so a terminal status is never
+ * overwritten.
  */
 export async function markJobFailed(
   table: JobTable,
@@ -230,13 +401,16 @@ export async function markJobFailed(
   now: Date,
 ): Promise<boolean> {
   const timestamp = now.toISOString();
+  const usage = {
+    ...NO_USAGE,
+    writeUnits: writeUnits(ASSUMED_JOB_ITEM_BYTES) + INDEX_ENTRY_WRITE_UNITS,
+  };
   try {
     await table.client.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: jobKey(jobId),
-        UpdateExpression:
-          'SET #status = :failed, failure = :failure, completedAt = :now, updatedAt = :now',
+        UpdateExpression: `SET #status = :failed, failure = :failure, completedAt = :now, updatedAt = :now REMOVE runningPk ADD ${ADD_USAGE}`,
         ConditionExpression: '#status = :running',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
@@ -244,6 +418,7 @@ export async function markJobFailed(
           ':running': 'RUNNING',
           ':failure': failure,
           ':now': timestamp,
+          ...usageValues(usage),
         },
       }),
     );
@@ -272,13 +447,47 @@ function cancellationReasons(error: unknown): CancellationReasonLike[] | undefin
   return Array.isArray(CancellationReasons) ? CancellationReasons : undefined;
 }
 
+/** The chunk item storeChunk puts. */
+export function buildChunkItem(chunk: ChunkToStore, storedAt: string): Record<string, unknown> {
+  return {
+    ...jobKey(chunk.jobId),
+    sk: chunkSortKey(chunk.chunkIndex),
+    jobId: chunk.jobId,
+    chunkIndex: chunk.chunkIndex,
+    offset: chunk.offset,
+    count: chunk.count,
+    results: chunk.resultsJson,
+    resultBytes: chunk.resultsJson.length,
+    computeMs: chunk.computeMs,
+    receiveCount: chunk.receiveCount,
+    storedAt,
+    expiresAt: chunk.expiresAt,
+  };
+}
+
+/** The write units of storeChunk's transaction: the chunk item and the job item, twice each. */
+export function storeChunkWriteUnits(
+  chunkItem: Record<string, unknown>,
+  jobItemBytes: number,
+): number {
+  return (
+    writeUnits(itemSizeBytes(chunkItem), { transactional: true }) +
+    writeUnits(jobItemBytes, { transactional: true })
+  );
+}
+
 /**
  * Stores a chunk's results and counts it, exactly once, in one transaction:
  * 1. Put the chunk item if it does not exist yet;
  * 2. add 1 to the job's `chunksDone` (and the chunk's numbers and bytes to `numbersDone`
- *    and `resultBytes`) if the job is RUNNING and not yet complete.
+ *    and `resultBytes`, and the delivery's usage to the cost counters) if the job is RUNNING
+ *    or FAILED and not yet complete.
  * Either both happen or neither. The cancellation reasons tell why nothing happened: the
- * chunk was stored before (DUPLICATE), or the job is no longer RUNNING.
+ * chunk was stored before (DUPLICATE), or the job is CANCELLED or SUCCEEDED.
+ *
+ * A FAILED job still stores its chunks: it may be redriven, and the chunks still in flight
+ * when it failed are exact work that a redrive could not redo (their messages are deleted
+ * once handed off). It is only ever finalized after a redrive made it RUNNING again.
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
  * @throws TransientTransactionError when cancelled by a conflict or throttling: retry it
  * @throws InconsistentJobError when a RUNNING job's counter is already complete
@@ -289,7 +498,11 @@ export async function storeChunk(
   now: Date,
 ): Promise<StoreChunkOutcome> {
   const timestamp = now.toISOString();
-  const { pk } = jobKey(chunk.jobId);
+  const chunkItem = buildChunkItem(chunk, timestamp);
+  const usage = addUsage(chunk.usage ?? NO_USAGE, {
+    ...NO_USAGE,
+    writeUnits: storeChunkWriteUnits(chunkItem, chunk.jobItemBytes ?? ASSUMED_JOB_ITEM_BYTES),
+  });
   try {
     await table.client.send(
       new TransactWriteCommand({
@@ -297,20 +510,7 @@ export async function storeChunk(
           {
             Put: {
               TableName: table.tableName,
-              Item: {
-                pk,
-                sk: chunkSortKey(chunk.chunkIndex),
-                jobId: chunk.jobId,
-                chunkIndex: chunk.chunkIndex,
-                offset: chunk.offset,
-                count: chunk.count,
-                results: chunk.resultsJson,
-                resultBytes: chunk.resultsJson.length,
-                computeMs: chunk.computeMs,
-                receiveCount: chunk.receiveCount,
-                storedAt: timestamp,
-                expiresAt: chunk.expiresAt,
-              },
+              Item: chunkItem,
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -318,9 +518,8 @@ export async function storeChunk(
             Update: {
               TableName: table.tableName,
               Key: jobKey(chunk.jobId),
-              UpdateExpression:
-                'ADD chunksDone :one, numbersDone :count, resultBytes :bytes SET updatedAt = :now',
-              ConditionExpression: '#status = :running AND chunksDone < chunkCount',
+              UpdateExpression: `ADD chunksDone :one, numbersDone :count, resultBytes :bytes, ${ADD_USAGE} SET updatedAt = :now`,
+              ConditionExpression: '#status IN (:running, :failed) AND chunksDone < chunkCount',
               ExpressionAttributeNames: { '#status': 'status' },
               ExpressionAttributeValues: {
                 ':one': 1,
@@ -328,6 +527,8 @@ export async function storeChunk(
                 ':bytes': chunk.resultsJson.length,
                 ':now': timestamp,
                 ':running': 'RUNNING',
+                ':failed': 'FAILED',
+                ...usageValues(usage),
               },
               // The old job item tells a job that is no longer RUNNING from a full counter.
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -343,7 +544,7 @@ export async function storeChunk(
     const [chunkReason, jobReason] = reasons;
     if (jobReason?.Code === 'ConditionalCheckFailed') {
       const status = jobReason.Item?.status?.S;
-      if (status === 'RUNNING') {
+      if (status === 'RUNNING' || status === 'FAILED') {
         // Only the counter condition can have failed: more chunks than the job has.
         throw new InconsistentJobError(chunk.jobId, 'chunksDone already equals chunkCount');
       }
@@ -359,24 +560,30 @@ export async function storeChunk(
 }
 
 /**
- * Marks a complete RUNNING job SUCCEEDED, with its joined results when given. Resolves
- * false when another delivery finalized it first, or it is no longer RUNNING: the
- * condition makes finalizing idempotent.
+ * Marks a complete RUNNING job SUCCEEDED, with its joined results when given, and takes it
+ * out of RunningByDeadline. Resolves false when another delivery finalized it first, or it is
+ * no longer RUNNING: the condition makes finalizing idempotent.
  */
 export async function finalizeJob(
   table: JobTable,
   jobId: string,
   now: Date,
   resultsJson?: string,
+  jobItemBytes: number = ASSUMED_JOB_ITEM_BYTES,
 ): Promise<boolean> {
   const timestamp = now.toISOString();
   const setResults = resultsJson === undefined ? '' : ', #results = :results';
+  // Billed by the item's size after the update: the results are added to it.
+  const units =
+    writeUnits(
+      jobItemBytes + (resultsJson === undefined ? 0 : 'results'.length + resultsJson.length),
+    ) + INDEX_ENTRY_WRITE_UNITS;
   try {
     await table.client.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: jobKey(jobId),
-        UpdateExpression: `SET #status = :succeeded, completedAt = :now, updatedAt = :now${setResults}`,
+        UpdateExpression: `SET #status = :succeeded, completedAt = :now, updatedAt = :now${setResults} REMOVE runningPk ADD writeUnits :wu`,
         ConditionExpression: '#status = :running AND chunksDone = chunkCount',
         ExpressionAttributeNames: {
           '#status': 'status',
@@ -386,6 +593,7 @@ export async function finalizeJob(
           ':succeeded': 'SUCCEEDED',
           ':running': 'RUNNING',
           ':now': timestamp,
+          ':wu': units,
           ...(resultsJson !== undefined && { ':results': resultsJson }),
         },
       }),
@@ -512,4 +720,76 @@ export async function readChunkPage(
     throw new InconsistentJobError(job.jobId, `chunk ${lastIndex + 1} is missing`);
   }
   return { chunks, nextChunkIndex };
+}
+
+/**
+ * Adds usage to a job's cost counters, whatever its status (what a duplicate or a dropped
+ * chunk used is as real as a stored one's). Does nothing for a job that does not exist:
+ * an update must not create a job item.
+ * @returns false when the job does not exist
+ */
+export async function addJobUsage(
+  table: JobTable,
+  jobId: string,
+  usage: JobUsage,
+): Promise<boolean> {
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression: `ADD ${ADD_USAGE}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: usageValues(usage),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (errorName(error) === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+export type CancelOutcome =
+  | { readonly outcome: 'CANCELLED'; readonly cancelledAt: string }
+  | { readonly outcome: 'NOT_RUNNING'; readonly status: JobStatus | undefined }
+  | { readonly outcome: 'NOT_FOUND' };
+
+/**
+ * Cancels a RUNNING job: status CANCELLED with `cancelledAt`, out of RunningByDeadline.
+ * Workers then skip its chunks, and the aggregator drops results that still arrive. The old
+ * item returned when the condition fails tells a terminal job (its status) from an unknown
+ * one.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-ReturnValuesOnConditionCheckFailure
+ */
+export async function cancelJob(table: JobTable, jobId: string, now: Date): Promise<CancelOutcome> {
+  const cancelledAt = now.toISOString();
+  const units = writeUnits(ASSUMED_JOB_ITEM_BYTES) + INDEX_ENTRY_WRITE_UNITS;
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: jobKey(jobId),
+        UpdateExpression:
+          'SET #status = :cancelled, cancelledAt = :now, completedAt = :now, updatedAt = :now REMOVE runningPk ADD writeUnits :wu',
+        ConditionExpression: '#status = :running',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':cancelled': 'CANCELLED',
+          ':running': 'RUNNING',
+          ':now': cancelledAt,
+          ':wu': units,
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { outcome: 'CANCELLED', cancelledAt };
+  } catch (error) {
+    if (errorName(error) !== 'ConditionalCheckFailedException') throw error;
+    // The document client leaves the old item of a failed condition marshalled.
+    const { Item } = error as { Item?: Record<string, { S?: string }> };
+    if (Item === undefined) return { outcome: 'NOT_FOUND' };
+    const status = Item.status?.S;
+    return { outcome: 'NOT_RUNNING', status: isJobStatus(status) ? status : undefined };
+  }
 }

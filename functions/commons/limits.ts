@@ -51,6 +51,12 @@ export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 export const SQS_MAX_BATCH_ENTRIES = 10;
 export const SQS_MAX_BATCH_BYTES = 1_048_576;
 
+/**
+ * The largest memory a Lambda function can have, in MB.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+ */
+export const MAX_LAMBDA_MEMORY_MB = 10_240;
+
 /** Default and largest count of numbers in one chunk (one SQS message, one result item). */
 export const DEFAULT_NUMBERS_PER_CHUNK = 10_000;
 export const MAX_NUMBERS_PER_CHUNK = 10_000;
@@ -73,7 +79,44 @@ export const DEFAULT_JOB_RETENTION_DAYS = 7;
 export const MAX_JOB_RETENTION_DAYS = 3_650;
 
 /**
- * Most failed chunks recorded by index in a FAILED job item (`failure.failedChunks`);
- * `failure.failedChunkCount` always gives the total. Keeps the job item far below 400 KB.
+ * Most failed chunks recorded by index in a FAILED job item (the `failedChunks` map, and
+ * `failure.failedChunks` in responses); `failedChunkCount` always gives the total. Keeps the
+ * job item far below 400 KB.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
  */
 export const MAX_RECORDED_FAILED_CHUNKS = 100;
+
+/**
+ * Most chunks whose last worker failure is kept in the job item (`chunkErrors`), and the
+ * longest reason kept. Every write to the job item is billed by its whole size (1 write unit
+ * per KB), so the map stays small: 20 entries of at most 200 characters, about 5 KB.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
+ */
+export const MAX_RECORDED_CHUNK_ERRORS = 20;
+export const MAX_FAILURE_REASON_LENGTH = 200;
+
+/**
+ * How long a job may run before the sweeper marks it FAILED (DEADLINE_EXCEEDED), even if a
+ * message was lost: the dispatcher's JOB_DEADLINE_SECONDS, within these bounds.
+ */
+export const DEFAULT_JOB_DEADLINE_SECONDS = 3_600;
+export const MIN_JOB_DEADLINE_SECONDS = 60;
+export const MAX_JOB_DEADLINE_SECONDS = 86_400;
+
+/**
+ * How long an `Idempotency-Key` answers with the job it created (IDEMPOTENCY_EXPIRY_SECONDS);
+ * the record's `expiresAt` lets DynamoDB TTL delete it afterwards.
+ */
+export const DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS = 3_600;
+export const MIN_IDEMPOTENCY_EXPIRY_SECONDS = 60;
+export const MAX_IDEMPOTENCY_EXPIRY_SECONDS = 7 * 86_400;
+
+/** The longest `Idempotency-Key` header accepted (characters of `[A-Za-z0-9_.:-]`). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+
+/**
+ * Bounds of one sweeper run (every minute): expired jobs examined, and the result pages read
+ * per job to list its missing chunks. A run that reaches them leaves the rest to the next.
+ */
+export const MAX_JOBS_PER_SWEEP = 200;
+export const MAX_CHUNK_PAGES_PER_SWEPT_JOB = 4;

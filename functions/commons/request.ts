@@ -7,7 +7,11 @@ import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { isJobId } from './contracts.ts';
 import { BadRequestError, PayloadTooLargeError } from './errors.ts';
-import { MAX_DECODED_BODY_BYTES, MAX_REQUEST_BODY_BYTES } from './limits.ts';
+import {
+  MAX_DECODED_BODY_BYTES,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MAX_REQUEST_BODY_BYTES,
+} from './limits.ts';
 
 export interface BodyLimits {
   /** Most bytes of the body as received (base64 text included). */
@@ -134,4 +138,38 @@ export function parseJobIdParameter(
     );
   }
   return jobId;
+}
+
+/** A header's value, its name matched case-insensitively (clients and proxies vary the case). */
+export function headerValue(
+  headers: APIGatewayProxyEvent['headers'] | null | undefined,
+  name: string,
+): string | undefined {
+  if (headers === null || headers === undefined) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === wanted) return value;
+  }
+  return undefined;
+}
+
+const IDEMPOTENCY_KEY = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`);
+
+/**
+ * The `Idempotency-Key` header: 1 to 128 characters of letters, digits, `_`, `-`, `.` and
+ * `:` (a UUID fits). Undefined when the header is absent.
+ * @throws BadRequestError (INVALID_IDEMPOTENCY_KEY) for any other value, an empty one too
+ */
+export function parseIdempotencyKey(
+  headers: APIGatewayProxyEvent['headers'] | null | undefined,
+): string | undefined {
+  const value = headerValue(headers, 'Idempotency-Key');
+  if (value === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(value)) {
+    throw new BadRequestError(
+      'INVALID_IDEMPOTENCY_KEY',
+      `the Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters of letters, digits, "_", "-", "." and ":", such as a UUID`,
+    );
+  }
+  return value;
 }

@@ -18,11 +18,35 @@ export function isJobStatus(value: unknown): value is JobStatus {
 export interface FailedChunk {
   readonly chunkIndex: number;
   readonly reason: string;
+  /** Deliveries of the chunk's message when it was given up (when known). */
+  readonly receiveCount?: number;
+}
+
+/**
+ * Why a job ended FAILED:
+ * - DISPATCH_FAILED: some chunks could not be queued when the job was submitted;
+ * - CHUNKS_FAILED: chunks failed on every delivery and reached the dead-letter queue (their
+ *   inputs are kept, so `POST /jobs/{jobId}/redrive` can re-send them);
+ * - DEADLINE_EXCEEDED: the job was still running at its deadline;
+ * - REDRIVE_FAILED: a redrive could not re-queue every failed chunk (redrive again).
+ */
+export type JobFailureCode =
+  | 'DISPATCH_FAILED'
+  | 'CHUNKS_FAILED'
+  | 'DEADLINE_EXCEEDED'
+  | 'REDRIVE_FAILED';
+
+/** The last failure a worker saw for one chunk (`chunkErrors.<chunkIndex>` of the job item). */
+export interface ChunkError {
+  readonly reason: string;
+  /** ISO 8601. */
+  readonly at: string;
+  readonly receiveCount: number;
 }
 
 /** Why a job ended FAILED, as stored in the job item and shown by `GET /jobs/{jobId}`. */
 export interface JobFailure {
-  /** A stable machine-readable reason, e.g. DISPATCH_FAILED. */
+  /** A stable machine-readable reason (JobFailureCode). */
   readonly code: string;
   readonly message: string;
   /** The first MAX_RECORDED_FAILED_CHUNKS failed chunks, by index. */
@@ -52,6 +76,15 @@ export interface ChunkResult {
   readonly computeMs: number;
   /** SQS ApproximateReceiveCount of the message: 1 on the first delivery. */
   readonly receiveCount: number;
+  /**
+   * This delivery's share of the worker's billed time, up to the hand-off: the record's wall
+   * time with every moment split evenly among the records in flight (see fair-share.ts).
+   */
+  readonly durationMs: number;
+  /** The worker's configured memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE); 0 when unknown. */
+  readonly memoryMb: number;
+  /** UTF-8 bytes of the SQS message body, for the SQS request estimate (64 KB per request). */
+  readonly messageBytes: number;
 }
 
 /** What the aggregator answers to the worker. */

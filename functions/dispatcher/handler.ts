@@ -1,21 +1,31 @@
 /**
- * `POST /jobs` (API Gateway REST API, Lambda proxy integration).
+ * The dispatcher: every command route of the API (API Gateway REST API, Lambda proxy
+ * integration): `POST /jobs`, `DELETE /jobs/{jobId}`, `POST /jobs/{jobId}/redrive`.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createDocumentClient, createSqsClient } from '../commons/clients.ts';
+import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../commons/clients.ts';
 import { loadDispatcherConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
-import { type DispatcherDeps, handleCreateJob } from './submit-job.ts';
+import { createIdempotentSubmitter } from './idempotent-submit.ts';
+import { handleDispatcherRequest } from './routes.ts';
+import type { DispatcherDeps } from './submit-job.ts';
 
 const config = loadDispatcherConfig();
+const dynamodb = createDynamoDbClient();
 const deps: DispatcherDeps = {
-  table: { client: createDocumentClient(), tableName: config.tableName },
+  table: { client: createDocumentClient(dynamodb), tableName: config.tableName },
   sqs: createSqsClient(),
   workQueueUrl: config.workQueueUrl,
   numbersPerChunk: config.numbersPerChunk,
   jobRetentionDays: config.jobRetentionDays,
+  jobDeadlineSeconds: config.jobDeadlineSeconds,
+  idempotency: createIdempotentSubmitter({
+    client: dynamodb,
+    tableName: config.tableName,
+    expirySeconds: config.idempotencyExpirySeconds,
+  }),
 };
 
-export const handler = withPowertools<APIGatewayProxyEvent, APIGatewayProxyResult>((event) =>
-  handleCreateJob(event, deps),
+export const handler = withPowertools<APIGatewayProxyEvent, APIGatewayProxyResult>(
+  (event, context) => handleDispatcherRequest(event, deps, context),
 );

@@ -1,24 +1,46 @@
 /**
- * `GET /jobs/{jobId}` (status, progress, small results inline) and
- * `GET /jobs/{jobId}/results?cursor=` (results page by page, whole chunks per page).
+ * `GET /jobs/{jobId}` (status, progress, timing, attempts, failure, cost estimate, small
+ * results inline) and `GET /jobs/{jobId}/results?cursor=` (results page by page, whole
+ * chunks per page).
  *
  * Results are passed through as the JSON text they were stored as, so every square comes
  * back exactly: safe integers as numbers, bigger ones as decimal strings.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type CostEstimate, estimateCost } from '../commons/cost.ts';
 import { ConflictError, MethodNotAllowedError, NotFoundError } from '../commons/errors.ts';
 import { errorResponse, jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
-import { getJob, type JobTable, joinResultArrays, readChunkPage } from '../commons/job-store.ts';
-import { MAX_RESULT_PAGE_BYTES } from '../commons/limits.ts';
+import {
+  getJob,
+  type JobRecord,
+  type JobTable,
+  joinResultArrays,
+  readChunkPage,
+} from '../commons/job-store.ts';
+import { MAX_RECORDED_FAILED_CHUNKS, MAX_RESULT_PAGE_BYTES } from '../commons/limits.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { parseJobIdParameter } from '../commons/request.ts';
-import type { JobFailure, JobStatus } from '../commons/types.ts';
+import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 
 export interface StatusDeps {
   readonly table: JobTable;
   /** Most result bytes per page; MAX_RESULT_PAGE_BYTES unless a test lowers it. */
   readonly maxPageBytes?: number;
+  /** The time a running job's duration is measured to. */
+  readonly now?: () => Date;
+}
+
+/** When the job started, ended and must end by. */
+export interface JobTiming {
+  /** ISO 8601. */
+  readonly createdAt: string;
+  /** ISO 8601, once the job is SUCCEEDED, FAILED or CANCELLED. */
+  readonly completedAt?: string;
+  /** From creation to completion, or to now while the job runs. */
+  readonly durationMs: number;
+  /** ISO 8601: past it, a job still RUNNING is FAILED (DEADLINE_EXCEEDED). */
+  readonly deadlineAt?: string;
 }
 
 /** The body of `GET /jobs/{jobId}`, without the inline results. */
@@ -34,7 +56,14 @@ export interface JobView {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly completedAt?: string;
+  readonly cancelledAt?: string;
+  readonly timing: JobTiming;
+  /** Failed chunk deliveries the workers recorded; each was delivered again (or set aside). */
+  readonly attempts: number;
+  /** Why the job FAILED, with its failing chunks (the first MAX_RECORDED_FAILED_CHUNKS). */
   readonly failure?: JobFailure;
+  /** What the job cost so far, estimated from what it used (see commons/cost.ts). */
+  readonly cost: CostEstimate;
   readonly resultsUrl: string;
 }
 
@@ -61,11 +90,44 @@ function jobNotFound(jobId: string): NotFoundError {
 }
 
 /**
+ * The job's failure, its failing chunks listed: the stored list when the failure has one
+ * (dispatch, deadline, redrive), else the chunks the dead-letter queue consumer recorded,
+ * by index, with the total in `failedChunkCount`.
+ */
+export function failureView(job: JobRecord): JobFailure | undefined {
+  const { failure } = job;
+  if (failure === undefined) return undefined;
+  if (failure.failedChunks !== undefined) return failure;
+  const listed: FailedChunk[] = Object.entries(job.failedChunks)
+    .map(([index, chunk]) => ({ chunkIndex: Number(index), ...chunk }))
+    .sort((a, b) => a.chunkIndex - b.chunkIndex)
+    .slice(0, MAX_RECORDED_FAILED_CHUNKS);
+  if (listed.length === 0) return failure;
+  return {
+    ...failure,
+    failedChunks: listed,
+    failedChunkCount: Math.max(job.failedChunkCount, listed.length),
+  };
+}
+
+function timingOf(job: JobRecord, now: Date): JobTiming {
+  const created = Date.parse(job.createdAt);
+  const ended = job.completedAt === undefined ? now.getTime() : Date.parse(job.completedAt);
+  return {
+    createdAt: job.createdAt,
+    ...(job.completedAt !== undefined && { completedAt: job.completedAt }),
+    durationMs: Number.isFinite(ended - created) ? Math.max(0, ended - created) : 0,
+    ...(job.deadlineAt !== undefined && { deadlineAt: new Date(job.deadlineAt).toISOString() }),
+  };
+}
+
+/**
  * @throws NotFoundError (JOB_NOT_FOUND)
  */
 export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<JobStatusReport> {
   const job = await getJob(deps.table, jobId, { withResults: true });
   if (job === undefined) throw jobNotFound(jobId);
+  const failure = failureView(job);
   const view: JobView = {
     jobId,
     status: job.status,
@@ -78,7 +140,11 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     ...(job.completedAt !== undefined && { completedAt: job.completedAt }),
-    ...(job.failure !== undefined && { failure: job.failure }),
+    ...(job.cancelledAt !== undefined && { cancelledAt: job.cancelledAt }),
+    timing: timingOf(job, deps.now?.() ?? new Date()),
+    attempts: job.attempts,
+    ...(failure !== undefined && { failure }),
+    cost: estimateCost(job.usage),
     resultsUrl: `/jobs/${jobId}/results`,
   };
   const resultsJson = job.status === 'SUCCEEDED' ? job.results : undefined;

@@ -3,7 +3,7 @@
  * it to the aggregator.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createLambdaClient } from '../commons/clients.ts';
+import { createDocumentClient, createLambdaClient } from '../commons/clients.ts';
 import { loadWorkerConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
 import { computeChunkInline } from './inline-compute.ts';
@@ -13,8 +13,12 @@ const config = loadWorkerConfig();
 const deps: WorkerDeps = {
   lambda: createLambdaClient(),
   aggregatorFunctionName: config.aggregatorFunctionName,
-  // The child-process pool (compute.ts) replaces this in-process loop when it lands.
+  table: { client: createDocumentClient(), tableName: config.tableName },
+  memoryMb: config.memoryMb,
+  // The child-process pool (compute.ts) replaces this in-process loop when it lands; then
+  // poolSize is the pool's size.
   computeChunk: computeChunkInline,
+  poolSize: 1,
 };
 
 export const handler = withPowertools<SQSEvent, SQSBatchResponse>((event, context) =>

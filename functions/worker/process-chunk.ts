@@ -1,33 +1,72 @@
 /**
  * The worker: squares each chunk of an SQS batch and hands the result to the aggregator.
  *
+ * Before computing, it reads the job's status: the chunks of a CANCELLED or SUCCEEDED job (or
+ * of a job that no longer exists) are skipped without computing, and their records succeed.
+ * A FAILED job's chunks are still computed: a redrive may complete the job, and a chunk
+ * skipped now would be lost to it (see storeChunk). If the status cannot be read, the chunk
+ * is computed anyway: the aggregator's own conditions keep the result correct.
+ *
  * A record succeeds only when the aggregator has confirmed the chunk (STORED, DUPLICATE or
  * JOB_NOT_RUNNING), so SQS deletes a message only after its result is durably stored. Any
  * failure (bad message, compute error, Invoke error, function error, unreadable answer)
  * makes that record, and only it, a batch item failure that SQS redelivers; after
- * maxReceiveCount deliveries it moves to the DLQ.
+ * maxReceiveCount deliveries it moves to the DLQ. Before that, the failure is recorded on the
+ * job (`chunkErrors`, `attempts`), as best effort: a failure to record never hides the
+ * original one.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html#services-sqs-batchfailurereporting
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseAggregateOutcome, parseChunkMessage } from '../commons/contracts.ts';
+import { NO_USAGE, sqsBilledRequests } from '../commons/cost.ts';
 import {
   AggregatorInvocationError,
   ChunkComputationError,
+  errorName,
   type InvalidChunkMessageError,
 } from '../commons/errors.ts';
+import { recordChunkFailure } from '../commons/failed-chunks.ts';
+import { getJobStatus, type JobTable } from '../commons/job-store.ts';
+import { MAX_FAILURE_REASON_LENGTH } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import type { AggregateOutcome, ChunkMessage, ChunkResult } from '../commons/types.ts';
+import { withSubsegment } from '../commons/tracing.ts';
+import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '../commons/types.ts';
+import { type Clock, FairShareMeter } from './fair-share.ts';
 import type { ChunkComputer } from './inline-compute.ts';
 
 export interface WorkerDeps {
   readonly lambda: LambdaClient;
   readonly aggregatorFunctionName: string;
   readonly computeChunk: ChunkComputer;
-  /** Milliseconds from an arbitrary origin, for the compute time. */
-  readonly clock?: () => number;
+  /** The job table: the status check before computing, and failure recording. */
+  readonly table: JobTable;
+  /**
+   * The function's memory in MB, for the cost estimate; when undefined, the Lambda context's
+   * `memoryLimitInMB`, else 0.
+   */
+  readonly memoryMb?: number;
+  /** Processes computing chunks, reported as the PoolSize metric (1 when computed inline). */
+  readonly poolSize?: number;
+  /** Milliseconds from an arbitrary origin, for the compute time and the time shares. */
+  readonly clock?: Clock;
+  /** Wall-clock time of recorded failures. */
+  readonly now?: () => Date;
 }
+
+/** What became of a record that succeeded. */
+export type RecordOutcome =
+  | AggregateOutcome
+  /** Not computed: the job is CANCELLED or SUCCEEDED, or no longer exists (undefined). */
+  | { readonly outcome: 'SKIPPED'; readonly jobStatus: JobStatus | undefined };
+
+/** Job statuses whose chunks are not computed. */
+const SKIPPED_STATUSES: ReadonlySet<JobStatus | undefined> = new Set([
+  'CANCELLED',
+  'SUCCEEDED',
+  undefined,
+]);
 
 const utf8 = new TextDecoder();
 
@@ -86,14 +125,87 @@ function receiveCountOf(record: SQSRecord): number {
   return Number.isSafeInteger(count) && count >= 0 ? count : 0;
 }
 
+/** A failure as one short line for `chunkErrors`: its name and message, cut to length. */
+export function failureReason(error: unknown): string {
+  const text =
+    error instanceof Error ? `${error.name}: ${error.message}` : `${errorName(error) ?? 'Error'}`;
+  return text.length > MAX_FAILURE_REASON_LENGTH
+    ? `${text.slice(0, MAX_FAILURE_REASON_LENGTH - 1)}…`
+    : text;
+}
+
 /**
- * Processes one SQS record: parse, compute, hand off. Resolves with the aggregator's answer.
+ * The job's status, or 'UNKNOWN' when it cannot be read (the chunk is then computed: the
+ * check only saves work, correctness never depends on it).
+ */
+async function readJobStatus(
+  deps: WorkerDeps,
+  jobId: string,
+  recordLogger: Logger,
+): Promise<JobStatus | undefined | 'UNKNOWN'> {
+  try {
+    return await getJobStatus(deps.table, jobId);
+  } catch (error) {
+    recordLogger.warn('job status could not be read, computing the chunk anyway', {
+      error: error as Error,
+    });
+    return 'UNKNOWN';
+  }
+}
+
+interface DeliveryFacts {
+  readonly receiveCount: number;
+  readonly messageBytes: number;
+  /** The delivery's share of the invocation, in ms. */
+  readonly durationMs: number;
+}
+
+/** Records a failed delivery on its job; logs, never throws (best effort). */
+async function recordFailure(
+  deps: WorkerDeps,
+  message: ChunkMessage,
+  error: unknown,
+  delivery: DeliveryFacts,
+  recordLogger: Logger,
+): Promise<void> {
+  const now = deps.now?.() ?? new Date();
+  try {
+    const outcome = await recordChunkFailure(
+      deps.table,
+      {
+        jobId: message.jobId,
+        chunkIndex: message.chunkIndex,
+        error: {
+          reason: failureReason(error),
+          at: now.toISOString(),
+          receiveCount: delivery.receiveCount,
+        },
+        usage: {
+          ...NO_USAGE,
+          workerMbMs: delivery.durationMs * (deps.memoryMb ?? 0),
+          // Received, not deleted: the message returns after its visibility timeout.
+          sqsRequests: sqsBilledRequests(delivery.messageBytes),
+        },
+      },
+      now,
+    );
+    if (outcome === 'NO_JOB') recordLogger.warn('chunk failure not recorded: the job is gone');
+  } catch (recordError) {
+    recordLogger.warn('chunk failure could not be recorded', { error: recordError as Error });
+  }
+}
+
+/**
+ * Processes one SQS record: parse, check the job, compute, hand off. Resolves with the
+ * aggregator's answer, or SKIPPED for a chunk of a job that has ended.
+ * @param meter splits the invocation's time among the records in flight (cost estimate)
  * @throws on any failure, so the batch processor reports the record for redelivery
  */
 export async function processChunkRecord(
   record: SQSRecord,
   deps: WorkerDeps,
-): Promise<AggregateOutcome> {
+  meter: FairShareMeter = new FairShareMeter(deps.clock ?? (() => performance.now())),
+): Promise<RecordOutcome> {
   let message: ChunkMessage;
   try {
     message = parseChunkMessage(record.body);
@@ -116,11 +228,27 @@ export async function processChunkRecord(
       messageId: record.messageId,
     },
   });
+  const clock = deps.clock ?? (() => performance.now());
+  const share = meter.begin();
+  const started = clock();
+  const receiveCount = receiveCountOf(record);
+  const messageBytes = Buffer.byteLength(record.body, 'utf8');
+  const annotations = { jobId: message.jobId, chunkIndex: message.chunkIndex };
+  if (receiveCount > 1) metrics.addMetric('ChunkRetries', MetricUnit.Count, 1);
   try {
-    const clock = deps.clock ?? (() => performance.now());
-    const started = clock();
-    const results = await deps.computeChunk(message.numbers);
-    const computeMs = clock() - started;
+    const jobStatus = await readJobStatus(deps, message.jobId, recordLogger);
+    if (jobStatus !== 'UNKNOWN' && SKIPPED_STATUSES.has(jobStatus)) {
+      share.end();
+      recordLogger.info('chunk skipped: the job has ended', { jobStatus: jobStatus ?? 'GONE' });
+      metrics.addMetric('ChunksSkipped', MetricUnit.Count, 1);
+      return { outcome: 'SKIPPED', jobStatus };
+    }
+
+    const computeStarted = clock();
+    const results = await withSubsegment('### compute chunk', annotations, () =>
+      deps.computeChunk(message.numbers),
+    );
+    const computeMs = clock() - computeStarted;
     if (!Array.isArray(results) || results.length !== message.numbers.length) {
       throw new ChunkComputationError(
         `computed ${Array.isArray(results) ? results.length : 'no'} results for ${message.numbers.length} numbers`,
@@ -129,29 +257,52 @@ export async function processChunkRecord(
     metrics.addMetric('ChunkComputeTime', MetricUnit.Milliseconds, computeMs);
     metrics.addMetric('NumbersSquared', MetricUnit.Count, results.length);
 
-    const outcome = await invokeAggregator(deps.lambda, deps.aggregatorFunctionName, {
+    const chunkResult: ChunkResult = {
       jobId: message.jobId,
       chunkIndex: message.chunkIndex,
       offset: message.offset,
       results,
       computeMs,
-      receiveCount: receiveCountOf(record),
-    });
+      receiveCount,
+      durationMs: share.elapsed(),
+      memoryMb: deps.memoryMb ?? 0,
+      messageBytes,
+    };
+    const outcome = await withSubsegment('### hand off chunk', annotations, () =>
+      invokeAggregator(deps.lambda, deps.aggregatorFunctionName, chunkResult),
+    );
+    share.end();
+    const latencyMs = clock() - started;
+    metrics.addMetric('ChunkLatency', MetricUnit.Milliseconds, latencyMs);
     recordLogger.info('chunk handed off', {
       outcome: outcome.outcome,
       jobStatus: outcome.jobStatus,
       numbersCount: results.length,
       computeMs,
+      latencyMs,
     });
     return outcome;
   } catch (error) {
+    const durationMs = share.end();
     recordLogger.error('chunk failed, it will be redelivered', {
-      receiveCount: receiveCountOf(record),
+      receiveCount,
       error: error as Error,
     });
     metrics.addMetric('ChunkFailures', MetricUnit.Count, 1);
+    await recordFailure(
+      deps,
+      message,
+      error,
+      { receiveCount, messageBytes, durationMs },
+      recordLogger,
+    );
     throw error;
   }
+}
+
+function memoryOf(context: Context | undefined): number | undefined {
+  const memory = Number(context?.memoryLimitInMB);
+  return Number.isSafeInteger(memory) && memory > 0 ? memory : undefined;
 }
 
 /**
@@ -165,10 +316,17 @@ export async function processChunkBatch(
   deps: WorkerDeps,
   context?: Context,
 ): Promise<SQSBatchResponse> {
+  const batchDeps: WorkerDeps = {
+    ...deps,
+    memoryMb: deps.memoryMb ?? memoryOf(context) ?? 0,
+  };
+  if (deps.poolSize !== undefined) metrics.addMetric('PoolSize', MetricUnit.Count, deps.poolSize);
+  // One meter per invocation: it splits this invocation's time among its records.
+  const meter = new FairShareMeter(deps.clock ?? (() => performance.now()));
   const processor = new BatchProcessor(EventType.SQS);
   return processPartialResponse(
     event,
-    (record: SQSRecord) => processChunkRecord(record, deps),
+    (record: SQSRecord) => processChunkRecord(record, batchDeps, meter),
     processor,
     context === undefined ? undefined : { context },
   );

@@ -11,9 +11,16 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type IFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  type DestinationConfig,
+  type IDestination,
+  type IFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -133,6 +140,18 @@ function validateExtraEntry(scope: Construct, { entry, outFile }: ExtraEntry): v
   }
 }
 
+/**
+ * The bind methods grant no KMS actions: the table uses the AWS managed key, which needs
+ * none. A customer managed key would need its own least-privilege grant, so fail loudly.
+ */
+function assertNoCustomerManagedKey(scope: Construct, table: ITable): void {
+  if (table.encryptionKey !== undefined) {
+    throw new Error(
+      `${scope.node.path}: the table is encrypted with a customer managed KMS key, and bindTable grants no KMS actions.`,
+    );
+  }
+}
+
 export class FanoutFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
@@ -211,8 +230,9 @@ export class FanoutFunction extends Construct {
   }
 
   /**
-   * Gives the function `TABLE_NAME` and exactly `actions` on the table (no index, no
-   * stream), instead of the broad grantRead/WriteData sets.
+   * Gives the function `TABLE_NAME` and exactly `actions` on the table's own ARN: no index
+   * (table.grant would add `<table>/index/*` as soon as the table has one) and no stream,
+   * instead of the broad grantRead/WriteData sets.
    */
   public bindTable({
     table,
@@ -221,8 +241,35 @@ export class FanoutFunction extends Construct {
     readonly table: ITable;
     readonly actions: readonly [TableAction, ...TableAction[]];
   }): void {
+    assertNoCustomerManagedKey(this, table);
     this.function.addEnvironment('TABLE_NAME', table.tableName);
-    table.grant(this.function, ...actions);
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: [...actions],
+      resourceArns: [table.tableArn],
+    });
+  }
+
+  /**
+   * Gives the function `TABLE_NAME` and `dynamodb:Query` on one index of the table
+   * (`<table>/index/<name>`) only: not on the table's items, nor on its other indexes.
+   * Throws if the table has no such index.
+   */
+  public bindIndexQuery({
+    table,
+    indexName,
+  }: {
+    readonly table: Table;
+    readonly indexName: string;
+  }): void {
+    assertNoCustomerManagedKey(this, table);
+    table.schemaV2(indexName); // throws "Cannot find schema for index: <name>" when absent
+    this.function.addEnvironment('TABLE_NAME', table.tableName);
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${table.tableArn}/index/${indexName}`],
+    });
   }
 
   /** Gives the function `WORK_QUEUE_URL` and `sqs:SendMessage` (which covers SendMessageBatch). */
@@ -242,6 +289,35 @@ export class FanoutFunction extends Construct {
       actions: ['lambda:InvokeFunction'],
       resourceArns: [target.functionArn],
     });
+  }
+
+  /**
+   * Settings of asynchronous invocations (e.g. by a schedule): how often Lambda retries a
+   * failed one, how long an event may wait, and the queue that receives the record of an
+   * invocation that failed for good. The function may only `sqs:SendMessage` to that queue
+   * (the stock SqsDestination would add GetQueueAttributes and GetQueueUrl).
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
+   */
+  public configureAsyncFailures({
+    queue,
+    retryAttempts,
+    maxEventAge,
+  }: {
+    readonly queue: IQueue;
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+  }): void {
+    const onFailure: IDestination = {
+      bind: (_scope, fn): DestinationConfig => {
+        Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['sqs:SendMessage'],
+          resourceArns: [queue.queueArn],
+        });
+        return { destination: queue.queueArn };
+      },
+    };
+    this.function.configureAsyncInvoke({ retryAttempts, maxEventAge, onFailure });
   }
 
   /** Sets a plain configuration value the handler reads. */

@@ -81,6 +81,26 @@ export function jobStatusEvent(jobId: string): APIGatewayProxyEvent {
   });
 }
 
+/** `DELETE /jobs/{jobId}`: cancel. */
+export function cancelJobEvent(jobId: string): APIGatewayProxyEvent {
+  return apiGatewayEvent({
+    httpMethod: 'DELETE',
+    resource: '/jobs/{jobId}',
+    path: `/jobs/${jobId}`,
+    pathParameters: { jobId },
+  });
+}
+
+/** `POST /jobs/{jobId}/redrive`. */
+export function redriveJobEvent(jobId: string): APIGatewayProxyEvent {
+  return apiGatewayEvent({
+    httpMethod: 'POST',
+    resource: '/jobs/{jobId}/redrive',
+    path: `/jobs/${jobId}/redrive`,
+    pathParameters: { jobId },
+  });
+}
+
 /** `GET /jobs/{jobId}/results[?cursor=…]`. */
 export function jobResultsEvent(jobId: string, cursor?: string): APIGatewayProxyEvent {
   return apiGatewayEvent({

@@ -4,13 +4,15 @@
  * esbuild, without Docker. The worker's asset must hold the handler and the pool's child
  * script side by side, because the pool forks `pool-child.mjs` next to `index.mjs`.
  */
-import { execFile, fork } from 'node:child_process';
+import { type ChildProcess, execFile, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SOCKET_ENV } from '../../functions/worker/pool/protocol.ts';
 import { ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../infra/constructs/fanout-function.ts';
 
 const run = promisify(execFile);
@@ -38,8 +40,13 @@ const LAMBDA_LIKE_ENV = {
   WORK_QUEUE_URL: 'http://127.0.0.1:1/000000000000/work',
   NUMBERS_PER_CHUNK: '10000',
   JOB_RETENTION_DAYS: '7',
+  JOB_DEADLINE_SECONDS: '3600',
+  IDEMPOTENCY_EXPIRY_SECONDS: '3600',
   AGGREGATOR_FUNCTION_NAME: 'fanout-aggregator',
 };
+
+/** The six handlers, by the logical-ID prefix of their function in the template. */
+const HANDLERS = ['Dispatcher', 'Status', 'Worker', 'Aggregator', 'DlqConsumer', 'Sweeper'];
 
 function assetDirOf(logicalId: string): string {
   const assetPath = template.Resources[logicalId]?.Metadata?.['aws:asset:path'];
@@ -61,6 +68,42 @@ function workerId(): string {
   );
   if (id === undefined) throw new Error('no worker function in the template');
   return id;
+}
+
+/** The child's IPC messages in order; `next()` fails after 10 s or when the child exits. */
+function messageQueue(child: ChildProcess): { next: () => Promise<unknown> } {
+  const received: unknown[] = [];
+  const waiting: Array<{ resolve: (message: unknown) => void; reject: (error: Error) => void }> =
+    [];
+  let exited: Error | undefined;
+  child.on('message', (message) => {
+    const waiter = waiting.shift();
+    if (waiter === undefined) received.push(message);
+    else waiter.resolve(message);
+  });
+  child.once('exit', (code, signal) => {
+    exited = new Error(`the child exited (${code ?? signal}) before its handshake`);
+    for (const waiter of waiting.splice(0)) waiter.reject(exited);
+  });
+  return {
+    next: () => {
+      if (received.length > 0) return Promise.resolve(received.shift());
+      if (exited !== undefined) return Promise.reject(exited);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no message within 10 s')), 10_000);
+        waiting.push({
+          resolve: (message) => {
+            clearTimeout(timer);
+            resolve(message);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
+      });
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -98,7 +141,7 @@ afterAll(() => {
 describe('cdk synth (bundling on, no Docker)', () => {
   it('bundles every function into an ESM index.mjs with a source map and the require banner', () => {
     const ids = functionIds();
-    expect(ids).toHaveLength(4);
+    expect(ids).toHaveLength(HANDLERS.length);
     for (const id of ids) {
       const dir = assetDirOf(id);
       expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
@@ -106,6 +149,11 @@ describe('cdk synth (bundling on, no Docker)', () => {
         true,
       );
     }
+  });
+
+  it('bundles each of the six handlers, the DLQ consumer and the sweeper included', () => {
+    const prefixes = functionIds().map((id) => id.replace(/Function[0-9A-F]{8}$/, ''));
+    expect(prefixes.sort()).toEqual([...HANDLERS].sort());
   });
 
   it('puts pool-child.mjs beside the worker handler, and only there', () => {
@@ -123,30 +171,33 @@ describe('cdk synth (bundling on, no Docker)', () => {
     await expect(run(process.execPath, ['--check', child])).resolves.toBeDefined();
   });
 
-  it('makes a pool-child.mjs that starts on its own and sends the ready handshake', async () => {
-    // Forked the way the pool forks it: IPC on fd 3 (V8 serialization), a data socket on fd 4.
+  it('makes a pool-child.mjs that starts on its own and completes the pool handshake', async () => {
+    // Forked the way the pool forks it (functions/worker/pool/protocol.ts): IPC on fd 3 (V8
+    // serialization), numbers down on fd 4, results up on the socket named in SOCKET_ENV.
+    // The child listens there, says `listening`; the parent connects; the child says `ready`.
+    const socketDir = mkdtempSync(path.join(tmpdir(), 'fanout-pool-'));
+    const socketPath = path.join(socketDir, 'up.sock');
     const child = fork(path.join(assetDirOf(workerId()), 'pool-child.mjs'), [], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       serialization: 'advanced',
       execPath: process.execPath,
       cwd: tmpdir(),
-      env: { PATH: process.env.PATH ?? '' },
+      env: { PATH: process.env.PATH ?? '', [SOCKET_ENV]: socketPath },
     });
+    const messages = messageQueue(child);
+    let up: Socket | undefined;
     try {
-      const first = await new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no message within 10 s')), 10_000);
-        child.once('message', (message) => {
-          clearTimeout(timer);
-          resolve(message);
-        });
-        child.once('exit', (code, signal) => {
-          clearTimeout(timer);
-          reject(new Error(`the child exited (${code ?? signal}) before its handshake`));
-        });
+      expect(await messages.next()).toEqual({ type: 'listening' });
+      up = connect(socketPath);
+      expect(await messages.next()).toEqual({
+        type: 'ready',
+        pid: child.pid,
+        kernel: expect.any(String),
       });
-      expect(first).toMatchObject({ type: 'ready', pid: child.pid });
     } finally {
+      up?.destroy();
       child.kill();
+      rmSync(socketDir, { recursive: true, force: true });
     }
   });
 

@@ -69,17 +69,32 @@ describe('cdk-nag: AwsSolutionsChecks on the fanout app', () => {
         'AwsSolutions-APIG3 @ Fanout/Api/DeploymentStage.v1',
         'AwsSolutions-APIG6 @ Fanout/Api/DeploymentStage.v1',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/POST',
+        'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/DELETE',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/GET',
+        'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/redrive/POST',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/results/GET',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Aggregator/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Dispatcher/Role',
+        'AwsSolutions-IAM5[Resource::*] @ Fanout/DlqConsumer/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Status/Role',
+        'AwsSolutions-IAM5[Resource::*] @ Fanout/Sweeper/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Worker/Role',
+        'AwsSolutions-SQS3 @ Fanout/SweeperDeadLetterQueue',
       ].sort(),
     );
     for (const { reason } of acks) {
       expect(reason.length).toBeGreaterThan(40);
     }
+  });
+});
+
+describe('cdk-nag: AwsSolutionsChecks with an alarm topic configured', () => {
+  it('reports no unacknowledged finding either', () => {
+    const topicApp = testApp({
+      context: { 'fanout:alarmTopicArn': 'arn:aws:sns:eu-west-1:123456789012:on-call' },
+    });
+    new FanoutStack(topicApp, 'Fanout');
+    expect(new AwsSolutionsChecks().validateScope(topicApp).violations).toEqual([]);
   });
 });
 

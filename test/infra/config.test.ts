@@ -9,7 +9,10 @@ import { MAX_NUMBERS_PER_CHUNK } from '../../functions/commons/limits.ts';
 import {
   CONTEXT_KEYS,
   DEFAULT_CONFIG,
+  DLQ_CONSUMER_ATTEMPTS,
+  deadLetterMaxReceiveCount,
   type FanoutConfig,
+  oldestMessageAgeAlarmSeconds,
   resolveConfig,
   visibilityTimeoutSeconds,
 } from '../../infra/config.ts';
@@ -34,9 +37,30 @@ describe('Function: resolveConfig', () => {
       maxReceiveCount: 3,
       apiRateLimit: 10,
       apiBurstLimit: 20,
+      jobDeadlineSeconds: 3600,
+      idempotencyExpirySeconds: 3600,
+      alarmTopicArn: undefined,
       removalPolicy: 'retain',
       logLevel: 'INFO',
     });
+  });
+
+  it('accepts an SNS topic ARN for the alarms, and treats an empty one as none', () => {
+    const arn = 'arn:aws:sns:eu-west-1:123456789012:on-call';
+    expect(configFromContext({ 'fanout:alarmTopicArn': arn }).alarmTopicArn).toBe(arn);
+    expect(configFromContext({ 'fanout:alarmTopicArn': '' }).alarmTopicArn).toBeUndefined();
+    expect(
+      configFromContext({ 'fanout:alarmTopicArn': 'arn:aws-cn:sns:cn-north-1:123456789012:ops' })
+        .alarmTopicArn,
+    ).toBe('arn:aws-cn:sns:cn-north-1:123456789012:ops');
+  });
+
+  it('parses the deadline and the idempotency window from strings', () => {
+    const config = configFromContext({
+      'fanout:jobDeadlineSeconds': '600',
+      'fanout:idempotencyExpirySeconds': '120',
+    });
+    expect(config).toMatchObject({ jobDeadlineSeconds: 600, idempotencyExpirySeconds: 120 });
   });
 
   it('parses numbers given as strings on the command line (-c key=value)', () => {
@@ -86,6 +110,26 @@ describe('Function: resolveConfig', () => {
     ['maxReceiveCount', 0, 'must be an integer from 1 to 1000, got 0.'],
     ['apiRateLimit', 0, 'must be more than 0 and at most 10000 requests per second, got 0.'],
     ['apiBurstLimit', 5_001, 'must be an integer from 1 to 5000, got 5001.'],
+    ['jobDeadlineSeconds', 59, 'must be an integer from 60 to 86400, got 59.'],
+    ['jobDeadlineSeconds', 86_401, 'must be an integer from 60 to 86400, got 86401.'],
+    ['jobDeadlineSeconds', '1h', 'must be a number, got "1h".'],
+    ['idempotencyExpirySeconds', 59, 'must be an integer from 60 to 604800, got 59.'],
+    ['idempotencyExpirySeconds', 604_801, 'must be an integer from 60 to 604800, got 604801.'],
+    [
+      'alarmTopicArn',
+      'on-call',
+      'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got "on-call".',
+    ],
+    [
+      'alarmTopicArn',
+      'arn:aws:sqs:eu-west-1:123456789012:on-call',
+      'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got "arn:aws:sqs:eu-west-1:123456789012:on-call".',
+    ],
+    [
+      'alarmTopicArn',
+      42,
+      'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got 42.',
+    ],
     ['removalPolicy', 'delete', 'must be one of "retain", "destroy", got "delete".'],
     ['logLevel', 'TRACE', 'must be one of "DEBUG", "INFO", "WARN", "ERROR", got "TRACE".'],
   ])('throws naming %s when it is %s', (key, value, expected) => {
@@ -131,6 +175,33 @@ describe('Function: visibilityTimeoutSeconds', () => {
   });
 });
 
+describe('Function: oldestMessageAgeAlarmSeconds', () => {
+  it('returns maxReceiveCount x the visibility timeout when that is below the deadline', () => {
+    // 3 x (6 x 120 + 0) = 2160 < 3600
+    expect(oldestMessageAgeAlarmSeconds(DEFAULT_CONFIG)).toBe(2160);
+  });
+
+  it('returns the job deadline when the deliveries may take longer', () => {
+    expect(
+      oldestMessageAgeAlarmSeconds({
+        ...DEFAULT_CONFIG,
+        maxReceiveCount: 10,
+        jobDeadlineSeconds: 900,
+      }),
+    ).toBe(900);
+  });
+});
+
+describe('Function: deadLetterMaxReceiveCount', () => {
+  it('returns the work queue receives plus the DLQ consumer attempts', () => {
+    expect(deadLetterMaxReceiveCount(DEFAULT_CONFIG)).toBe(3 + DLQ_CONSUMER_ATTEMPTS);
+  });
+
+  it('returns at most 1000, the SQS maximum', () => {
+    expect(deadLetterMaxReceiveCount({ ...DEFAULT_CONFIG, maxReceiveCount: 999 })).toBe(1000);
+  });
+});
+
 describe('Stack: Fanout (configured through context)', () => {
   let template: Template;
   let stack: FanoutStack;
@@ -148,6 +219,8 @@ describe('Stack: Fanout (configured through context)', () => {
         'fanout:maxReceiveCount': 5,
         'fanout:apiRateLimit': 100,
         'fanout:apiBurstLimit': 200,
+        'fanout:jobDeadlineSeconds': 7200,
+        'fanout:idempotencyExpirySeconds': 600,
         'fanout:removalPolicy': 'destroy',
         'fanout:logLevel': 'DEBUG',
       },
@@ -170,15 +243,29 @@ describe('Stack: Fanout (configured through context)', () => {
       VisibilityTimeout: 6 * 300 + 10,
       RedrivePolicy: { maxReceiveCount: 5 },
     });
+    // The DLQ's own redrive follows: the work queue's receives plus the consumer's tries.
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { maxReceiveCount: 5 + DLQ_CONSUMER_ATTEMPTS },
+    });
   });
 
-  it('passes the chunk size and retention to the dispatcher', () => {
+  it('derives the oldest-message alarm from the deliveries, capped by the deadline', () => {
+    // min(5 x 1810, 7200)
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Fanout-WorkQueueOldestMessageAge',
+      Threshold: 7200,
+    });
+  });
+
+  it('passes the chunk size, retention, deadline and idempotency window to the dispatcher', () => {
     const dispatcher = template.toJSON().Resources[logicalId(stack.dispatcher.function)] as {
       Properties: { Environment: { Variables: Record<string, unknown> } };
     };
     expect(dispatcher.Properties.Environment.Variables).toMatchObject({
       NUMBERS_PER_CHUNK: '2500',
       JOB_RETENTION_DAYS: '30',
+      JOB_DEADLINE_SECONDS: '7200',
+      IDEMPOTENCY_EXPIRY_SECONDS: '600',
     });
   });
 

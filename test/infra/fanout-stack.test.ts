@@ -4,8 +4,13 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../infra/config.ts';
-import type { FanoutStack } from '../../infra/fanout-stack.ts';
+import { RUNNING_BY_DEADLINE_INDEX as FUNCTIONS_INDEX_NAME } from '../../functions/commons/job-store.ts';
+import {
+  DEFAULT_CONFIG,
+  DLQ_CONSUMER_ATTEMPTS,
+  DLQ_CONSUMER_TIMEOUT_SECONDS,
+} from '../../infra/config.ts';
+import { type FanoutStack, RUNNING_BY_DEADLINE_INDEX } from '../../infra/fanout-stack.ts';
 import { describeRef, grantsOfRole, logicalId, testStack } from './support.ts';
 
 type Json = Record<string, unknown>;
@@ -16,12 +21,26 @@ let ids: {
   table: string;
   workQueue: string;
   deadLetterQueue: string;
+  parkingQueue: string;
+  sweeperDeadLetterQueue: string;
   api: string;
   dispatcher: string;
   status: string;
   worker: string;
   aggregator: string;
+  dlqConsumer: string;
+  sweeper: string;
 };
+
+const FUNCTIONS = [
+  'dispatcher',
+  'status',
+  'worker',
+  'aggregator',
+  'dlqConsumer',
+  'sweeper',
+] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
 
 beforeAll(() => {
   stack = testStack().stack;
@@ -30,11 +49,15 @@ beforeAll(() => {
     table: logicalId(stack.table),
     workQueue: logicalId(stack.workQueue),
     deadLetterQueue: logicalId(stack.deadLetterQueue),
+    parkingQueue: logicalId(stack.parkingQueue),
+    sweeperDeadLetterQueue: logicalId(stack.sweeperDeadLetterQueue),
     api: logicalId(stack.api),
     dispatcher: logicalId(stack.dispatcher.function),
     status: logicalId(stack.status.function),
     worker: logicalId(stack.worker.function),
     aggregator: logicalId(stack.aggregator.function),
+    dlqConsumer: logicalId(stack.dlqConsumer.function),
+    sweeper: logicalId(stack.sweeper.function),
   };
 });
 
@@ -48,21 +71,34 @@ function functionProperties(name: keyof typeof ids): Json {
   return properties(ids[name]);
 }
 
-function roleIdOf(name: 'dispatcher' | 'status' | 'worker' | 'aggregator'): string {
+/** The logical ID of the role the sweeper's schedule invokes it with. */
+function scheduleRoleId(): string {
+  const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+  const target = (schedules[0]?.Properties as { Target?: { RoleArn?: unknown } } | undefined)
+    ?.Target;
+  if (schedules.length !== 1 || target === undefined) throw new Error('expected one schedule');
+  return describeRef(target.RoleArn)
+    .replace(/^GetAtt:/, '')
+    .replace(/\.Arn$/, '');
+}
+
+function roleIdOf(name: FunctionName): string {
   const role = functionProperties(name).Role as { 'Fn::GetAtt': [string, string] };
   return role['Fn::GetAtt'][0];
 }
 
 describe('Stack: Fanout (default configuration)', () => {
   describe('Lambda functions', () => {
-    it('are exactly the four handlers, none added by a helper construct', () => {
+    it('are exactly the six handlers, none added by a helper construct', () => {
       expect(Object.keys(template.findResources('AWS::Lambda::Function')).sort()).toEqual(
-        [ids.dispatcher, ids.status, ids.worker, ids.aggregator].sort(),
+        FUNCTIONS.map((name) => ids[name]).sort(),
       );
     });
 
     it('run nodejs24.x on arm64 with active tracing, every one of them', () => {
-      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(FUNCTIONS.length);
+      for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
           Architectures: ['arm64'],
@@ -73,7 +109,7 @@ describe('Stack: Fanout (default configuration)', () => {
     });
 
     it('log to their own log group kept one month', () => {
-      for (const name of ['dispatcher', 'status', 'worker', 'aggregator'] as const) {
+      for (const name of FUNCTIONS) {
         const logGroup = (functionProperties(name).LoggingConfig as Json).LogGroup;
         const logGroupId = describeRef(logGroup).replace('Ref:', '');
         expect(properties(logGroupId)).toMatchObject({ RetentionInDays: 30 });
@@ -98,6 +134,8 @@ describe('Stack: Fanout (default configuration)', () => {
         WORK_QUEUE_URL: { Ref: ids.workQueue },
         NUMBERS_PER_CHUNK: String(DEFAULT_CONFIG.numbersPerChunk),
         JOB_RETENTION_DAYS: String(DEFAULT_CONFIG.jobRetentionDays),
+        JOB_DEADLINE_SECONDS: '3600',
+        IDEMPOTENCY_EXPIRY_SECONDS: '3600',
       });
       expect(env('status')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
       expect(env('worker')).toEqual({
@@ -106,6 +144,8 @@ describe('Stack: Fanout (default configuration)', () => {
         AGGREGATOR_FUNCTION_NAME: { Ref: ids.aggregator },
       });
       expect(env('aggregator')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
+      expect(env('dlqConsumer')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
+      expect(env('sweeper')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
     });
 
     it('give the worker the configured memory and timeout, and the dispatcher the API timeout', () => {
@@ -118,22 +158,34 @@ describe('Stack: Fanout (default configuration)', () => {
         functionProperties('worker').Timeout as number,
       );
     });
+
+    it('stops a sweep before the next one starts a minute later', () => {
+      expect(functionProperties('sweeper').Timeout as number).toBeLessThan(60);
+      expect(functionProperties('dlqConsumer')).toMatchObject({
+        Timeout: DLQ_CONSUMER_TIMEOUT_SECONDS,
+      });
+    });
   });
 
   describe('IAM (least privilege)', () => {
     const xray = { 'xray:PutTelemetryRecords': ['*'], 'xray:PutTraceSegments': ['*'] };
-    const logsOf = (name: 'dispatcher' | 'status' | 'worker' | 'aggregator') => {
+    const logsOf = (name: FunctionName) => {
       const logGroupId = describeRef((functionProperties(name).LoggingConfig as Json).LogGroup);
       const arn = `GetAtt:${logGroupId.replace('Ref:', '')}.Arn`;
       return { 'logs:CreateLogStream': [arn], 'logs:PutLogEvents': [arn] };
     };
 
-    it('lets the dispatcher write jobs and send chunks, nothing more', () => {
+    it('lets the dispatcher write, cancel and redrive jobs and send chunks, nothing more', () => {
       const table = `GetAtt:${ids.table}.Arn`;
       expect(grantsOfRole(template, roleIdOf('dispatcher'))).toEqual({
         ...logsOf('dispatcher'),
         ...xray,
+        // Job items, failed-chunk items (Query) and Powertools idempotency records; the
+        // table's ARN only, no index.
+        'dynamodb:DeleteItem': [table],
+        'dynamodb:GetItem': [table],
         'dynamodb:PutItem': [table],
+        'dynamodb:Query': [table],
         'dynamodb:UpdateItem': [table],
         'sqs:SendMessage': [`GetAtt:${ids.workQueue}.Arn`],
       });
@@ -149,12 +201,13 @@ describe('Stack: Fanout (default configuration)', () => {
       });
     });
 
-    it('lets the worker consume the work queue, read a job and invoke only the aggregator', () => {
+    it('lets the worker consume the work queue, read and update a job, and invoke only the aggregator', () => {
       const queue = `GetAtt:${ids.workQueue}.Arn`;
       expect(grantsOfRole(template, roleIdOf('worker'))).toEqual({
         ...logsOf('worker'),
         ...xray,
         'dynamodb:GetItem': [`GetAtt:${ids.table}.Arn`],
+        'dynamodb:UpdateItem': [`GetAtt:${ids.table}.Arn`],
         // The unqualified ARN only: no version or alias wildcard (":*").
         'lambda:InvokeFunction': [`GetAtt:${ids.aggregator}.Arn`],
         'sqs:ChangeMessageVisibility': [queue],
@@ -170,7 +223,6 @@ describe('Stack: Fanout (default configuration)', () => {
       expect(grantsOfRole(template, roleIdOf('aggregator'))).toEqual({
         ...logsOf('aggregator'),
         ...xray,
-        'dynamodb:ConditionCheckItem': [table],
         'dynamodb:GetItem': [table],
         'dynamodb:PutItem': [table],
         'dynamodb:Query': [table],
@@ -178,8 +230,90 @@ describe('Stack: Fanout (default configuration)', () => {
       });
     });
 
+    it('lets the DLQ consumer consume the DLQ only, and record failed chunks on the table', () => {
+      const table = `GetAtt:${ids.table}.Arn`;
+      const dlq = `GetAtt:${ids.deadLetterQueue}.Arn`;
+      expect(grantsOfRole(template, roleIdOf('dlqConsumer'))).toEqual({
+        ...logsOf('dlqConsumer'),
+        ...xray,
+        'dynamodb:GetItem': [table],
+        'dynamodb:PutItem': [table],
+        'dynamodb:UpdateItem': [table],
+        'sqs:ChangeMessageVisibility': [dlq],
+        'sqs:DeleteMessage': [dlq],
+        'sqs:GetQueueAttributes': [dlq],
+        'sqs:GetQueueUrl': [dlq],
+        'sqs:ReceiveMessage': [dlq],
+      });
+    });
+
+    it('lets the sweeper query the running-jobs index (not index/*), read and fail jobs, and report its failures', () => {
+      const table = `GetAtt:${ids.table}.Arn`;
+      expect(grantsOfRole(template, roleIdOf('sweeper'))).toEqual({
+        ...logsOf('sweeper'),
+        ...xray,
+        'dynamodb:GetItem': [table],
+        // The sparse index (overdue jobs) and the table (a job's missing chunks); no other
+        // index (`index/*`).
+        'dynamodb:Query': [
+          JSON.stringify({
+            'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/RunningByDeadline']],
+          }),
+          table,
+        ].sort(),
+        'dynamodb:UpdateItem': [table],
+        // Its on-failure destination.
+        'sqs:SendMessage': [`GetAtt:${ids.sweeperDeadLetterQueue}.Arn`],
+      });
+    });
+
+    it('lets the schedule invoke the sweeper (unqualified ARN) and dead-letter to its DLQ, nothing else', () => {
+      const roleId = scheduleRoleId();
+      expect(grantsOfRole(template, roleId)).toEqual({
+        'lambda:InvokeFunction': [`GetAtt:${ids.sweeper}.Arn`],
+        'sqs:SendMessage': [`GetAtt:${ids.sweeperDeadLetterQueue}.Arn`],
+      });
+      // Only EventBridge Scheduler, for this account's default schedule group, may assume it.
+      expect(properties(roleId).AssumeRolePolicyDocument).toMatchObject({
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: {
+              StringEquals: {
+                'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+                'aws:SourceArn': expect.anything(),
+              },
+            },
+          },
+        ],
+      });
+    });
+
+    it("has no policy on any role but the six functions' and the schedule's", () => {
+      const known = [
+        ...FUNCTIONS.map((name) => `Ref:${roleIdOf(name)}`),
+        `Ref:${scheduleRoleId()}`,
+      ];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy'));
+      expect(policies).toHaveLength(known.length);
+      for (const policy of policies) {
+        const roles = ((policy.Properties as Json).Roles as unknown[]).map(describeRef);
+        expect(roles).toHaveLength(1);
+        expect(known).toContain(roles[0]);
+      }
+      expect(template.findResources('AWS::IAM::ManagedPolicy')).toEqual({});
+    });
+
+    it('gives no role access to the parking queue: only SQS moves dead letters there', () => {
+      for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+        expect(JSON.stringify(policy.Properties)).not.toContain(ids.parkingQueue);
+      }
+    });
+
     it('gives the roles no managed policy (not even AWSLambdaBasicExecutionRole)', () => {
-      for (const name of ['dispatcher', 'status', 'worker', 'aggregator'] as const) {
+      for (const name of FUNCTIONS) {
         expect(properties(roleIdOf(name)).ManagedPolicyArns).toBeUndefined();
       }
     });
@@ -189,6 +323,7 @@ describe('Stack: Fanout (default configuration)', () => {
       expect(permissions.length).toBeGreaterThan(0);
       for (const permission of permissions) {
         const props = permission.Properties as Json;
+        // The schedule invokes the sweeper through its role, not a resource policy.
         expect(props.Principal).toBe('apigateway.amazonaws.com');
         expect([`GetAtt:${ids.dispatcher}.Arn`, `GetAtt:${ids.status}.Arn`]).toContain(
           describeRef(props.FunctionName),
@@ -214,22 +349,58 @@ describe('Stack: Fanout (default configuration)', () => {
       expect(visibility).toBeGreaterThanOrEqual(6 * workerTimeout);
     });
 
-    it('accept 1 MiB messages, explicitly, on both queues', () => {
-      expect(properties(ids.workQueue).MaximumMessageSize).toBe(1_048_576);
-      expect(properties(ids.deadLetterQueue).MaximumMessageSize).toBe(1_048_576);
+    it('park a dead letter the DLQ consumer failed on, after the work receives plus its own tries', () => {
+      expect(properties(ids.deadLetterQueue).RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [ids.parkingQueue, 'Arn'] },
+        maxReceiveCount: DEFAULT_CONFIG.maxReceiveCount + DLQ_CONSUMER_ATTEMPTS,
+      });
     });
 
-    it('are encrypted at rest, the DLQ too', () => {
-      expect(properties(ids.workQueue).SqsManagedSseEnabled).toBe(true);
-      expect(properties(ids.deadLetterQueue).SqsManagedSseEnabled).toBe(true);
+    it('hide a dead letter at least 6x the DLQ consumer timeout (read from the template)', () => {
+      const visibility = properties(ids.deadLetterQueue).VisibilityTimeout as number;
+      const consumerTimeout = functionProperties('dlqConsumer').Timeout as number;
+      expect(consumerTimeout).toBeGreaterThan(0);
+      expect(visibility).toBeGreaterThanOrEqual(6 * consumerTimeout);
     });
 
-    it('keep dead letters 14 days', () => {
-      expect(properties(ids.deadLetterQueue).MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    it('are exactly the work queue and three dead-letter queues', () => {
+      expect(Object.keys(template.findResources('AWS::SQS::Queue')).sort()).toEqual(
+        [ids.workQueue, ids.deadLetterQueue, ids.parkingQueue, ids.sweeperDeadLetterQueue].sort(),
+      );
     });
 
-    it('deny every request made without TLS, on both queues', () => {
-      for (const queueId of [ids.workQueue, ids.deadLetterQueue]) {
+    it('accept 1 MiB messages, explicitly, on every queue', () => {
+      for (const queue of Object.values(template.findResources('AWS::SQS::Queue'))) {
+        expect((queue.Properties as Json).MaximumMessageSize).toBe(1_048_576);
+      }
+    });
+
+    it('are encrypted at rest, every DLQ too', () => {
+      const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+      expect(queues).toHaveLength(4);
+      for (const queue of queues) {
+        expect((queue.Properties as Json).SqsManagedSseEnabled).toBe(true);
+      }
+      for (const dlq of [ids.deadLetterQueue, ids.parkingQueue, ids.sweeperDeadLetterQueue]) {
+        expect(properties(dlq).SqsManagedSseEnabled).toBe(true);
+      }
+    });
+
+    it('keep dead letters 14 days, longer than the work queue keeps messages (4 days)', () => {
+      // SQS keeps a message's first enqueue time in a DLQ: a shorter retention would expire it.
+      expect(properties(ids.workQueue).MessageRetentionPeriod).toBeUndefined(); // 345,600 s
+      for (const dlq of [ids.deadLetterQueue, ids.parkingQueue, ids.sweeperDeadLetterQueue]) {
+        expect(properties(dlq).MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      }
+    });
+
+    it('deny every request made without TLS, on every queue', () => {
+      for (const queueId of [
+        ids.workQueue,
+        ids.deadLetterQueue,
+        ids.parkingQueue,
+        ids.sweeperDeadLetterQueue,
+      ]) {
         template.hasResourceProperties('AWS::SQS::QueuePolicy', {
           Queues: [{ Ref: queueId }],
           PolicyDocument: {
@@ -247,16 +418,87 @@ describe('Stack: Fanout (default configuration)', () => {
     });
   });
 
-  describe('Worker event source', () => {
-    it('reports batch item failures and applies the configured batch and concurrency', () => {
+  describe('Event sources', () => {
+    const mappingOf = (functionId: string): Json | undefined =>
+      Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))
+        .map((m) => m.Properties as Json)
+        .find((props) => describeRef(props.FunctionName) === `Ref:${functionId}`);
+
+    it('are exactly two: the work queue to the worker, the DLQ to the DLQ consumer', () => {
       const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-      expect(mappings.map((m) => m.Properties)).toEqual([
+      expect(
+        mappings
+          .map((m) => {
+            const props = m.Properties as Json;
+            return `${describeRef(props.EventSourceArn)} -> ${describeRef(props.FunctionName)}`;
+          })
+          .sort(),
+      ).toEqual(
+        [
+          `GetAtt:${ids.workQueue}.Arn -> Ref:${ids.worker}`,
+          `GetAtt:${ids.deadLetterQueue}.Arn -> Ref:${ids.dlqConsumer}`,
+        ].sort(),
+      );
+    });
+
+    it('report batch item failures from the worker, with the configured batch and concurrency', () => {
+      expect(mappingOf(ids.worker)).toEqual({
+        EventSourceArn: { 'Fn::GetAtt': [ids.workQueue, 'Arn'] },
+        FunctionName: { Ref: ids.worker },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: DEFAULT_CONFIG.batchSize,
+        ScalingConfig: { MaximumConcurrency: DEFAULT_CONFIG.maxConcurrency },
+      });
+    });
+
+    it('feed the DLQ to the DLQ consumer in small batches, reporting batch item failures', () => {
+      expect(mappingOf(ids.dlqConsumer)).toEqual({
+        EventSourceArn: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] },
+        FunctionName: { Ref: ids.dlqConsumer },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    });
+  });
+
+  describe('Sweeper schedule', () => {
+    function schedule(): Json {
+      const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule'));
+      expect(schedules).toHaveLength(1);
+      return schedules[0]?.Properties as Json;
+    }
+
+    it('invokes the sweeper every minute, on time (no flexible window)', () => {
+      expect(schedule()).toMatchObject({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: { 'Fn::GetAtt': [ids.sweeper, 'Arn'] } },
+      });
+      expect(template.findResources('AWS::Events::Rule')).toEqual({});
+    });
+
+    it('retries an undeliverable sweep within its minute, then dead-letters it', () => {
+      expect(schedule()).toMatchObject({
+        Target: {
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 2 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [ids.sweeperDeadLetterQueue, 'Arn'] } },
+        },
+      });
+    });
+
+    it('does not retry a failed sweep (the next one redoes it) and records it in the sweeper DLQ', () => {
+      const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+      expect(configs.map((c) => c.Properties)).toEqual([
         {
-          EventSourceArn: { 'Fn::GetAtt': [ids.workQueue, 'Arn'] },
-          FunctionName: { Ref: ids.worker },
-          FunctionResponseTypes: ['ReportBatchItemFailures'],
-          BatchSize: DEFAULT_CONFIG.batchSize,
-          ScalingConfig: { MaximumConcurrency: DEFAULT_CONFIG.maxConcurrency },
+          FunctionName: { Ref: ids.sweeper },
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 60,
+          DestinationConfig: {
+            OnFailure: { Destination: { 'Fn::GetAtt': [ids.sweeperDeadLetterQueue, 'Arn'] } },
+          },
         },
       ]);
     });
@@ -272,6 +514,8 @@ describe('Stack: Fanout (default configuration)', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'runningPk', AttributeType: 'S' },
+          { AttributeName: 'deadlineAt', AttributeType: 'N' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -279,6 +523,24 @@ describe('Stack: Fanout (default configuration)', () => {
         // SSEEnabled with no key: the AWS managed KMS key (aws/dynamodb).
         SSESpecification: { SSEEnabled: true },
       });
+    });
+
+    it('has the sparse RunningByDeadline index (runningPk S, deadlineAt N, keys only), and no other', () => {
+      expect(properties(ids.table).GlobalSecondaryIndexes).toEqual([
+        {
+          IndexName: 'RunningByDeadline',
+          KeySchema: [
+            { AttributeName: 'runningPk', KeyType: 'HASH' },
+            { AttributeName: 'deadlineAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ]);
+      expect(properties(ids.table).LocalSecondaryIndexes).toBeUndefined();
+    });
+
+    it('names the index as the functions query it', () => {
+      expect(RUNNING_BY_DEADLINE_INDEX).toBe(FUNCTIONS_INDEX_NAME);
     });
 
     it('is retained when the stack is deleted, by default', () => {
@@ -305,9 +567,7 @@ describe('Stack: Fanout (default configuration)', () => {
       for (const method of Object.values(template.findResources('AWS::ApiGateway::Method'))) {
         const props = method.Properties as Json;
         const uri = JSON.stringify((props.Integration as Json).Uri);
-        const target = ['dispatcher', 'status', 'worker', 'aggregator'].find((name) =>
-          uri.includes(ids[name as keyof typeof ids]),
-        );
+        const target = FUNCTIONS.find((name) => uri.includes(ids[name]));
         result[`${String(props.HttpMethod)} ${pathOf(props.ResourceId)}`] = {
           authorization: props.AuthorizationType,
           target: target ?? uri,
@@ -316,17 +576,35 @@ describe('Stack: Fanout (default configuration)', () => {
       return result;
     }
 
-    it('routes POST /jobs to the dispatcher and the GETs to the status function, all with AWS_IAM', () => {
+    it('routes the commands to the dispatcher and the GETs to the status function, all with AWS_IAM', () => {
       expect(routes()).toEqual({
         'POST /jobs': { authorization: 'AWS_IAM', target: 'dispatcher' },
+        'DELETE /jobs/{jobId}': { authorization: 'AWS_IAM', target: 'dispatcher' },
+        'POST /jobs/{jobId}/redrive': { authorization: 'AWS_IAM', target: 'dispatcher' },
         'GET /jobs/{jobId}': { authorization: 'AWS_IAM', target: 'status' },
         'GET /jobs/{jobId}/results': { authorization: 'AWS_IAM', target: 'status' },
       });
     });
 
+    it('requires the jobId path parameter on cancel and redrive', () => {
+      for (const method of ['DELETE', 'POST']) {
+        const matches = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
+          (m) => {
+            const props = m.Properties as Json;
+            return (
+              props.HttpMethod === method &&
+              (props.RequestParameters as Json | undefined)?.['method.request.path.jobId'] === true
+            );
+          },
+        );
+        expect(matches).toHaveLength(1);
+        expect((matches[0]?.Properties ?? {}) as Json).toHaveProperty('RequestValidatorId');
+      }
+    });
+
     it('requires AWS_IAM on every method, so an unsigned request is rejected', () => {
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-      expect(methods.length).toBeGreaterThan(0);
+      expect(methods).toHaveLength(5);
       for (const method of methods) {
         const props = method.Properties as Json;
         if (props.HttpMethod === 'OPTIONS') continue; // CORS preflight carries no credentials
@@ -383,7 +661,7 @@ describe('Stack: Fanout (default configuration)', () => {
   });
 
   describe('Outputs', () => {
-    it('give the API URL, the table name and the queue URLs', () => {
+    it('give the API URL, the table name, the queue URLs and the dashboard', () => {
       const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
       const byName = Object.fromEntries(
         Object.entries(outputs).map(([name, output]) => [name, output.Value]),
@@ -392,6 +670,8 @@ describe('Stack: Fanout (default configuration)', () => {
         TableName: { Ref: ids.table },
         WorkQueueUrl: { Ref: ids.workQueue },
         DeadLetterQueueUrl: { Ref: ids.deadLetterQueue },
+        ParkingQueueUrl: { Ref: ids.parkingQueue },
+        DashboardName: { Ref: logicalId(stack.observability.dashboard) },
       });
       expect(JSON.stringify(byName.ApiUrl)).toContain(ids.api);
       expect(JSON.stringify(byName.ApiUrl)).toContain(logicalId(stack.api.deploymentStage));

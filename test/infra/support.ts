@@ -100,3 +100,19 @@ export function grantsOfRole(template: Template, roleId: string): Record<string,
       .map(([action, resources]) => [action, [...resources].sort()]),
   );
 }
+
+/**
+ * A dashboard's body as JSON. CloudFormation gets it as an Fn::Join of text and tokens
+ * (Refs to functions and queues); each token becomes a string such as `Ref:WorkQueue…` or
+ * `GetAtt:WorkQueue….QueueName`, which is valid JSON because tokens sit inside strings.
+ */
+export function dashboardBody(dashboard: { readonly Properties?: unknown }): Json {
+  const body = (dashboard.Properties as { DashboardBody?: unknown } | undefined)?.DashboardBody;
+  if (typeof body === 'string') return JSON.parse(body) as Json;
+  const join = (body as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  if (join === undefined) throw new Error(`unexpected dashboard body: ${JSON.stringify(body)}`);
+  const [separator, parts] = join;
+  return JSON.parse(
+    parts.map((part) => (typeof part === 'string' ? part : describeRef(part))).join(separator),
+  ) as Json;
+}

@@ -54,7 +54,21 @@ const lastChunk: ChunkResult = {
   results: ['9007199326062756'],
   computeMs: 12.5,
   receiveCount: 1,
+  durationMs: 40,
+  memoryMb: 2048,
+  messageBytes: 100,
 };
+
+/** The UpdateCommand inputs whose expression adds usage only (a dropped or duplicate chunk). */
+function usageUpdates() {
+  return ddbMock
+    .commandCalls(UpdateCommand)
+    .map((call) => call.args[0].input)
+    .filter(
+      (input) =>
+        input.UpdateExpression === 'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+    );
+}
 
 /** Stored chunk results: 0 and 1 before, 2 being this delivery's. */
 const storedChunks = [
@@ -99,8 +113,32 @@ describe('Function: aggregateChunk', () => {
       expiresAt: EXPIRES_AT,
     });
     expect(update?.Update?.ExpressionAttributeValues).toMatchObject({ ':count': 2, ':bytes': 5 });
+    // The delivery's usage rides in the same transaction: 40 ms x 2048 MB, one receive and
+    // one delete, and the transaction's own writes (two items under 1 KB, twice each).
+    expect(update?.Update?.ExpressionAttributeValues).toMatchObject({
+      ':mbMs': 81_920,
+      ':sqs': 2,
+      ':wu': 4,
+    });
+    expect(update?.Update?.ConditionExpression).toBe(
+      '#status IN (:running, :failed) AND chunksDone < chunkCount',
+    );
     expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
     expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('stores a chunk of a FAILED job (it may be redriven) without finalizing it', async () => {
+    jobReads(
+      jobItem({ status: 'FAILED', chunksDone: 2, numbersDone: 4 }),
+      jobItem({ status: 'FAILED', ...completeCounters }),
+    );
+
+    const outcome = await aggregateChunk(lastChunk, deps());
+
+    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'FAILED' });
+    expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
   });
 
   it('completes the job on the last chunk with the joined results in order, exactly', async () => {
@@ -127,6 +165,8 @@ describe('Function: aggregateChunk', () => {
         ':now': '2026-01-01T00:10:00.000Z',
         ':results':
           '[1,0.010000000000000002,16,"81129638414606663681390495662081","9007199326062756"]',
+        // The job item with its results is under 1 KB, plus its index entry removed.
+        ':wu': 2,
       },
     });
   });
@@ -143,7 +183,7 @@ describe('Function: aggregateChunk', () => {
     expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
     const update = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(update?.UpdateExpression).toBe(
-      'SET #status = :succeeded, completedAt = :now, updatedAt = :now',
+      'SET #status = :succeeded, completedAt = :now, updatedAt = :now REMOVE runningPk ADD writeUnits :wu',
     );
     expect(update?.ExpressionAttributeValues).not.toHaveProperty(':results');
   });
@@ -164,7 +204,18 @@ describe('Function: aggregateChunk', () => {
 
     expect(outcome).toEqual({ outcome: 'DUPLICATE', jobStatus: 'RUNNING' });
     expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    // Nothing is counted: the only update adds the duplicate's usage, which is as real:
+    // its delivery, its cancelled transaction (4 units) and this update (1 unit).
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(usageUpdates()).toEqual([
+      {
+        TableName: TABLE_NAME,
+        Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+        UpdateExpression: 'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':mbMs': 81_920, ':sqs': 2, ':wu': 5 },
+      },
+    ]);
     expect(sleeps).toEqual([]);
   });
 
@@ -186,26 +237,48 @@ describe('Function: aggregateChunk', () => {
     });
   });
 
-  it('answers JOB_NOT_RUNNING without writing when the job has ended', async () => {
-    jobReads(jobItem({ status: 'CANCELLED' }));
+  it.each(['CANCELLED', 'SUCCEEDED'])(
+    'answers JOB_NOT_RUNNING without storing when the job is %s',
+    async (status) => {
+      jobReads(jobItem({ status }));
+
+      const outcome = await aggregateChunk(lastChunk, deps());
+
+      expect(outcome).toEqual({ outcome: 'JOB_NOT_RUNNING', jobStatus: status });
+      expect(ddbMock).not.toHaveReceivedCommand(TransactWriteCommand);
+      // Only the dropped delivery's usage is added, to the job as it is.
+      expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(usageUpdates()[0]?.ExpressionAttributeValues).toEqual({
+        ':mbMs': 81_920,
+        ':sqs': 2,
+        ':wu': 1,
+      });
+    },
+  );
+
+  it('drops a result arriving after a cancellation between the read and the transaction, so the job stays CANCELLED', async () => {
+    jobReads(jobItem({ chunksDone: 2, numbersDone: 4 }));
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(transactionCancelled(['None', 'ConditionalCheckFailed'], 'CANCELLED'));
 
     const outcome = await aggregateChunk(lastChunk, deps());
 
     expect(outcome).toEqual({ outcome: 'JOB_NOT_RUNNING', jobStatus: 'CANCELLED' });
-    expect(ddbMock).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    // No finalize: the only update adds the dropped chunk's usage.
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(usageUpdates()).toHaveLength(1);
   });
 
-  it('answers JOB_NOT_RUNNING when the job ends between the read and the transaction', async () => {
-    jobReads(jobItem({ chunksDone: 2, numbersDone: 4 }));
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(transactionCancelled(['None', 'ConditionalCheckFailed'], 'FAILED'));
+  it('still answers the outcome when the usage of a dropped chunk cannot be added', async () => {
+    jobReads(jobItem({ status: 'CANCELLED' }));
+    ddbMock.on(UpdateCommand).rejects(new Error('throttled'));
 
-    const outcome = await aggregateChunk(lastChunk, deps());
-
-    expect(outcome).toEqual({ outcome: 'JOB_NOT_RUNNING', jobStatus: 'FAILED' });
-    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(await aggregateChunk(lastChunk, deps())).toEqual({
+      outcome: 'JOB_NOT_RUNNING',
+      jobStatus: 'CANCELLED',
+    });
   });
 
   it('reports SUCCEEDED when another delivery finalized first', async () => {

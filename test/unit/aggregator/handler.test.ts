@@ -24,6 +24,9 @@ const chunk = {
   results: [9, 16],
   computeMs: 2,
   receiveCount: 1,
+  durationMs: 3,
+  memoryMb: 1024,
+  messageBytes: 120,
 };
 
 beforeEach(() => {
@@ -59,7 +62,11 @@ describe('Function: aggregator handler', () => {
       outcome: 'DUPLICATE',
       jobStatus: 'RUNNING',
     });
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    // Nothing counted: the one update only adds the duplicate's usage.
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toBe(
+      'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+    );
   });
 
   it('throws for a payload that is not a chunk result, so the Invoke reports a FunctionError', async () => {

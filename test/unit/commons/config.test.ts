@@ -5,7 +5,9 @@ import {
   getStringFromEnv,
   loadAggregatorConfig,
   loadDispatcherConfig,
+  loadDlqConsumerConfig,
   loadStatusConfig,
+  loadSweeperConfig,
   loadWorkerConfig,
 } from '../../../functions/commons/config.ts';
 import { ConfigurationError } from '../../../functions/commons/errors.ts';
@@ -49,13 +51,35 @@ describe('Function: getIntegerFromEnv', () => {
 describe('Function: loadDispatcherConfig', () => {
   const env = { TABLE_NAME: 'jobs', WORK_QUEUE_URL: 'http://127.0.0.1:9324/000/work' };
 
-  it('applies the documented defaults for the chunk size and the retention', () => {
+  it('applies the documented defaults for the chunk size, retention, deadline and key expiry', () => {
     expect(loadDispatcherConfig(env)).toEqual({
       tableName: 'jobs',
       workQueueUrl: 'http://127.0.0.1:9324/000/work',
       numbersPerChunk: 10_000,
       jobRetentionDays: 7,
+      jobDeadlineSeconds: 3_600,
+      idempotencyExpirySeconds: 3_600,
     });
+  });
+
+  it('reads the deadline and the idempotency expiry when set', () => {
+    const config = loadDispatcherConfig({
+      ...env,
+      JOB_DEADLINE_SECONDS: '600',
+      IDEMPOTENCY_EXPIRY_SECONDS: '86400',
+    });
+    expect(config.jobDeadlineSeconds).toBe(600);
+    expect(config.idempotencyExpirySeconds).toBe(86_400);
+  });
+
+  it.each([
+    ['JOB_DEADLINE_SECONDS', '59', 'from 60 to 86400'],
+    ['JOB_DEADLINE_SECONDS', '86401', 'from 60 to 86400'],
+    ['IDEMPOTENCY_EXPIRY_SECONDS', '30', 'from 60 to 604800'],
+  ])('rejects %s=%s with a sentence naming it', (name, raw, range) => {
+    expect(() => loadDispatcherConfig({ ...env, [name]: raw })).toThrow(
+      `${name} environment variable must be an integer ${range}, got "${raw}"`,
+    );
   });
 
   it('reads the chunk size and the retention when set', () => {
@@ -82,15 +106,21 @@ describe('Function: loadDispatcherConfig', () => {
 });
 
 describe('Function: loadWorkerConfig', () => {
-  it('reads the aggregator name and leaves optional values undefined', () => {
-    expect(loadWorkerConfig({ AGGREGATOR_FUNCTION_NAME: 'agg' })).toEqual({
+  it('reads the aggregator name and table, and leaves optional values undefined', () => {
+    expect(loadWorkerConfig({ AGGREGATOR_FUNCTION_NAME: 'agg', TABLE_NAME: 't' })).toEqual({
       aggregatorFunctionName: 'agg',
-      tableName: undefined,
+      tableName: 't',
       poolSize: undefined,
+      memoryMb: undefined,
     });
     expect(
-      loadWorkerConfig({ AGGREGATOR_FUNCTION_NAME: 'agg', TABLE_NAME: 't', POOL_SIZE: '6' }),
-    ).toEqual({ aggregatorFunctionName: 'agg', tableName: 't', poolSize: 6 });
+      loadWorkerConfig({
+        AGGREGATOR_FUNCTION_NAME: 'agg',
+        TABLE_NAME: 't',
+        POOL_SIZE: '6',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538',
+      }),
+    ).toEqual({ aggregatorFunctionName: 'agg', tableName: 't', poolSize: 6, memoryMb: 3538 });
   });
 
   it('names the missing aggregator function', () => {
@@ -98,12 +128,22 @@ describe('Function: loadWorkerConfig', () => {
       'AGGREGATOR_FUNCTION_NAME environment variable is not set',
     );
   });
+
+  it('names the missing table: the worker checks and records on the job', () => {
+    expect(() => loadWorkerConfig({ AGGREGATOR_FUNCTION_NAME: 'agg' })).toThrow(
+      'TABLE_NAME environment variable is not set',
+    );
+  });
 });
 
-describe('Function: loadStatusConfig and loadAggregatorConfig', () => {
+describe('Function: loadStatusConfig, loadAggregatorConfig, loadDlqConsumerConfig and loadSweeperConfig', () => {
   it('read the table name', () => {
     expect(loadStatusConfig({ TABLE_NAME: 'a' })).toEqual({ tableName: 'a' });
     expect(loadAggregatorConfig({ TABLE_NAME: 'b' })).toEqual({ tableName: 'b' });
+    expect(loadDlqConsumerConfig({ TABLE_NAME: 'c' })).toEqual({ tableName: 'c' });
+    expect(loadSweeperConfig({ TABLE_NAME: 'd' })).toEqual({ tableName: 'd' });
     expect(() => loadAggregatorConfig({})).toThrow('TABLE_NAME environment variable is not set');
+    expect(() => loadDlqConsumerConfig({})).toThrow('TABLE_NAME environment variable is not set');
+    expect(() => loadSweeperConfig({})).toThrow('TABLE_NAME environment variable is not set');
   });
 });

@@ -60,6 +60,9 @@ describe('Function: parseChunkResult', () => {
     results: [1, '81129638414606663681390495662081', 0.25],
     computeMs: 1.5,
     receiveCount: 1,
+    durationMs: 2.25,
+    memoryMb: 3538,
+    messageBytes: 120,
   };
 
   it('returns a valid result', () => {
@@ -75,6 +78,11 @@ describe('Function: parseChunkResult', () => {
     ['a signed square string', { ...result, results: ['-4'] }, 'results[0] is not a square'],
     ['NaN compute time', { ...result, computeMs: Number.NaN }, 'computeMs'],
     ['a missing receive count', { ...result, receiveCount: undefined }, 'receiveCount'],
+    ['a negative duration', { ...result, durationMs: -1 }, 'durationMs'],
+    ['a missing duration', { ...result, durationMs: undefined }, 'durationMs'],
+    ['memory past Lambda maximum', { ...result, memoryMb: 10_241 }, 'memoryMb'],
+    ['fractional memory', { ...result, memoryMb: 1.5 }, 'memoryMb'],
+    ['message bytes past 1 MiB', { ...result, messageBytes: 1_048_577 }, 'messageBytes'],
   ])('throws InvalidChunkResultError for %s', (_, value, text) => {
     expect(() => parseChunkResult(value)).toThrow(InvalidChunkResultError);
     expect(() => parseChunkResult(value)).toThrow(text);

@@ -10,17 +10,23 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { itemSizeBytes } from '../../../functions/commons/cost.ts';
 import {
   InconsistentJobError,
   TransientTransactionError,
 } from '../../../functions/commons/errors.ts';
 import {
+  addJobUsage,
   type ChunkToStore,
+  cancelJob,
+  chunkIndexOfSortKey,
   chunkSortKey,
   createJob,
   expiryAfterDays,
   finalizeJob,
   getJob,
+  getJobStatus,
+  jobIdOfPartitionKey,
   joinResultArrays,
   markJobFailed,
   readAllChunks,
@@ -64,7 +70,7 @@ describe('Function: chunkSortKey and expiryAfterDays', () => {
 });
 
 describe('Function: createJob', () => {
-  it('puts a RUNNING job with zeroed counters, only if the id is new', async () => {
+  it('puts a RUNNING job with zeroed counters, its deadline and usage, only if the id is new', async () => {
     ddbMock.on(PutCommand).resolves({});
 
     await createJob(table, {
@@ -73,6 +79,8 @@ describe('Function: createJob', () => {
       chunkCount: 3,
       now: NOW,
       expiresAt: 99,
+      deadlineAt: 1_767_326_645_000,
+      usage: { workerMbMs: 0, sqsRequests: 1, writeUnits: 2 },
     });
 
     expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
@@ -90,6 +98,17 @@ describe('Function: createJob', () => {
         createdAt: '2026-01-02T03:04:05.000Z',
         updatedAt: '2026-01-02T03:04:05.000Z',
         expiresAt: 99,
+        // The sparse index's keys: in RunningByDeadline while RUNNING.
+        runningPk: 'RUNNING',
+        deadlineAt: 1_767_326_645_000,
+        attempts: 0,
+        chunkErrors: {},
+        failedChunks: {},
+        failedChunkCount: 0,
+        workerMbMs: 0,
+        sqsRequests: 1,
+        // 2 given + 1 for this item (under 1 KB) + 1 for its index entry.
+        writeUnits: 4,
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -113,6 +132,13 @@ describe('Function: getJob', () => {
       createdAt: CREATED_AT,
       updatedAt: CREATED_AT,
       expiresAt: EXPIRES_AT,
+      // Attributes an older item lacks read as zero or empty.
+      attempts: 0,
+      chunkErrors: {},
+      failedChunks: {},
+      failedChunkCount: 0,
+      usage: { workerMbMs: 0, sqsRequests: 0, writeUnits: 0 },
+      itemBytes: itemSizeBytes(jobItem({ chunksDone: 1 })),
     });
     const input = ddbMock.commandCalls(GetCommand)[0]?.args[0].input;
     expect(input?.ConsistentRead).toBe(true);
@@ -132,6 +158,42 @@ describe('Function: getJob', () => {
     expect(await getJob(table, JOB_ID)).toBeUndefined();
   });
 
+  it('reads the deadline, cancellation, attempts, failures and usage counters', async () => {
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({
+        status: 'FAILED',
+        deadlineAt: 1_767_229_200_000,
+        cancelledAt: undefined,
+        attempts: 3,
+        chunkErrors: { '2': { reason: 'Error: boom', at: CREATED_AT, receiveCount: 3 } },
+        failedChunks: { '2': { reason: 'Error: boom', receiveCount: 3 }, x: 'junk' },
+        failedChunkCount: 1,
+        workerMbMs: 81_920,
+        sqsRequests: 7,
+        writeUnits: 12,
+      }),
+    });
+
+    const job = await getJob(table, JOB_ID);
+
+    expect(job).toMatchObject({
+      deadlineAt: 1_767_229_200_000,
+      attempts: 3,
+      chunkErrors: { '2': { reason: 'Error: boom', at: CREATED_AT, receiveCount: 3 } },
+      failedChunks: { '2': { reason: 'Error: boom', receiveCount: 3 } },
+      failedChunkCount: 1,
+      usage: { workerMbMs: 81_920, sqsRequests: 7, writeUnits: 12 },
+    });
+    expect(job?.failedChunks).not.toHaveProperty('x');
+    expect(job).not.toHaveProperty('cancelledAt');
+    const names = Object.values(
+      ddbMock.commandCalls(GetCommand)[0]?.args[0].input.ExpressionAttributeNames ?? {},
+    );
+    expect(names).toEqual(
+      expect.arrayContaining(['deadlineAt', 'chunkErrors', 'failedChunks', 'writeUnits']),
+    );
+  });
+
   it('throws InconsistentJobError for an item without its counters', async () => {
     ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunkCount: undefined }) });
     await expect(getJob(table, JOB_ID)).rejects.toBeInstanceOf(InconsistentJobError);
@@ -148,12 +210,17 @@ describe('Function: markJobFailed', () => {
 
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
       Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      UpdateExpression:
+        'SET #status = :failed, failure = :failure, completedAt = :now, updatedAt = :now REMOVE runningPk ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
       ConditionExpression: '#status = :running',
       ExpressionAttributeValues: {
         ':failed': 'FAILED',
         ':running': 'RUNNING',
         ':failure': failure,
         ':now': NOW.toISOString(),
+        ':mbMs': 0,
+        ':sqs': 0,
+        ':wu': 2,
       },
     });
   });
@@ -174,6 +241,7 @@ describe('Function: storeChunk', () => {
     computeMs: 3,
     receiveCount: 1,
     expiresAt: EXPIRES_AT,
+    usage: { workerMbMs: 2_048, sqsRequests: 2, writeUnits: 0 },
   };
 
   it('puts the chunk if absent and counts it on the RUNNING job in one transaction', async () => {
@@ -204,17 +272,33 @@ describe('Function: storeChunk', () => {
     expect(items[1]?.Update).toMatchObject({
       Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
       UpdateExpression:
-        'ADD chunksDone :one, numbersDone :count, resultBytes :bytes SET updatedAt = :now',
-      ConditionExpression: '#status = :running AND chunksDone < chunkCount',
+        'ADD chunksDone :one, numbersDone :count, resultBytes :bytes, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu SET updatedAt = :now',
+      ConditionExpression: '#status IN (:running, :failed) AND chunksDone < chunkCount',
       ExpressionAttributeValues: {
         ':one': 1,
         ':count': 1,
         ':bytes': 20,
         ':now': NOW.toISOString(),
         ':running': 'RUNNING',
+        ':failed': 'FAILED',
+        ':mbMs': 2_048,
+        ':sqs': 2,
+        // Transactional: 2 units per KB for the chunk item and the (assumed 1 KB) job item.
+        ':wu': 4,
       },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+  });
+
+  it('counts the write units of a chunk item over 1 KB and of a larger job item', async () => {
+    ddbMock.on(TransactWriteCommand).resolves({});
+    const big = { ...chunk, resultsJson: `[${'1,'.repeat(1_500)}1]`, jobItemBytes: 2_500 };
+
+    await storeChunk(table, big, NOW);
+
+    const update = ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[1];
+    // Chunk item ~3.1 KB: 4 units x 2; job item 2.5 KB: 3 units x 2.
+    expect(update?.Update?.ExpressionAttributeValues?.[':wu']).toBe(14);
   });
 
   it('returns DUPLICATE when the chunk condition cancelled the transaction', async () => {
@@ -224,7 +308,7 @@ describe('Function: storeChunk', () => {
     expect(await storeChunk(table, chunk, NOW)).toEqual({ outcome: 'DUPLICATE' });
   });
 
-  it.each(['CANCELLED', 'FAILED', 'SUCCEEDED'] as const)(
+  it.each(['CANCELLED', 'SUCCEEDED'] as const)(
     'returns JOB_NOT_RUNNING with the status when the job is %s',
     async (status) => {
       ddbMock
@@ -259,14 +343,17 @@ describe('Function: storeChunk', () => {
     });
   });
 
-  it('throws InconsistentJobError when a RUNNING job has every chunk counted already', async () => {
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(transactionCancelled(['None', 'ConditionalCheckFailed'], 'RUNNING'));
-    await expect(storeChunk(table, chunk, NOW)).rejects.toThrow(
-      'chunksDone already equals chunkCount',
-    );
-  });
+  it.each(['RUNNING', 'FAILED'] as const)(
+    'throws InconsistentJobError when a %s job has every chunk counted already',
+    async (status) => {
+      ddbMock
+        .on(TransactWriteCommand)
+        .rejects(transactionCancelled(['None', 'ConditionalCheckFailed'], status));
+      await expect(storeChunk(table, chunk, NOW)).rejects.toThrow(
+        'chunksDone already equals chunkCount',
+      );
+    },
+  );
 
   it('throws TransientTransactionError for a conflict with a concurrent transaction', async () => {
     ddbMock.on(TransactWriteCommand).rejects(transactionCancelled(['None', 'TransactionConflict']));
@@ -290,7 +377,7 @@ describe('Function: finalizeJob', () => {
 
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
       UpdateExpression:
-        'SET #status = :succeeded, completedAt = :now, updatedAt = :now, #results = :results',
+        'SET #status = :succeeded, completedAt = :now, updatedAt = :now, #results = :results REMOVE runningPk ADD writeUnits :wu',
       ConditionExpression: '#status = :running AND chunksDone = chunkCount',
       ExpressionAttributeNames: { '#status': 'status', '#results': 'results' },
       ExpressionAttributeValues: {
@@ -298,7 +385,21 @@ describe('Function: finalizeJob', () => {
         ':running': 'RUNNING',
         ':now': NOW.toISOString(),
         ':results': '[1,4,9]',
+        // The item's size is not given: 1 KB assumed, plus the results: 2 units, plus the
+        // index entry removed.
+        ':wu': 3,
       },
+    });
+  });
+
+  it('bills the write by the item size with its results', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    await finalizeJob(table, JOB_ID, NOW, `[${'1,'.repeat(2_000)}1]`, 600);
+    // 600 + 7 + 4,003 bytes: 5 units, plus the index entry removed.
+    expect(
+      ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues,
+    ).toMatchObject({
+      ':wu': 6,
     });
   });
 
@@ -307,7 +408,7 @@ describe('Function: finalizeJob', () => {
     await finalizeJob(table, JOB_ID, NOW);
     const input = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.UpdateExpression).toBe(
-      'SET #status = :succeeded, completedAt = :now, updatedAt = :now',
+      'SET #status = :succeeded, completedAt = :now, updatedAt = :now REMOVE runningPk ADD writeUnits :wu',
     );
     expect(input?.ExpressionAttributeValues).not.toHaveProperty(':results');
   });
@@ -402,5 +503,106 @@ describe('Function: readChunkPage', () => {
     await expect(readChunkPage(table, { jobId: JOB_ID, chunkCount: 3 }, 0, 1_000)).rejects.toThrow(
       'chunk 2 is missing',
     );
+  });
+});
+
+describe('Function: jobIdOfPartitionKey and chunkIndexOfSortKey', () => {
+  it('reads the job id and chunk index back from keys', () => {
+    expect(jobIdOfPartitionKey(`JOB#${JOB_ID}`)).toBe(JOB_ID);
+    expect(jobIdOfPartitionKey('IDEMPOTENCY#submit')).toBeUndefined();
+    expect(jobIdOfPartitionKey(7)).toBeUndefined();
+    expect(chunkIndexOfSortKey('CHUNK#00000042')).toBe(42);
+    expect(chunkIndexOfSortKey('FAILED#00000007')).toBe(7);
+    expect(chunkIndexOfSortKey('JOB')).toBeUndefined();
+  });
+});
+
+describe('Function: getJobStatus', () => {
+  it('reads only the status, strongly consistent', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'CANCELLED' } });
+
+    expect(await getJobStatus(table, JOB_ID)).toBe('CANCELLED');
+
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE_NAME,
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      ConsistentRead: true,
+      ProjectionExpression: '#status',
+      ExpressionAttributeNames: { '#status': 'status' },
+    });
+  });
+
+  it('returns undefined for a job that does not exist', async () => {
+    ddbMock.on(GetCommand).resolves({});
+    expect(await getJobStatus(table, JOB_ID)).toBeUndefined();
+  });
+
+  it('throws InconsistentJobError for an item without a status', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'PAUSED' } });
+    await expect(getJobStatus(table, JOB_ID)).rejects.toBeInstanceOf(InconsistentJobError);
+  });
+});
+
+describe('Function: addJobUsage', () => {
+  it('adds the counters to an existing job only', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    expect(
+      await addJobUsage(table, JOB_ID, { workerMbMs: 10, sqsRequests: 2, writeUnits: 3 }),
+    ).toBe(true);
+
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      UpdateExpression: 'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeValues: { ':mbMs': 10, ':sqs': 2, ':wu': 3 },
+    });
+  });
+
+  it('returns false for a job that does not exist, creating nothing', async () => {
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+    expect(await addJobUsage(table, JOB_ID, { workerMbMs: 0, sqsRequests: 1, writeUnits: 1 })).toBe(
+      false,
+    );
+  });
+});
+
+describe('Function: cancelJob', () => {
+  it('sets CANCELLED with cancelledAt and leaves the deadline index, only while RUNNING', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    expect(await cancelJob(table, JOB_ID, NOW)).toEqual({
+      outcome: 'CANCELLED',
+      cancelledAt: NOW.toISOString(),
+    });
+
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      UpdateExpression:
+        'SET #status = :cancelled, cancelledAt = :now, completedAt = :now, updatedAt = :now REMOVE runningPk ADD writeUnits :wu',
+      ConditionExpression: '#status = :running',
+      ExpressionAttributeValues: {
+        ':cancelled': 'CANCELLED',
+        ':running': 'RUNNING',
+        ':now': NOW.toISOString(),
+        ':wu': 2,
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+  });
+
+  it('returns the status of a job that has ended, from the old item', async () => {
+    ddbMock
+      .on(UpdateCommand)
+      .rejects(Object.assign(conditionalCheckFailed(), { Item: { status: { S: 'SUCCEEDED' } } }));
+    expect(await cancelJob(table, JOB_ID, NOW)).toEqual({
+      outcome: 'NOT_RUNNING',
+      status: 'SUCCEEDED',
+    });
+  });
+
+  it('returns NOT_FOUND when the condition failed without an item', async () => {
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+    expect(await cancelJob(table, JOB_ID, NOW)).toEqual({ outcome: 'NOT_FOUND' });
   });
 });

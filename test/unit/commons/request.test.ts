@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { BadRequestError, PayloadTooLargeError } from '../../../functions/commons/errors.ts';
 import {
   decodeRequestBody,
+  headerValue,
+  parseIdempotencyKey,
   parseJobIdParameter,
   parseJsonObject,
 } from '../../../functions/commons/request.ts';
@@ -134,4 +136,33 @@ describe('Function: parseJobIdParameter', () => {
       });
     },
   );
+});
+
+describe('Function: headerValue', () => {
+  it('finds a header whatever its case, and nothing in null headers', () => {
+    expect(headerValue({ 'IDEMPOTENCY-KEY': 'a' }, 'Idempotency-Key')).toBe('a');
+    expect(headerValue({ other: 'b' }, 'Idempotency-Key')).toBeUndefined();
+    expect(headerValue(null, 'Idempotency-Key')).toBeUndefined();
+  });
+});
+
+describe('Function: parseIdempotencyKey', () => {
+  it.each(['a', 'order-1', 'A_b.c:d-9', '0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b', 'k'.repeat(128)])(
+    'accepts %s',
+    (key) => {
+      expect(parseIdempotencyKey({ 'Idempotency-Key': key })).toBe(key);
+    },
+  );
+
+  it('is undefined without the header', () => {
+    expect(parseIdempotencyKey({})).toBeUndefined();
+    expect(parseIdempotencyKey(null)).toBeUndefined();
+  });
+
+  it.each(['', 'k'.repeat(129), 'a b', 'a/b', 'é', 'a\n'])('rejects %j with 400', (key) => {
+    expect(() => parseIdempotencyKey({ 'idempotency-key': key })).toThrow(BadRequestError);
+    expect(() => parseIdempotencyKey({ 'idempotency-key': key })).toThrow(
+      'the Idempotency-Key header must be 1 to 128 characters',
+    );
+  });
 });

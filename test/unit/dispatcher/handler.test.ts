@@ -1,18 +1,26 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { gzipSync } from 'node:zlib';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   SendMessageBatchCommand,
   type SendMessageBatchCommandInput,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_NUMBERS_PER_JOB } from '../../../functions/commons/limits.ts';
 import { lambdaContext } from '../../helpers/context.ts';
-import { TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { apiGatewayEvent, createJobEvent, gzipCreateJobEvent } from '../../helpers/events.ts';
+import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import {
+  apiGatewayEvent,
+  cancelJobEvent,
+  createJobEvent,
+  gzipCreateJobEvent,
+  jobStatusEvent,
+} from '../../helpers/events.ts';
+import { type IdempotencyTable, useIdempotencyTable } from '../../helpers/idempotency-table.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 
@@ -21,12 +29,16 @@ vi.hoisted(() => {
   process.env.WORK_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
   process.env.NUMBERS_PER_CHUNK = '2';
   process.env.JOB_RETENTION_DAYS = '3';
+  process.env.JOB_DEADLINE_SECONDS = '120';
+  process.env.IDEMPOTENCY_EXPIRY_SECONDS = '600';
 });
 
 const { handler } = await import('../../../functions/dispatcher/handler.ts');
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
+const rawDdbMock = mockClient(DynamoDBClient);
 const sqsMock = mockClient(SQSClient);
+let idempotencyStore: IdempotencyTable;
 
 async function invoke(event: APIGatewayProxyEvent) {
   const response = await handler(event, lambdaContext());
@@ -39,7 +51,9 @@ async function invoke(event: APIGatewayProxyEvent) {
 
 beforeEach(() => {
   ddbMock.reset();
+  rawDdbMock.reset();
   sqsMock.reset();
+  idempotencyStore = useIdempotencyTable(rawDdbMock);
   ddbMock.on(PutCommand).resolves({});
   sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
     Successful: (input.Entries ?? []).map((entry) => ({
@@ -62,6 +76,8 @@ describe('Function: dispatcher handler', () => {
     const putItem = ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
     const createdSeconds = Date.parse(String(putItem.createdAt)) / 1000;
     expect(putItem.expiresAt).toBe(Math.floor(createdSeconds) + 3 * 86_400);
+    // JOB_DEADLINE_SECONDS from the environment.
+    expect(putItem.deadlineAt).toBe(Date.parse(String(putItem.createdAt)) + 120_000);
     expect(sqsMock).toHaveReceivedCommandWith(SendMessageBatchCommand, { QueueUrl: QUEUE_URL });
     const bodies = (
       sqsMock.commandCalls(SendMessageBatchCommand)[0]?.args[0].input.Entries ?? []
@@ -162,5 +178,67 @@ describe('Function: dispatcher handler', () => {
     });
     expect(statusCode).toBe(202);
     expect(headers?.location).toMatch(/^\/v1\/jobs\/[0-9a-f-]{36}$/);
+  });
+
+  it('answers a repeat with the same Idempotency-Key with the same job, expiring after IDEMPOTENCY_EXPIRY_SECONDS', async () => {
+    const event = {
+      ...createJobEvent('{"numbers":[1,2,3]}'),
+      headers: { 'Idempotency-Key': 'retry-me' },
+    };
+
+    const first = await invoke(event);
+    const again = await invoke(event);
+
+    expect(first.statusCode).toBe(202);
+    expect(again).toEqual(first);
+    expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    const [record] = idempotencyStore.records();
+    expect(record).toMatchObject({ pk: 'IDEMPOTENCY#submit', status: 'COMPLETED' });
+    const expiresIn = Number(record?.expiresAt) - Date.now() / 1000;
+    expect(expiresIn).toBeGreaterThan(590);
+    expect(expiresIn).toBeLessThanOrEqual(601);
+  });
+
+  it('routes DELETE /jobs/{jobId} to cancel', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    const { statusCode, body } = await invoke(cancelJobEvent(JOB_ID));
+    expect(statusCode).toBe(200);
+    expect(body).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED' });
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { TableName: TABLE_NAME });
+  });
+
+  it('routes by path when the event has no resource', async () => {
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+    const event = { ...cancelJobEvent(JOB_ID), resource: undefined, pathParameters: null };
+    const { statusCode, body } = await invoke(event as unknown as APIGatewayProxyEvent);
+    expect(statusCode).toBe(404);
+    expect(body.error.code).toBe('JOB_NOT_FOUND');
+  });
+
+  it.each([
+    [
+      'GET /jobs/{jobId} (served by the status function)',
+      jobStatusEvent(JOB_ID),
+      405,
+      'METHOD_NOT_ALLOWED',
+    ],
+    [
+      'PUT /jobs',
+      apiGatewayEvent({ httpMethod: 'PUT', resource: '/jobs', path: '/jobs' }),
+      405,
+      'METHOD_NOT_ALLOWED',
+    ],
+    [
+      'an unknown resource',
+      apiGatewayEvent({ httpMethod: 'POST', resource: '/admin', path: '/admin' }),
+      404,
+      'ROUTE_NOT_FOUND',
+    ],
+  ])('answers %s with %i', async (_, event, status, code) => {
+    const { statusCode, body } = await invoke(event);
+    expect(statusCode).toBe(status);
+    expect(body.error.code).toBe(code);
+    expect(ddbMock).not.toHaveReceivedAnyCommand();
   });
 });

@@ -114,6 +114,18 @@ describe('Function: handleCreateJob', () => {
         createdAt: '2026-01-01T00:00:00.000Z',
         updatedAt: '2026-01-01T00:00:00.000Z',
         expiresAt: 1_767_225_600 + 7 * 86_400,
+        // RUNNING in RunningByDeadline until the default deadline, an hour from now.
+        runningPk: 'RUNNING',
+        deadlineAt: NOW.getTime() + 3_600_000,
+        attempts: 0,
+        chunkErrors: {},
+        failedChunks: {},
+        failedChunkCount: 0,
+        workerMbMs: 0,
+        // One SendMessageBatch of under 64 KB.
+        sqsRequests: 1,
+        // The job item (under 1 KB) and its index entry.
+        writeUnits: 2,
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -131,6 +143,30 @@ describe('Function: handleCreateJob', () => {
       { jobId: JOB_ID, chunkIndex: 2, chunkCount: 3, offset: 6, numbers: [7] },
     ]);
     expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it('sets the deadline from jobDeadlineSeconds and counts billed SQS requests per 64 KB', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const huge = '9'.repeat(10_000);
+    const numbers = Array.from({ length: 300 }, () => huge);
+
+    await handleCreateJob(
+      createJobEvent(JSON.stringify({ numbers })),
+      deps({ numbersPerChunk: 10_000, jobDeadlineSeconds: 600 }),
+    );
+
+    const item = ddbMock.commandCalls(PutCommand)[0]?.args[0].input.Item ?? {};
+    expect(item.deadlineAt).toBe(NOW.getTime() + 600_000);
+    // 22 messages of ~140 KB in batches under 1 MiB: each batch billed per 64 KB.
+    const billed = sqsMock.commandCalls(SendMessageBatchCommand).reduce((sum, call) => {
+      const bytes = (call.args[0].input.Entries ?? []).reduce(
+        (total, entry) => total + Buffer.byteLength(entry.MessageBody ?? ''),
+        0,
+      );
+      return sum + Math.ceil(bytes / 65_536);
+    }, 0);
+    expect(item.sqsRequests).toBe(billed);
+    expect(billed).toBeGreaterThan(22 * 2);
   });
 
   it('sends at most 10 entries per SendMessageBatch', async () => {
@@ -241,8 +277,15 @@ describe('Function: handleCreateJob', () => {
           ],
           failedChunkCount: 2,
         },
+        ':mbMs': 0,
+        ':sqs': 0,
+        ':wu': 2,
       },
     });
+    // Leaving RUNNING removes the job from the deadline index.
+    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toContain(
+      'REMOVE runningPk',
+    );
   });
 
   it('still answers 503 when the job cannot be marked FAILED either', async () => {

@@ -3,6 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { COST_COVERAGE, PRICING } from '../../../functions/commons/cost.ts';
+import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
 import { handleStatusRequest, type StatusDeps } from '../../../functions/status/job-status.ts';
 import { CREATED_AT, chunkItem, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
@@ -13,6 +15,16 @@ const deps: StatusDeps = {
   table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
   // "[1,4]" is 5 bytes, "[9,16]" 6, "[\"9007199326062756\"]" 20: chunks 0 and 1 fit in 12.
   maxPageBytes: 12,
+  now: () => new Date('2026-01-01T00:00:30.000Z'),
+};
+/** The estimate of a job that used nothing counted yet. */
+const NO_COST = {
+  lambdaGbSeconds: 0,
+  sqsRequests: 0,
+  dynamodbWriteUnits: 0,
+  usd: { lambda: 0, sqs: 0, dynamodb: 0, total: 0 },
+  pricing: PRICING,
+  covers: COST_COVERAGE,
 };
 const COMPLETED_AT = '2026-01-01T00:00:09.000Z';
 const succeeded = {
@@ -68,6 +80,10 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
       progress: { chunksDone: 1, chunkCount: 3, numbersDone: 2 },
       createdAt: CREATED_AT,
       updatedAt: CREATED_AT,
+      // Running: its duration so far.
+      timing: { createdAt: CREATED_AT, durationMs: 30_000 },
+      attempts: 0,
+      cost: NO_COST,
       resultsUrl: `/jobs/${JOB_ID}/results`,
     });
     expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
@@ -92,6 +108,9 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
       createdAt: CREATED_AT,
       updatedAt: COMPLETED_AT,
       completedAt: COMPLETED_AT,
+      timing: { createdAt: CREATED_AT, completedAt: COMPLETED_AT, durationMs: 9_000 },
+      attempts: 0,
+      cost: NO_COST,
       resultsUrl: `/jobs/${JOB_ID}/results`,
       results: [1, '81129638414606663681390495662081', 0.010000000000000002, 4, 9],
     });
@@ -117,6 +136,101 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
       .resolves({ Item: jobItem({ status: 'FAILED', failure, completedAt: COMPLETED_AT }) });
     const { body } = await request(jobStatusEvent(JOB_ID));
     expect(body).toMatchObject({ status: 'FAILED', failure, completedAt: COMPLETED_AT });
+  });
+
+  it('answers the deadline, attempts and a cost estimate from the job usage', async () => {
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({
+        deadlineAt: Date.parse('2026-01-01T01:00:00.000Z'),
+        attempts: 2,
+        // 3 GB-s of worker time, 10 SQS requests, 20 write units.
+        workerMbMs: 3 * 1024 * 1000,
+        sqsRequests: 10,
+        writeUnits: 20,
+      }),
+    });
+
+    const { body } = await request(jobStatusEvent(JOB_ID));
+
+    expect(body.timing).toEqual({
+      createdAt: CREATED_AT,
+      durationMs: 30_000,
+      deadlineAt: '2026-01-01T01:00:00.000Z',
+    });
+    expect(body.attempts).toBe(2);
+    expect(body.cost).toEqual({
+      lambdaGbSeconds: 3,
+      sqsRequests: 10,
+      dynamodbWriteUnits: 20,
+      usd: {
+        lambda: 0.0000400002,
+        sqs: 0.000004,
+        dynamodb: 0.0000125,
+        total: 0.0000565002,
+      },
+      pricing: PRICING,
+      covers: COST_COVERAGE,
+    });
+  });
+
+  it('answers a job failed by the DLQ with its failing chunks, by index, and their total', async () => {
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({
+        status: 'FAILED',
+        completedAt: COMPLETED_AT,
+        failure: { code: 'CHUNKS_FAILED', message: 'chunks failed on every delivery' },
+        failedChunks: {
+          '7': { reason: 'exhausted its deliveries', receiveCount: 3 },
+          '2': { reason: 'Error: boom', receiveCount: 3 },
+        },
+        failedChunkCount: 2,
+        attempts: 6,
+      }),
+    });
+
+    const { body } = await request(jobStatusEvent(JOB_ID));
+
+    expect(body.failure).toEqual({
+      code: 'CHUNKS_FAILED',
+      message: 'chunks failed on every delivery',
+      failedChunks: [
+        { chunkIndex: 2, reason: 'Error: boom', receiveCount: 3 },
+        { chunkIndex: 7, reason: 'exhausted its deliveries', receiveCount: 3 },
+      ],
+      failedChunkCount: 2,
+    });
+    expect(body.attempts).toBe(6);
+    expect(body.timing).toMatchObject({ completedAt: COMPLETED_AT, durationMs: 9_000 });
+  });
+
+  it('lists at most MAX_RECORDED_FAILED_CHUNKS failed chunks with the full count', async () => {
+    const failedChunks = Object.fromEntries(
+      Array.from({ length: MAX_RECORDED_FAILED_CHUNKS }, (_, index) => [
+        String(index),
+        { reason: 'r', receiveCount: 3 },
+      ]),
+    );
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({
+        status: 'FAILED',
+        failure: { code: 'CHUNKS_FAILED', message: 'm' },
+        failedChunks,
+        failedChunkCount: MAX_RECORDED_FAILED_CHUNKS + 40,
+      }),
+    });
+    const { body } = await request(jobStatusEvent(JOB_ID));
+    expect(body.failure.failedChunks).toHaveLength(MAX_RECORDED_FAILED_CHUNKS);
+    expect(body.failure.failedChunkCount).toBe(MAX_RECORDED_FAILED_CHUNKS + 40);
+  });
+
+  it('answers a CANCELLED job with when it was cancelled and no failure', async () => {
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({ status: 'CANCELLED', cancelledAt: COMPLETED_AT, completedAt: COMPLETED_AT }),
+    });
+    const { body } = await request(jobStatusEvent(JOB_ID));
+    expect(body).toMatchObject({ status: 'CANCELLED', cancelledAt: COMPLETED_AT });
+    expect(body).not.toHaveProperty('failure');
+    expect(body).not.toHaveProperty('results');
   });
 
   it('answers 500 without internals when the table read fails', async () => {

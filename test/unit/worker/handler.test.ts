@@ -1,18 +1,22 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../helpers/context.ts';
-import { JOB_ID } from '../../helpers/dynamodb.ts';
+import { JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
 import { invokeOutput } from '../../helpers/lambda.ts';
 
 vi.hoisted(() => {
   process.env.AGGREGATOR_FUNCTION_NAME = 'fanout-aggregator-test';
+  process.env.TABLE_NAME = 'fanout-test-table';
+  process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE = '3538';
 });
 
 const { handler } = await import('../../../functions/worker/handler.ts');
 const lambdaMock = mockClient(LambdaClient);
+const ddbMock = mockClient(DynamoDBDocumentClient);
 
 function body(chunkIndex: number, offset: number, numbers: (number | string)[]): string {
   return JSON.stringify({ jobId: JOB_ID, chunkIndex, chunkCount: 2, offset, numbers });
@@ -20,6 +24,9 @@ function body(chunkIndex: number, offset: number, numbers: (number | string)[]):
 
 beforeEach(() => {
   lambdaMock.reset();
+  ddbMock.reset();
+  ddbMock.on(GetCommand).resolves({ Item: { status: 'RUNNING' } });
+  ddbMock.on(UpdateCommand).resolves({});
 });
 
 describe('Function: worker handler', () => {
@@ -46,7 +53,9 @@ describe('Function: worker handler', () => {
       offset: 2,
       results: ['9223372037000250000', 0.010000000000000002],
       receiveCount: 1,
+      memoryMb: 3538,
     });
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE_NAME });
   });
 
   it('returns the record whose aggregator call failed as a batch item failure', async () => {
@@ -65,5 +74,19 @@ describe('Function: worker handler', () => {
     );
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'lost' }] });
+    // The failure is recorded on the job in the configured table.
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: TABLE_NAME,
+      ExpressionAttributeNames: { '#chunk': '0' },
+    });
+  });
+
+  it('skips a chunk of a cancelled job without invoking the aggregator', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { status: 'CANCELLED' } });
+
+    const response = await handler(sqsEvent([sqsRecord(body(0, 0, [1]))]), lambdaContext());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(lambdaMock).not.toHaveReceivedAnyCommand();
   });
 });

@@ -1,29 +1,35 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   InvokeCommand,
   type InvokeCommandInput,
   LambdaClient,
   TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AggregatorInvocationError } from '../../../functions/commons/errors.ts';
 import type { NumberInput } from '../../../functions/commons/numbers.ts';
-import { logger } from '../../../functions/commons/powertools.ts';
+import { logger, metrics } from '../../../functions/commons/powertools.ts';
 import type { ChunkMessage, ChunkResult } from '../../../functions/commons/types.ts';
 import { computeChunkInline } from '../../../functions/worker/inline-compute.ts';
 import {
+  failureReason,
   invokeAggregator,
   processChunkBatch,
   type WorkerDeps,
 } from '../../../functions/worker/process-chunk.ts';
-import { JOB_ID } from '../../helpers/dynamodb.ts';
+import { lambdaContext } from '../../helpers/context.ts';
+import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
 import { invokeOutput } from '../../helpers/lambda.ts';
 
 const AGGREGATOR = 'fanout-aggregator';
+const NOW = new Date('2026-01-01T00:05:00.000Z');
 const lambdaMock = mockClient(LambdaClient);
+const ddbMock = mockClient(DynamoDBDocumentClient);
 const stored = { outcome: 'STORED', jobStatus: 'RUNNING' };
 
 function chunkBody(chunkIndex: number, offset: number, numbers: NumberInput[]): string {
@@ -37,9 +43,22 @@ function deps(overrides: Partial<WorkerDeps> = {}): WorkerDeps {
     lambda: new LambdaClient({}),
     aggregatorFunctionName: AGGREGATOR,
     computeChunk: computeChunkInline,
+    table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
+    memoryMb: 1024,
     clock: () => (tick += 5),
+    now: () => NOW,
     ...overrides,
   };
+}
+
+/** The job status the worker reads before computing. */
+function jobStatus(status: string | undefined): void {
+  ddbMock.on(GetCommand).resolves(status === undefined ? {} : { Item: { status } });
+}
+
+/** The failure-recording updates sent, in order. */
+function failureUpdates() {
+  return ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
 }
 
 /** The ChunkResult sent by the nth Invoke (1-based). */
@@ -61,6 +80,9 @@ function payloadFor(chunkIndex: number): ChunkResult | undefined {
 
 beforeEach(() => {
   lambdaMock.reset();
+  ddbMock.reset();
+  jobStatus('RUNNING');
+  ddbMock.on(UpdateCommand).resolves({});
 });
 
 describe('Function: processChunkBatch', () => {
@@ -91,7 +113,19 @@ describe('Function: processChunkBatch', () => {
       results: [9, 16, '9007199326062756'],
       computeMs: 5,
       receiveCount: 2,
+      // Alone in flight from tick 10 to the hand-off at tick 30.
+      durationMs: 20,
+      memoryMb: 1024,
+      messageBytes: Buffer.byteLength(chunkBody(0, 0, [3, -4, '94906266'])),
     });
+    // It read the job's status first, consistently, and recorded nothing.
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE_NAME,
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      ConsistentRead: true,
+      ProjectionExpression: '#status',
+    });
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
   it.each([
@@ -210,6 +244,225 @@ describe('Function: processChunkBatch', () => {
   });
 });
 
+describe('Function: processChunkBatch (cancelled and ended jobs)', () => {
+  it.each([
+    ['CANCELLED', 'CANCELLED'],
+    ['SUCCEEDED', 'SUCCEEDED'],
+    ['gone (expired)', undefined],
+  ])(
+    'skips a chunk of a %s job without computing it, and the record succeeds',
+    async (_, status) => {
+      jobStatus(status);
+      const computeChunk = vi.fn(computeChunkInline);
+
+      const response = await processChunkBatch(
+        sqsEvent([sqsRecord(chunkBody(0, 0, [1, 2]), { messageId: 'skipped' })]),
+        deps({ computeChunk }),
+      );
+
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(computeChunk).not.toHaveBeenCalled();
+      expect(lambdaMock).not.toHaveReceivedAnyCommand();
+      expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    },
+  );
+
+  it('computes the chunks of a FAILED job, which a redrive may complete', async () => {
+    jobStatus('FAILED');
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput({ outcome: 'STORED', jobStatus: 'FAILED' }));
+
+    const response = await processChunkBatch(sqsEvent([sqsRecord(chunkBody(0, 0, [7]))]), deps());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(invokedPayload(1).results).toEqual([49]);
+  });
+
+  it('computes the chunk anyway when the job status cannot be read', async () => {
+    ddbMock.on(GetCommand).rejects(new Error('ProvisionedThroughputExceededException'));
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+
+    const response = await processChunkBatch(sqsEvent([sqsRecord(chunkBody(0, 0, [5]))]), deps());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(invokedPayload(1).results).toEqual([25]);
+  });
+});
+
+describe('Function: processChunkBatch (failure recording)', () => {
+  it('records the error on the job and adds an attempt before the record fails', async () => {
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+    const computeChunk = async (numbers: NumberInput[]) => {
+      if (numbers[0] === 1) throw new Error('child exited with signal SIGKILL');
+      return computeChunkInline(numbers);
+    };
+    const body = chunkBody(1, 3, [1]);
+
+    // Its only record failed: the whole batch fails, and SQS redelivers it.
+    await expect(
+      processChunkBatch(
+        sqsEvent([sqsRecord(body, { messageId: 'crashed', receiveCount: 2 })]),
+        deps({ computeChunk }),
+      ),
+    ).rejects.toBeInstanceOf(FullBatchFailureError);
+    expect(lambdaMock).not.toHaveReceivedAnyCommand();
+    expect(failureUpdates()).toEqual([
+      {
+        TableName: TABLE_NAME,
+        Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+        UpdateExpression:
+          'SET chunkErrors.#chunk = :error, updatedAt = :now ADD attempts :one, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+        ConditionExpression:
+          'attribute_exists(pk) AND (size(chunkErrors) < :maxErrors OR attribute_exists(chunkErrors.#chunk))',
+        ExpressionAttributeNames: { '#chunk': '1' },
+        ExpressionAttributeValues: {
+          ':error': {
+            reason: 'Error: child exited with signal SIGKILL',
+            at: NOW.toISOString(),
+            receiveCount: 2,
+          },
+          ':now': NOW.toISOString(),
+          ':one': 1,
+          ':maxErrors': 20,
+          // Alone in flight from tick 10 to the failure at tick 25: 15 ms x 1024 MB.
+          ':mbMs': 15_360,
+          // Received once (not deleted); this update writes 1 unit.
+          ':sqs': 1,
+          ':wu': 1,
+        },
+      },
+    ]);
+  });
+
+  it('records an Invoke error of one record and leaves the others alone', async () => {
+    lambdaMock.on(InvokeCommand).callsFake((input: InvokeCommandInput) => {
+      const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8'));
+      if (payload.chunkIndex === 2) {
+        throw new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} });
+      }
+      return invokeOutput(stored);
+    });
+
+    const response = await processChunkBatch(
+      sqsEvent([
+        sqsRecord(chunkBody(0, 0, [1]), { messageId: 'ok' }),
+        sqsRecord(chunkBody(2, 4, [5]), { messageId: 'throttled', receiveCount: 3 }),
+      ]),
+      deps(),
+    );
+
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'throttled' }] });
+    const updates = failureUpdates();
+    expect(updates).toHaveLength(1);
+    expect(updates[0]?.ExpressionAttributeNames).toEqual({ '#chunk': '2' });
+    expect(updates[0]?.ExpressionAttributeValues?.[':error']).toEqual({
+      reason: 'TooManyRequestsException: Rate exceeded',
+      at: NOW.toISOString(),
+      receiveCount: 3,
+    });
+  });
+
+  it('counts the attempt only when chunkErrors is full', async () => {
+    lambdaMock.on(InvokeCommand).rejects(new Error('socket hang up'));
+    ddbMock.on(UpdateCommand).rejectsOnce(conditionalCheckFailed()).resolves({});
+
+    await expect(
+      processChunkBatch(sqsEvent([sqsRecord(chunkBody(0, 0, [1]))]), deps()),
+    ).rejects.toBeInstanceOf(FullBatchFailureError);
+
+    const updates = failureUpdates();
+    expect(updates).toHaveLength(2);
+    expect(updates[1]).toMatchObject({
+      UpdateExpression: 'ADD attempts :one, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+      ConditionExpression: 'attribute_exists(pk)',
+      // Both writes are billed: the failed conditional one and this one.
+      ExpressionAttributeValues: expect.objectContaining({ ':one': 1, ':wu': 2 }),
+    });
+  });
+
+  it('never lets a failure to record mask the original failure', async () => {
+    lambdaMock.on(InvokeCommand).callsFake((input: InvokeCommandInput) => {
+      const payload = JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8'));
+      if (payload.chunkIndex === 0) throw new Error('socket hang up');
+      return invokeOutput(stored);
+    });
+    ddbMock.on(UpdateCommand).rejects(new Error('AccessDeniedException'));
+
+    const response = await processChunkBatch(
+      sqsEvent([
+        sqsRecord(chunkBody(0, 0, [1]), { messageId: 'lost' }),
+        sqsRecord(chunkBody(1, 1, [2]), { messageId: 'kept' }),
+      ]),
+      deps(),
+    );
+
+    // The record fails for its own reason, and the other record is unaffected.
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'lost' }] });
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+  });
+
+  it('cuts a long failure reason to 200 characters', () => {
+    const reason = failureReason(new RangeError('x'.repeat(500)));
+    expect(reason).toHaveLength(200);
+    expect(reason.startsWith('RangeError: xxx')).toBe(true);
+    expect(reason.endsWith('…')).toBe(true);
+    expect(failureReason('a string')).toBe('Error');
+  });
+});
+
+describe('Function: processChunkBatch (metrics and cost shares)', () => {
+  it('emits PoolSize, ChunkRetries for a redelivery, and ChunkLatency', async () => {
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+
+    await processChunkBatch(
+      sqsEvent([
+        sqsRecord(chunkBody(0, 0, [1]), { receiveCount: 1 }),
+        sqsRecord(chunkBody(1, 1, [2]), { receiveCount: 2 }),
+      ]),
+      deps({ poolSize: 4 }),
+    );
+
+    const emitted = addMetric.mock.calls.map(([name, , value]) => [name, value]);
+    addMetric.mockRestore();
+    expect(emitted).toContainEqual(['PoolSize', 4]);
+    expect(emitted.filter(([name]) => name === 'ChunkRetries')).toEqual([['ChunkRetries', 1]]);
+    expect(emitted.filter(([name]) => name === 'ChunkLatency')).toHaveLength(2);
+    expect(emitted.filter(([name]) => name === 'NumbersSquared')).toHaveLength(2);
+  });
+
+  it('splits the invocation time among records in flight, so shares never add past it', async () => {
+    let now = 0;
+    const clock = () => now;
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+    // Each compute takes 100 ms of the shared clock; records overlap.
+    const computeChunk = async (numbers: NumberInput[]) => {
+      await Promise.resolve();
+      now += 100;
+      return computeChunkInline(numbers);
+    };
+
+    await processChunkBatch(
+      sqsEvent([sqsRecord(chunkBody(0, 0, [1])), sqsRecord(chunkBody(1, 1, [2]))]),
+      deps({ computeChunk, clock }),
+    );
+
+    const first = payloadFor(0)?.durationMs ?? 0;
+    const second = payloadFor(1)?.durationMs ?? 0;
+    expect(first + second).toBe(200);
+    expect([first, second].every((share) => share > 0 && share < 200)).toBe(true);
+  });
+
+  it('uses the Lambda context memory when none is configured', async () => {
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+    await processChunkBatch(
+      sqsEvent([sqsRecord(chunkBody(0, 0, [1]))]),
+      deps({ memoryMb: undefined }),
+      lambdaContext({ memoryLimitInMB: '3538' }),
+    );
+    expect(invokedPayload(1).memoryMb).toBe(3538);
+  });
+});
+
 describe('Function: invokeAggregator', () => {
   const lambda = new LambdaClient({});
   const chunk: ChunkResult = {
@@ -219,6 +472,9 @@ describe('Function: invokeAggregator', () => {
     results: [1],
     computeMs: 1,
     receiveCount: 1,
+    durationMs: 2,
+    memoryMb: 1024,
+    messageBytes: 90,
   };
 
   it('returns the aggregator outcome', async () => {

@@ -1,0 +1,306 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  InconsistentJobError,
+  TransientTransactionError,
+} from '../../../functions/commons/errors.ts';
+import {
+  CHUNKS_FAILED_FAILURE,
+  deleteFailedChunk,
+  type FailedChunkToStore,
+  failedChunkSortKey,
+  isChunkStored,
+  queryFailedChunkPages,
+  readFailureContext,
+  recordChunkFailure,
+  reopenJobForRedrive,
+  storeFailedChunk,
+} from '../../../functions/commons/failed-chunks.ts';
+import {
+  CREATED_AT,
+  conditionalCheckFailed,
+  EXPIRES_AT,
+  JOB_ID,
+  TABLE_NAME,
+  transactionCancelled,
+} from '../../helpers/dynamodb.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const table = {
+  client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  tableName: TABLE_NAME,
+};
+const NOW = new Date('2026-01-01T01:00:00.000Z');
+const BODY = JSON.stringify({
+  jobId: JOB_ID,
+  chunkIndex: 4,
+  chunkCount: 5,
+  offset: 8,
+  numbers: [1],
+});
+
+beforeEach(() => {
+  ddbMock.reset();
+});
+
+describe('Function: failedChunkSortKey', () => {
+  it('zero-pads the index to 8 digits', () => {
+    expect(failedChunkSortKey(4)).toBe('FAILED#00000004');
+  });
+});
+
+describe('Function: recordChunkFailure', () => {
+  const failure = {
+    jobId: JOB_ID,
+    chunkIndex: 4,
+    error: { reason: 'Error: boom', at: NOW.toISOString(), receiveCount: 1 },
+    usage: { workerMbMs: 100, sqsRequests: 1, writeUnits: 0 },
+  };
+
+  it('returns NO_JOB without creating an item when the job does not exist', async () => {
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+    expect(await recordChunkFailure(table, failure, NOW)).toBe('NO_JOB');
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    for (const call of ddbMock.commandCalls(UpdateCommand)) {
+      expect(call.args[0].input.ConditionExpression).toContain('attribute_exists(pk)');
+    }
+  });
+
+  it('rethrows an error that is not a failed condition', async () => {
+    const denied = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    ddbMock.on(UpdateCommand).rejects(denied);
+    await expect(recordChunkFailure(table, failure, NOW)).rejects.toBe(denied);
+  });
+});
+
+describe('Function: readFailureContext', () => {
+  it('reads the status, expiry, count and only this chunk error', async () => {
+    ddbMock.on(GetCommand).resolves({
+      Item: {
+        status: 'RUNNING',
+        expiresAt: EXPIRES_AT,
+        failedChunkCount: 2,
+        chunkErrors: { '4': { reason: 'Error: boom', at: CREATED_AT, receiveCount: 3 } },
+      },
+    });
+
+    expect(await readFailureContext(table, JOB_ID, 4)).toEqual({
+      status: 'RUNNING',
+      expiresAt: EXPIRES_AT,
+      failedChunkCount: 2,
+      chunkError: { reason: 'Error: boom', at: CREATED_AT, receiveCount: 3 },
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      ConsistentRead: true,
+      ProjectionExpression: '#status, expiresAt, failedChunkCount, chunkErrors.#chunk',
+      ExpressionAttributeNames: { '#status': 'status', '#chunk': '4' },
+    });
+  });
+
+  it('leaves chunkError out when none was recorded, and is undefined for no job', async () => {
+    ddbMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: { status: 'FAILED', expiresAt: EXPIRES_AT } })
+      .resolvesOnce({});
+    expect(await readFailureContext(table, JOB_ID, 4)).toEqual({
+      status: 'FAILED',
+      expiresAt: EXPIRES_AT,
+      failedChunkCount: 0,
+    });
+    expect(await readFailureContext(table, JOB_ID, 4)).toBeUndefined();
+  });
+
+  it('throws InconsistentJobError for an item without status', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: { expiresAt: EXPIRES_AT } });
+    await expect(readFailureContext(table, JOB_ID, 4)).rejects.toBeInstanceOf(InconsistentJobError);
+  });
+});
+
+describe('Function: isChunkStored', () => {
+  it('reads the chunk key only, strongly consistent', async () => {
+    ddbMock
+      .on(GetCommand)
+      .resolvesOnce({ Item: { sk: 'CHUNK#00000004' } })
+      .resolvesOnce({});
+    expect(await isChunkStored(table, JOB_ID, 4)).toBe(true);
+    expect(await isChunkStored(table, JOB_ID, 4)).toBe(false);
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'CHUNK#00000004' },
+      ConsistentRead: true,
+      ProjectionExpression: 'sk',
+    });
+  });
+});
+
+describe('Function: storeFailedChunk', () => {
+  const chunk: FailedChunkToStore = {
+    jobId: JOB_ID,
+    chunkIndex: 4,
+    body: BODY,
+    reason: 'Error: boom',
+    receiveCount: 3,
+    expiresAt: EXPIRES_AT,
+    listInJob: true,
+    wasRunning: true,
+    usage: { workerMbMs: 0, sqsRequests: 2, writeUnits: 0 },
+  };
+
+  it('keeps the input and fails the job, counting the chunk, in one transaction', async () => {
+    ddbMock.on(TransactWriteCommand).resolves({});
+
+    expect(await storeFailedChunk(table, chunk, NOW)).toEqual({ outcome: 'RECORDED' });
+
+    const [put, update] =
+      ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(put?.Put).toEqual({
+      TableName: TABLE_NAME,
+      Item: {
+        pk: `JOB#${JOB_ID}`,
+        sk: 'FAILED#00000004',
+        jobId: JOB_ID,
+        chunkIndex: 4,
+        body: BODY,
+        reason: 'Error: boom',
+        receiveCount: 3,
+        failedAt: NOW.toISOString(),
+        expiresAt: EXPIRES_AT,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
+    expect(update?.Update).toEqual({
+      TableName: TABLE_NAME,
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      UpdateExpression:
+        'SET #status = :failed, failure = if_not_exists(failure, :failure), completedAt = if_not_exists(completedAt, :now), updatedAt = :now, failedChunks.#chunk = :entry REMOVE runningPk ADD failedChunkCount :one, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
+      ConditionExpression: '#status IN (:running, :failed)',
+      ExpressionAttributeNames: { '#status': 'status', '#chunk': '4' },
+      ExpressionAttributeValues: {
+        ':failed': 'FAILED',
+        ':running': 'RUNNING',
+        ':failure': CHUNKS_FAILED_FAILURE,
+        ':now': NOW.toISOString(),
+        ':one': 1,
+        ':entry': { reason: 'Error: boom', receiveCount: 3 },
+        ':mbMs': 0,
+        ':sqs': 2,
+        // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (index entry removed)
+        ':wu': 5,
+      },
+    });
+  });
+
+  it('counts the chunk without listing it once the list is full', async () => {
+    ddbMock.on(TransactWriteCommand).resolves({});
+    await storeFailedChunk(table, { ...chunk, listInJob: false, wasRunning: false }, NOW);
+    const update =
+      ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[1]?.Update;
+    expect(update?.UpdateExpression).not.toContain('failedChunks.#chunk');
+    expect(update?.UpdateExpression).toContain('ADD failedChunkCount :one');
+    expect(update?.ExpressionAttributeNames).toEqual({ '#status': 'status' });
+    expect(update?.ExpressionAttributeValues?.[':wu']).toBe(4);
+  });
+
+  it('returns DUPLICATE when the input was stored before', async () => {
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(transactionCancelled(['ConditionalCheckFailed', 'None']));
+    expect(await storeFailedChunk(table, chunk, NOW)).toEqual({ outcome: 'DUPLICATE' });
+  });
+
+  it('returns JOB_ENDED when the job is neither RUNNING nor FAILED', async () => {
+    ddbMock
+      .on(TransactWriteCommand)
+      .rejects(transactionCancelled(['None', 'ConditionalCheckFailed']));
+    expect(await storeFailedChunk(table, chunk, NOW)).toEqual({ outcome: 'JOB_ENDED' });
+  });
+
+  it('throws TransientTransactionError for a conflict', async () => {
+    ddbMock.on(TransactWriteCommand).rejects(transactionCancelled(['None', 'TransactionConflict']));
+    await expect(storeFailedChunk(table, chunk, NOW)).rejects.toBeInstanceOf(
+      TransientTransactionError,
+    );
+  });
+});
+
+describe('Function: queryFailedChunkPages', () => {
+  it('yields the stored inputs page by page, strongly consistent', async () => {
+    ddbMock
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ sk: 'FAILED#00000001', body: 'a' }],
+        LastEvaluatedKey: { pk: 'p', sk: 'FAILED#00000001' },
+      })
+      .resolvesOnce({ Items: [{ sk: 'FAILED#00000003', body: 'bb' }] });
+
+    const pages = [];
+    for await (const page of queryFailedChunkPages(table, JOB_ID)) pages.push(page);
+
+    expect(pages).toEqual([
+      [{ chunkIndex: 1, body: 'a', itemBytes: 2 + 15 + 4 + 1 }],
+      [{ chunkIndex: 3, body: 'bb', itemBytes: 2 + 15 + 4 + 2 }],
+    ]);
+    expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': `JOB#${JOB_ID}`, ':prefix': 'FAILED#' },
+      ConsistentRead: true,
+    });
+  });
+
+  it('throws InconsistentJobError for an item without its body', async () => {
+    ddbMock.on(QueryCommand).resolves({ Items: [{ sk: 'FAILED#00000001' }] });
+    const pages = queryFailedChunkPages(table, JOB_ID);
+    await expect(pages.next()).rejects.toBeInstanceOf(InconsistentJobError);
+  });
+});
+
+describe('Function: reopenJobForRedrive', () => {
+  it('makes a FAILED job RUNNING with a new deadline and clears its failure', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+
+    expect(await reopenJobForRedrive(table, JOB_ID, 1_767_232_800_000, NOW)).toBe(true);
+
+    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+      UpdateExpression:
+        'SET #status = :running, runningPk = :runningPk, deadlineAt = :deadlineAt, updatedAt = :now, failedChunks = :none, failedChunkCount = :zero REMOVE failure, completedAt ADD writeUnits :wu',
+      ConditionExpression: '#status = :failed',
+      ExpressionAttributeValues: {
+        ':running': 'RUNNING',
+        ':failed': 'FAILED',
+        ':runningPk': 'RUNNING',
+        ':deadlineAt': 1_767_232_800_000,
+        ':now': NOW.toISOString(),
+        ':none': {},
+        ':zero': 0,
+        ':wu': 2,
+      },
+    });
+  });
+
+  it('returns false when the job is not FAILED', async () => {
+    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
+    expect(await reopenJobForRedrive(table, JOB_ID, 1, NOW)).toBe(false);
+  });
+});
+
+describe('Function: deleteFailedChunk', () => {
+  it('deletes the stored input of one chunk', async () => {
+    ddbMock.on(DeleteCommand).resolves({});
+    await deleteFailedChunk(table, JOB_ID, 3);
+    expect(ddbMock).toHaveReceivedCommandWith(DeleteCommand, {
+      TableName: TABLE_NAME,
+      Key: { pk: `JOB#${JOB_ID}`, sk: 'FAILED#00000003' },
+    });
+  });
+});
