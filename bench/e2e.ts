@@ -1,0 +1,271 @@
+/**
+ * End-to-end benchmark: 1,000,000 numbers through the whole local pipeline
+ *   client → REST API → dispatcher → SQS → workers → aggregator (Invoke) → DynamoDB
+ *   → results fetched back page by page → exact check (BigInt),
+ * next to Python's multiprocessing.Pool.map on the same numbers (when python3 exists).
+ *
+ *   npm run bench:e2e [-- --count 1000000 --seed 42 --concurrency N --cdk-out DIR]
+ *
+ * Prints the split of time by stage and ends with one JSON line {"bench":"e2e", ...}.
+ * Target: 1,000,000 numbers end to end in at most 10 s on a 2-core machine.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { FanoutClient } from '../bin/client.ts';
+import { EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import type { InvocationRecord } from '../infra/local/runtime/function-host.ts';
+
+const TARGET_SECONDS = 10;
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000000' },
+    seed: { type: 'string', default: '42' },
+    concurrency: { type: 'string' },
+    environments: { type: 'string' },
+    /** Run an existing cloud assembly instead of synthesizing the app. */
+    'cdk-out': { type: 'string' },
+    'no-python': { type: 'boolean', default: false },
+  },
+});
+const count = Number(values.count);
+const seed = Number(values.seed);
+
+/** Deterministic integers in ±1,000,000 (mulberry32). */
+function numbersFor(n: number, seedValue: number): number[] {
+  let state = seedValue >>> 0;
+  const numbers = new Array<number>(n);
+  for (let index = 0; index < n; index++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    numbers[index] = (((t ^ (t >>> 14)) >>> 0) % 2_000_001) - 1_000_000;
+  }
+  return numbers;
+}
+
+const ms = (value: number) => Math.round(value);
+const line = (text: string) => process.stdout.write(`${text}\n`);
+
+interface Span {
+  readonly count: number;
+  readonly busyMs: number;
+  readonly firstStart: number;
+  readonly lastEnd: number;
+}
+
+function span(records: readonly InvocationRecord[]): Span {
+  return {
+    count: records.length,
+    busyMs: records.reduce((sum, record) => sum + (record.endedAt - record.startedAt), 0),
+    firstStart: Math.min(...records.map((record) => record.startedAt)),
+    lastEnd: Math.max(...records.map((record) => record.endedAt)),
+  };
+}
+
+function runPython(numbers: readonly number[]): Record<string, unknown> {
+  const probe = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  if (probe.error !== undefined || probe.status !== 0) return { available: false };
+  const dir = mkdtempSync(join(tmpdir(), 'fanout-bench-'));
+  try {
+    const input = join(dir, 'numbers.json');
+    writeFileSync(input, JSON.stringify(numbers));
+    const script = `
+import json, multiprocessing, sys, time
+def square(n):
+    return n * n
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    with open(sys.argv[1]) as f:
+        numbers = json.load(f)
+    t1 = time.perf_counter()
+    with multiprocessing.Pool() as pool:
+        t2 = time.perf_counter()
+        results = pool.map(square, numbers)
+        t3 = time.perf_counter()
+    t4 = time.perf_counter()
+    print(json.dumps({"loadMs": (t1 - t0) * 1000, "poolStartMs": (t2 - t1) * 1000,
+                      "mapMs": (t3 - t2) * 1000, "totalMs": (t4 - t0) * 1000,
+                      "processes": multiprocessing.cpu_count(), "count": len(results),
+                      "sum": str(sum(results))}))
+`;
+    const started = performance.now();
+    const run = spawnSync('python3', ['-c', script, input], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const wallMs = performance.now() - started;
+    if (run.status !== 0) return { available: true, error: run.stderr.slice(-500) };
+    const report = JSON.parse(run.stdout) as Record<string, unknown>;
+    return {
+      available: true,
+      version: probe.stdout.trim() || probe.stderr.trim(),
+      wallMs,
+      ...report,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  line(
+    `fanout e2e bench: ${count.toLocaleString('en-US')} numbers, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown cpu'})`,
+  );
+  const numbers = numbersFor(count, seed);
+
+  const startAt = performance.now();
+  const stack = new EmbeddedStack({
+    logSink: null,
+    logLevel: 'ERROR',
+    ...(process.env.FANOUT_BENCH_JVM === undefined
+      ? {}
+      : { dynamoDbJvmFlags: process.env.FANOUT_BENCH_JVM.split(' ').filter(Boolean) }),
+    ...(values['cdk-out'] === undefined ? {} : { cdkOutDir: values['cdk-out'], synth: false }),
+    ...(values.concurrency === undefined ? {} : { maxConcurrency: Number(values.concurrency) }),
+    ...(values.environments === undefined
+      ? {}
+      : { maxEnvironmentsPerFunction: Number(values.environments) }),
+  });
+  await stack.start();
+  const startupMs = performance.now() - startAt;
+  const records = new Map<string, InvocationRecord[]>();
+  for (const [logicalId, fn] of stack.functions) {
+    records.set(logicalId, []);
+    fn.observe((record) => records.get(logicalId)?.push(record));
+  }
+  const roleOf = (selector: string) => {
+    const fn = stack.fn(selector);
+    return [...stack.functions].find(([, candidate]) => candidate === fn)?.[0] ?? selector;
+  };
+
+  try {
+    const client = new FanoutClient(stack.apiUrl);
+    // What the client will send (bin/client.ts: JSON, gzip level 4), measured apart.
+    const e0 = performance.now();
+    const json = JSON.stringify({ numbers });
+    const gzipped = gzipSync(json, { level: 4 });
+    const encodeMs = performance.now() - e0;
+    const t0 = performance.now();
+    const submitted = await client.submit(numbers);
+    const t1 = performance.now();
+    const job = await client.waitForJob(submitted.jobId, { timeoutMs: 300_000 });
+    const t2 = performance.now();
+    if (job.status !== 'SUCCEEDED')
+      throw new Error(`job ended ${job.status}: ${JSON.stringify(job.failure)}`);
+    const results = await client.resultsOf(job);
+    const t3 = performance.now();
+    const endToEndMs = t3 - t0;
+
+    // Exact check against BigInt, outside the timed path.
+    let wrong = 0;
+    let sum = 0n;
+    for (let index = 0; index < numbers.length; index++) {
+      const root = BigInt(numbers[index] as number);
+      const square = root * root;
+      sum += square;
+      const got = results[index];
+      if (typeof got === 'number' ? BigInt(got) !== square : String(got) !== square.toString())
+        wrong++;
+    }
+    if (results.length !== numbers.length) wrong += Math.abs(results.length - numbers.length);
+
+    const dispatcher = span(records.get(roleOf('dispatcher')) ?? []);
+    const worker = span(records.get(roleOf('worker')) ?? []);
+    const aggregator = span(records.get(roleOf('aggregator')) ?? []);
+    const status = span(records.get(roleOf('status')) ?? []);
+    const mapping = stack.mappingFor('worker');
+    const stages = {
+      clientEncodeMs: ms(encodeMs),
+      submitMs: ms(t1 - t0),
+      dispatcherMs: ms(dispatcher.busyMs),
+      dispatcherStartToFirstWorkerMs: ms(worker.firstStart - dispatcher.firstStart),
+      workersWallMs: ms(worker.lastEnd - worker.firstStart),
+      workerBusyMs: ms(worker.busyMs),
+      aggregatorBusyMs: ms(aggregator.busyMs),
+      lastChunkToSucceededSeenMs: ms(t2 - worker.lastEnd),
+      processingWallMs: ms(t2 - t1),
+      resultsFetchMs: ms(t3 - t2),
+    };
+
+    line('');
+    line(`local stack start        ${ms(startupMs)} ms (not in the end-to-end time)`);
+    line(
+      `client JSON+gzip          ${stages.clientEncodeMs} ms (${(json.length / 1e6).toFixed(1)} MB → ${(gzipped.length / 1e6).toFixed(1)} MB)`,
+    );
+    line(
+      `POST /jobs → 202          ${stages.submitMs} ms (dispatcher busy ${stages.dispatcherMs} ms: inflate, validate, chunk, SendMessageBatch)`,
+    );
+    line(
+      `chunks                    ${submitted.chunkCount} (worker batches ${mapping.stats.batches}, concurrency ${mapping.options.maximumConcurrency}, batch size ${mapping.options.batchSize})`,
+    );
+    line(
+      `dispatcher → 1st worker   ${stages.dispatcherStartToFirstWorkerMs} ms after the dispatcher started (chunks flow while it still sends)`,
+    );
+    line(
+      `workers, first→last       ${stages.workersWallMs} ms wall; busy ${stages.workerBusyMs} ms in ${worker.count} invocations (includes waiting on the aggregator)`,
+    );
+    line(
+      `aggregator                ${stages.aggregatorBusyMs} ms busy in ${aggregator.count} invocations (DynamoDB transactions)`,
+    );
+    line(
+      `last worker → SUCCEEDED   ${stages.lastChunkToSucceededSeenMs} ms (status polls: ${status.count})`,
+    );
+    line(`results fetched           ${stages.resultsFetchMs} ms`);
+    line(
+      `end to end                ${ms(endToEndMs)} ms → ${Math.round(count / (endToEndMs / 1000)).toLocaleString('en-US')} numbers/s; wrong results: ${wrong}`,
+    );
+
+    const python = values['no-python'] ? { available: false, skipped: true } : runPython(numbers);
+    if (python.available === true && typeof python.mapMs === 'number') {
+      const pythonSumMatches = python.sum === sum.toString();
+      line(
+        `python3 Pool.map          ${ms(python.mapMs as number)} ms map, ${ms(python.totalMs as number)} ms with load+pool start (${python.processes} processes); same sum: ${pythonSumMatches}`,
+      );
+      Object.assign(python, { sumMatches: pythonSumMatches });
+    } else {
+      line(
+        `python3 Pool.map          not measured (${python.available === false ? 'no python3' : String(python.error)})`,
+      );
+    }
+    const summary = {
+      bench: 'e2e',
+      numbers: count,
+      chunks: submitted.chunkCount,
+      cores: availableParallelism(),
+      endToEndMs: ms(endToEndMs),
+      numbersPerSecond: Math.round(count / (endToEndMs / 1000)),
+      targetMs: TARGET_SECONDS * 1000,
+      metTarget: endToEndMs <= TARGET_SECONDS * 1000 && wrong === 0,
+      exact: wrong === 0,
+      stages,
+      workerInvocations: worker.count,
+      aggregatorInvocations: aggregator.count,
+      eventSourceConcurrency: mapping.options.maximumConcurrency,
+      stackStartMs: ms(startupMs),
+      python: {
+        available: python.available,
+        ...(typeof python.mapMs === 'number'
+          ? {
+              mapMs: ms(python.mapMs as number),
+              totalMs: ms(python.totalMs as number),
+              processes: python.processes,
+              numbersPerSecond: Math.round(count / ((python.mapMs as number) / 1000)),
+              sumMatches: python.sumMatches,
+            }
+          : {}),
+      },
+    };
+    line(JSON.stringify(summary));
+    process.exitCode = wrong === 0 ? 0 : 1;
+  } finally {
+    await stack.stop();
+  }
+}
+
+await main();

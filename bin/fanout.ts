@@ -1,0 +1,410 @@
+#!/usr/bin/env node
+/**
+ * fanout: square numbers on the fanout pipeline, locally (embedded emulators, the same
+ * handlers as in AWS) or on a deployed stack.
+ *
+ *   fanout square 1 2 3 4 5          → Squares: [1, 4, 9, 16, 25]
+ *   fanout serve --port 3000         → the local API until Ctrl-C
+ *   fanout status <jobId> --url …    → a job's status as JSON
+ *
+ * Exit codes: 0 done; 1 the job or the stack failed; 2 usage or input error (a 4xx answer).
+ */
+import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import type { EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import {
+  ApiError,
+  createSigV4Signer,
+  FanoutClient,
+  formatSquares,
+  type JobStatusBody,
+  regionOfApiUrl,
+} from './client.ts';
+import {
+  parseJsonNumbers,
+  parseNumbersText,
+  parseNumberToken,
+  parseRange,
+  UsageError,
+} from './input.ts';
+
+const MAX_NUMBERS_PER_JOB = 1_000_000;
+
+const HELP = `fanout: square numbers on a serverless fan-out pipeline
+
+Usage:
+  fanout square [NUMBER...] [options]   square numbers and print "Squares: [...]"
+  fanout serve [--port 3000]            run the local stack and its API until Ctrl-C
+  fanout status JOB_ID (--url URL | --api URL) [--json]
+                                        print a job's status
+
+Input (square), one of:
+  NUMBER...               numbers as arguments: 1 2.5 -3 123456789012345678901234567890
+  --file FILE, -f FILE    a JSON array, or one number per line; "-" reads stdin
+  -                       read stdin (same as --file -)
+  --range A..B            the integers from A to B inclusive
+
+Options:
+  --json                  print the whole job result as JSON instead of "Squares: [...]"
+  --api URL               use a deployed stack (the ApiUrl output of cdk deploy); requests
+                          are SigV4-signed with the default AWS credential chain
+  --region REGION         region for signing (default: from the URL, then AWS_REGION)
+  --url URL               use a running API without signing (e.g. a "fanout serve")
+  --port PORT             serve: port on 127.0.0.1 (default 3000; 0 picks a free one)
+  --log-level LEVEL       log level of the local functions (default WARN), logs go to stderr
+  --timeout SECONDS       give up waiting for the job (default 600)
+  --no-progress           no progress bar on stderr
+  -h, --help              this help
+
+Without --api or --url, "square" starts the whole stack on this machine (SQS and DynamoDB
+emulators on 127.0.0.1, the functions from their bundles in cdk.out, synthesized first if
+needed) and stops it when done. The local API listens on 127.0.0.1 only and does not check
+SigV4 signatures (the deployed API requires them); Java 17 is needed for DynamoDB Local.
+
+Exit codes: 0 done, 1 the job or the stack failed, 2 a usage or input error.
+`;
+
+/** Options that take a value: their value is never mistaken for a number to square. */
+const VALUE_OPTIONS = new Set([
+  '--file',
+  '-f',
+  '--range',
+  '--api',
+  '--url',
+  '--port',
+  '--log-level',
+  '--timeout',
+  '--region',
+]);
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * parseArgs takes `-5` for an option: move numbers (and a lone `-`) behind `--`, keeping
+ * their order, so that negative numbers can be squared.
+ */
+export function separateArguments(argv: readonly string[]): string[] {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index] as string;
+    if (token === '--') {
+      positionals.push(...argv.slice(index + 1));
+      break;
+    }
+    if (VALUE_OPTIONS.has(token)) {
+      options.push(token);
+      const value = argv[index + 1];
+      if (value !== undefined) options.push(value);
+      index++;
+    } else if (token === '-' || NEGATIVE_NUMBER.test(token) || !token.startsWith('-')) {
+      positionals.push(token);
+    } else {
+      options.push(token);
+    }
+  }
+  return [...options, '--', ...positionals];
+}
+
+function parseCommandLine(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: separateArguments(argv),
+      allowPositionals: true,
+      strict: true,
+      options: {
+        file: { type: 'string', short: 'f' },
+        range: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        api: { type: 'string' },
+        url: { type: 'string' },
+        region: { type: 'string' },
+        port: { type: 'string' },
+        'log-level': { type: 'string' },
+        timeout: { type: 'string' },
+        'no-progress': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+type Values = ReturnType<typeof parseCommandLine>['values'];
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read stdin: ${(error as Error).message}`);
+  }
+}
+
+function readNumbers(values: Values, args: readonly string[]): unknown[] {
+  const stdinDash = args.includes('-');
+  const numberArgs = args.filter((arg) => arg !== '-');
+  const sources = [
+    numberArgs.length > 0,
+    values.file !== undefined,
+    values.range !== undefined,
+    stdinDash,
+  ];
+  const given = sources.filter(Boolean).length;
+  if (given === 0)
+    throw new UsageError('nothing to square: give numbers, --file FILE, --range A..B or - (stdin)');
+  if (given > 1)
+    throw new UsageError('give numbers in one way only: arguments, --file, --range or - (stdin)');
+  if (values.range !== undefined) return parseRange(values.range, MAX_NUMBERS_PER_JOB);
+  if (values.file !== undefined || stdinDash) {
+    const path = values.file ?? '-';
+    let text: string;
+    if (path === '-') text = readStdin();
+    else {
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+      }
+    }
+    const source = path === '-' ? 'stdin' : path;
+    return path.endsWith('.json') ? parseJsonNumbers(text, source) : parseNumbersText(text, source);
+  }
+  return numberArgs.map(parseNumberToken);
+}
+
+function seconds(text: string | undefined, fallback: number, option: string): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new UsageError(`${option} must be a positive number of seconds`);
+  return value;
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal. */
+function progressBar(enabled: boolean): {
+  update: (done: number, total: number) => void;
+  clear: () => void;
+} {
+  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, clear: () => undefined };
+  let drawn = false;
+  const startedAt = Date.now();
+  return {
+    update(done, total) {
+      // Jobs that finish in a moment get no bar at all.
+      if (Date.now() - startedAt < 300 && done < total) return;
+      const width = 30;
+      const filled = total === 0 ? width : Math.round((done / total) * width);
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} chunks`,
+      );
+      drawn = true;
+    },
+    clear() {
+      if (drawn) process.stderr.write('\r\x1b[K');
+      drawn = false;
+    },
+  };
+}
+
+/** Prints an API error the way a user can act on it. */
+function describeApiError(error: ApiError): string {
+  const lines = [`fanout: ${error.message}`];
+  const details = (
+    error.body as { error?: { details?: { errors?: unknown; invalidCount?: unknown } } } | null
+  )?.error?.details;
+  if (Array.isArray(details?.errors)) {
+    for (const item of details.errors.slice(0, 10) as Array<{
+      index?: number;
+      code?: string;
+      message?: string;
+    }>) {
+      lines.push(`  numbers[${item.index}]: ${item.code}: ${item.message}`);
+    }
+    const total =
+      typeof details.invalidCount === 'number' ? details.invalidCount : details.errors.length;
+    if (total > 10) lines.push(`  … ${total - 10} more`);
+  }
+  return lines.join('\n');
+}
+
+async function clientFor(values: Values): Promise<FanoutClient | undefined> {
+  if (values.api !== undefined && values.url !== undefined)
+    throw new UsageError('give --api or --url, not both');
+  if (values.url !== undefined) return new FanoutClient(values.url);
+  if (values.api === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(values.api);
+  } catch {
+    throw new UsageError(`--api must be a URL, got "${values.api}"`);
+  }
+  const region =
+    values.region ??
+    regionOfApiUrl(parsed.href) ??
+    process.env.AWS_REGION ??
+    process.env.AWS_DEFAULT_REGION;
+  if (region === undefined) throw new UsageError('cannot tell the region of --api: give --region');
+  return new FanoutClient(values.api, await createSigV4Signer(region));
+}
+
+/**
+ * The functions' log lines, to stderr. Powertools Metrics warns "No application metrics to
+ * publish" on every invocation of a function that emits none (status), whatever the log
+ * level; that line is dropped here so that the CLI stays readable.
+ */
+function functionLogs(): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const line = chunk.toString('utf8');
+      if (!line.includes('No application metrics to publish')) process.stderr.write(line);
+      callback();
+    },
+  });
+}
+
+async function startLocalStack(
+  values: Values,
+  apiPort: number | undefined,
+): Promise<EmbeddedStack> {
+  const { EmbeddedStack } = await import('../infra/local/embedded-stack.ts');
+  const stack = new EmbeddedStack({
+    logSink: functionLogs(),
+    ...(apiPort === undefined ? {} : { apiPort }),
+    ...(values['log-level'] === undefined ? {} : { logLevel: values['log-level'].toUpperCase() }),
+  });
+  await stack.start();
+  return stack;
+}
+
+/** Stops the local stack on Ctrl-C / SIGTERM before exiting (no emulator outlives us). */
+function stopOnSignals(stack: EmbeddedStack, exitCode: number): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\nfanout: ${signal}, stopping the local stack…\n`);
+    stack
+      .stop()
+      .catch((error: unknown) => process.stderr.write(`fanout: ${(error as Error).message}\n`))
+      .finally(() => process.exit(exitCode));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
+async function square(values: Values, args: readonly string[]): Promise<number> {
+  const numbers = readNumbers(values, args);
+  const timeoutMs = seconds(values.timeout, 600, '--timeout') * 1000;
+  let client = await clientFor(values);
+  let stack: EmbeddedStack | undefined;
+  if (client === undefined) {
+    stack = await startLocalStack(values, undefined);
+    stopOnSignals(stack, 130);
+    client = new FanoutClient(stack.apiUrl);
+  }
+  const bar = progressBar(!values['no-progress']);
+  try {
+    const submitted = await client.submit(numbers);
+    const job = await client.waitForJob(submitted.jobId, { onProgress: bar.update, timeoutMs });
+    bar.clear();
+    if (job.status !== 'SUCCEEDED') {
+      process.stderr.write(`fanout: job ${job.jobId} ended ${job.status}${describeFailure(job)}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify(job)}\n`);
+      return 1;
+    }
+    const results = await client.resultsOf(job);
+    if (values.json) {
+      const { results: _inline, ...rest } = job;
+      process.stdout.write(`${JSON.stringify({ ...rest, results })}\n`);
+    } else {
+      process.stdout.write(`${formatSquares(results)}\n`);
+    }
+    return 0;
+  } finally {
+    bar.clear();
+    await stack?.stop();
+  }
+}
+
+function describeFailure(job: JobStatusBody): string {
+  const failure = job.failure;
+  if (failure === undefined) return '';
+  return `: ${failure.code ?? ''}${failure.message === undefined ? '' : ` ${failure.message}`}`;
+}
+
+async function serve(values: Values): Promise<number> {
+  const port = values.port === undefined ? 3000 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new UsageError('--port must be 0 to 65535');
+  const stack = await startLocalStack(values, port);
+  stopOnSignals(stack, 0);
+  process.stdout.write(`${stack.apiUrl}\n`);
+  process.stderr.write(
+    [
+      `fanout: local API at ${stack.apiUrl} (127.0.0.1 only, no SigV4 checks); Ctrl-C stops it`,
+      `  curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' -d '{"numbers":[1,2,3]}'`,
+      `  curl -s ${stack.apiUrl}/jobs/JOB_ID`,
+      '',
+    ].join('\n'),
+  );
+  // Runs until a signal: the HTTP server keeps the event loop alive.
+  await new Promise<never>(() => undefined);
+  return 0;
+}
+
+async function status(values: Values, args: readonly string[]): Promise<number> {
+  const [jobId, ...extra] = args;
+  if (jobId === undefined || extra.length > 0)
+    throw new UsageError('usage: fanout status JOB_ID (--url URL | --api URL)');
+  const client = await clientFor(values);
+  if (client === undefined) {
+    throw new UsageError(
+      'status needs --url (a running "fanout serve") or --api (a deployed stack): a local stack started by "square" ends with it',
+    );
+  }
+  const job = await client.status(jobId);
+  process.stdout.write(`${JSON.stringify(job, null, values.json ? undefined : 2)}\n`);
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+      process.stdout.write(HELP);
+      return command === undefined ? 2 : 0;
+    }
+    const { values, positionals } = parseCommandLine(rest);
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    switch (command) {
+      case 'square':
+        return await square(values, positionals);
+      case 'serve':
+        return await serve(values);
+      case 'status':
+        return await status(values, positionals);
+      default:
+        throw new UsageError(`unknown command "${command}"; try fanout --help`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`fanout: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ApiError) {
+      process.stderr.write(`${describeApiError(error)}\n`);
+      return error.status >= 400 && error.status < 500 ? 2 : 1;
+    }
+    process.stderr.write(`fanout: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+// Run when executed (npx fanout, node bin/fanout.ts), not when imported by tests.
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exitCode = code;
+  // Whatever might still hold the event loop (a keep-alive socket), do not hang on it.
+  setTimeout(() => process.exit(code), 2_000).unref();
+}

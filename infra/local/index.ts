@@ -1,0 +1,33 @@
+/** The embedded local stack: everything `fanout` and the end-to-end tests need. */
+
+export {
+  EmbeddedStack,
+  type EmbeddedStackOptions,
+  type LocalEndpoints,
+  type LocalQueue,
+  PROJECT_DIR,
+} from './embedded-stack.ts';
+export { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
+export { startDynamoDbLocal } from './emulators/dynamodb.ts';
+export { startFauxqsLocal } from './emulators/sqs.ts';
+export {
+  type BatchReport,
+  SqsEventSourceMapping,
+  succeededRecords,
+  toSqsRecord,
+} from './event-source-mapping.ts';
+export { buildProxyEvent, MAX_API_PAYLOAD_BYTES } from './http-api.ts';
+export {
+  FunctionError,
+  type Interceptor,
+  type InvocationRecord,
+  LocalFunction,
+} from './runtime/function-host.ts';
+export {
+  ratePeriodMs,
+  type ScheduleSpec,
+  type ScheduleTarget,
+  scheduleSpecs,
+} from './schedules.ts';
+export { ensureSynthesized, staleReason } from './synth.ts';
+export { loadStackModel, type StackModel, TemplateResolver } from './template.ts';

@@ -1,0 +1,236 @@
+/**
+ * The `fanout` CLI as a user runs it, from the repository root: `npx fanout square 1 2 3 4 5`
+ * prints the tutorial's line and exits 0; bad input exits 2 with the API's reason; `serve`
+ * answers until SIGINT. No DynamoDB Local JVM may outlive any of them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
+import { localStackProcesses, processGroupMembers, waitFor } from './helpers.ts';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // What a user's shell has: no test-runner settings leaking into the CLI.
+  delete env.POWERTOOLS_LOG_LEVEL;
+  delete env.NODE_OPTIONS;
+  delete env.VITEST;
+  return env;
+}
+
+/** Process groups this file started: whatever a failed or timed-out test left is killed. */
+const groups = new Set<number>();
+
+function killGroup(group: number): void {
+  try {
+    process.kill(-group, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function start(args: readonly string[]): ChildProcess {
+  // npx resolves `fanout` from package.json's "bin", as it does for a user. Its own process
+  // group, like a shell job, so that Ctrl-C can be played to the whole group.
+  const child = spawn('npx', ['--no-install', 'fanout', ...args], {
+    cwd: PROJECT_DIR,
+    env: cliEnv(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const group = child.pid ?? 0;
+  groups.add(group);
+  child.once('exit', () => groups.delete(group));
+  return child;
+}
+
+afterAll(() => {
+  for (const group of groups) killGroup(group);
+});
+
+/**
+ * Ctrl-C in a terminal (SIGINT to the foreground process group), or SIGTERM to the group;
+ * SIGKILL if it hangs. Returns how npx ended: its signal, or `exit N`.
+ */
+async function interrupt(child: ChildProcess, sent: NodeJS.Signals = 'SIGINT'): Promise<string> {
+  const group = -(child.pid ?? 0);
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  process.kill(group, sent);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(group, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 20_000);
+  const [code, signal] = await exited;
+  clearTimeout(timer);
+  return signal ?? `exit ${code}`;
+}
+
+async function run(args: readonly string[], stdin?: string): Promise<Run & { group: number }> {
+  const child = start(args);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  child.stdin?.end(stdin ?? '');
+  // Past a minute and a half the run is stuck: end it rather than leave it running.
+  const timer = setTimeout(() => killGroup(child.pid ?? 0), 90_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr, group: child.pid ?? 0 };
+}
+
+/** The process group of a pid (0 once it is gone). */
+function groupOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return 0;
+  }
+}
+
+/** The CLI's own stderr, without npm's warnings about the system Node under npx. */
+function ownStderr(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('npm warn'))
+    .join('\n');
+}
+
+describe('Feature: the fanout CLI', () => {
+  it('prints the tutorial squares and exits 0, leaving no emulator behind', {
+    timeout: 120_000,
+  }, async () => {
+    const result = await run(['square', '1', '2', '3', '4', '5']);
+    expect(result.stdout).toBe('Squares: [1, 4, 9, 16, 25]\n');
+    expect(result.code).toBe(0);
+    // Everything the CLI started shares its process group: the DynamoDB Local JVM (waited
+    // for before exit) and the worker's pool children (they leave when their channel closes).
+    let leftover: number[] = [];
+    await waitFor(
+      async () => {
+        leftover = await processGroupMembers(result.group);
+        return leftover.length === 0;
+      },
+      5_000,
+      'no emulator or pool child left',
+    ).catch(() => undefined);
+    expect(leftover).toEqual([]);
+  });
+
+  it('squares negative and huge numbers from stdin, one per line, exactly', {
+    timeout: 60_000,
+  }, async () => {
+    const result = await run(['square', '-'], '-3\n12345678901234567890\n0.5\n');
+    expect(result.stdout).toBe('Squares: [9, 152415787532388367501905199875019052100, 0.25]\n');
+    expect(result.code).toBe(0);
+  });
+
+  it('prints the whole job as JSON with --json and a range', { timeout: 60_000 }, async () => {
+    const result = await run(['square', '--range', '1..3', '--json']);
+    expect(result.code).toBe(0);
+    const job = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(job).toMatchObject({ status: 'SUCCEEDED', numbersCount: 3, results: [1, 4, 9] });
+  });
+
+  it('explains bad input on stderr and exits 2', { timeout: 60_000 }, async () => {
+    const result = await run(['square', '1', 'two', '3']);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(ownStderr(result.stderr)).toContain('HTTP 400 INVALID_NUMBERS');
+    expect(ownStderr(result.stderr)).toContain('numbers[1]: INVALID_INTEGER_STRING');
+  });
+
+  it('exits 2 on a usage error without starting anything', async () => {
+    const result = await run(['square']);
+    expect(result.code).toBe(2);
+    expect(ownStderr(result.stderr)).toBe(
+      'fanout: nothing to square: give numbers, --file FILE, --range A..B or - (stdin)',
+    );
+  });
+
+  it('serves the local API until SIGINT, then stops every emulator', {
+    timeout: 120_000,
+  }, async () => {
+    const child = start(['serve', '--port', '0']);
+    const group = child.pid ?? 0;
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr?.resume();
+    try {
+      await waitFor(() => /^http:\/\/127\.0\.0\.1:\d+\n/.test(stdout), 90_000, 'the base URL');
+      const baseUrl = stdout.trim();
+      const submitted = await fetch(`${baseUrl}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ numbers: [7, 8] }),
+      });
+      expect(submitted.status).toBe(202);
+      const { jobId } = (await submitted.json()) as { jobId: string };
+      let job: { status?: string; results?: unknown } = {};
+      await waitFor(
+        async () => {
+          job = (await (await fetch(`${baseUrl}/jobs/${jobId}`)).json()) as typeof job;
+          return job.status === 'SUCCEEDED';
+        },
+        20_000,
+        'the job',
+      );
+      expect(job.results).toEqual([49, 64]);
+      // The JVM runs in the CLI's process group while it serves.
+      const members = await processGroupMembers(group);
+      const running = await localStackProcesses();
+      expect(running.filter((pid) => members.includes(pid)).length).toBeGreaterThan(0);
+    } finally {
+      // npx dies of the SIGINT itself; the CLI under it stops the stack and exits 0.
+      expect(['SIGINT', 'exit 0', 'exit 130']).toContain(await interrupt(child));
+    }
+    await waitFor(
+      async () => (await processGroupMembers(group)).length === 0,
+      10_000,
+      'DynamoDB Local to exit',
+    );
+  });
+
+  it('stops everything on SIGTERM in the middle of a job', { timeout: 120_000 }, async () => {
+    const child = start(['square', '--range', '1..1000000', '--no-progress']);
+    const group = child.pid ?? 0;
+    child.stdout?.resume();
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    // Wait until the stack runs (the JVM is up), then terminate the whole job.
+    await waitFor(
+      async () => (await localStackProcesses()).some((pid) => groupOf(pid) === group),
+      90_000,
+      'the local stack',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const started = Date.now();
+    expect(['SIGTERM', 'exit 130']).toContain(await interrupt(child, 'SIGTERM'));
+    await waitFor(
+      async () => (await processGroupMembers(group)).length === 0,
+      10_000,
+      'the group to empty',
+    );
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(stderr).not.toContain('fanout local:');
+  });
+});
