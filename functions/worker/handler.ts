@@ -6,19 +6,22 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createLambdaClient } from '../commons/clients.ts';
 import { loadWorkerConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
-import { computeChunkInline } from './inline-compute.ts';
+import { createChunkEngine } from './compute.ts';
 import { processChunkBatch, type WorkerDeps } from './process-chunk.ts';
 
 const config = loadWorkerConfig();
+// One pool per execution environment, reused by every warm invocation; its children start
+// with the first chunk that repays them.
+const engine = createChunkEngine(
+  config.poolSize === undefined ? {} : { poolSize: config.poolSize },
+);
 const deps: WorkerDeps = {
   lambda: createLambdaClient(),
   aggregatorFunctionName: config.aggregatorFunctionName,
   table: { client: createDocumentClient(), tableName: config.tableName },
   memoryMb: config.memoryMb,
-  // The child-process pool (compute.ts) replaces this in-process loop when it lands; then
-  // poolSize is the pool's size.
-  computeChunk: computeChunkInline,
-  poolSize: 1,
+  computeChunk: engine.compute,
+  poolSize: engine.pool.size,
 };
 
 export const handler = withPowertools<SQSEvent, SQSBatchResponse>((event, context) =>

@@ -34,7 +34,7 @@ import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.
 import { withSubsegment } from '../commons/tracing.ts';
 import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '../commons/types.ts';
 import { type Clock, FairShareMeter } from './fair-share.ts';
-import type { ChunkComputer } from './inline-compute.ts';
+import type { ChunkComputer } from './compute.ts';
 
 export interface WorkerDeps {
   readonly lambda: LambdaClient;

@@ -11,10 +11,10 @@ import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AggregatorInvocationError } from '../../../functions/commons/errors.ts';
-import type { NumberInput } from '../../../functions/commons/numbers.ts';
+import { type NumberInput, squareNumber } from '../../../functions/commons/numbers.ts';
 import { logger, metrics } from '../../../functions/commons/powertools.ts';
 import type { ChunkMessage, ChunkResult } from '../../../functions/commons/types.ts';
-import { computeChunkInline } from '../../../functions/worker/inline-compute.ts';
+import type { ChunkComputer } from '../../../functions/worker/compute.ts';
 import {
   failureReason,
   invokeAggregator,
@@ -25,6 +25,9 @@ import { lambdaContext } from '../../helpers/context.ts';
 import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
 import { invokeOutput } from '../../helpers/lambda.ts';
+
+/** The in-process stand-in for the pool: the same ChunkComputer contract. */
+const computeChunkInline: ChunkComputer = async (numbers) => numbers.map(squareNumber);
 
 const AGGREGATOR = 'fanout-aggregator';
 const NOW = new Date('2026-01-01T00:05:00.000Z');

@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KernelError } from '../../../functions/worker/pool/errors.ts';
+import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { fixture } from './helpers.ts';
+
+describe('Class: ProcessPool', () => {
+  describe('Method: run', () => {
+    let pool: ProcessPool;
+    beforeAll(async () => {
+      pool = new ProcessPool({ size: 1, childScript: fixture('throwing-child.ts') });
+      await pool.start();
+    });
+    afterAll(async () => {
+      await pool.destroy();
+    });
+
+    it('rejects with the error the kernel threw, without a retry', async () => {
+      const run = pool.run([1, 13, 2]);
+
+      await expect(run).rejects.toThrow(KernelError);
+      await expect(run).rejects.toThrow(/the kernel threw in child \d+: RangeError: unlucky 13/);
+      await expect(run).rejects.toMatchObject({ remoteName: 'RangeError' });
+    });
+
+    it('rejects a kernel result that is neither a number nor a string', async () => {
+      await expect(pool.run([14])).rejects.toThrow(
+        /returned object; a kernel returns a number or a string/,
+      );
+    });
+
+    it('keeps the child serving after a kernel error', async () => {
+      const [pid] = pool.pids;
+
+      expect(await pool.run([3])).toEqual([9]);
+      expect(pool.pids).toEqual([pid]);
+    });
+  });
+});

@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskTimeoutError } from '../../../functions/worker/pool/errors.ts';
+import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { fixture, isAlive, waitFor } from './helpers.ts';
+
+describe('Class: ProcessPool', () => {
+  describe('Method: run', () => {
+    let pool: ProcessPool;
+    beforeAll(async () => {
+      pool = new ProcessPool({
+        size: 1,
+        childScript: fixture('hang-child.ts'),
+        taskTimeoutMs: 300,
+      });
+      await pool.start();
+    });
+    afterAll(async () => {
+      await pool.destroy();
+    });
+
+    it('rejects a task past its deadline and kills its child', async () => {
+      const [stuck] = pool.pids;
+
+      await expect(pool.run([-1])).rejects.toThrow(new TaskTimeoutError(300, stuck));
+
+      expect(stuck).toBeDefined();
+      await waitFor(() => !isAlive(stuck as number), 'the stuck child to be gone');
+    });
+
+    it('replaces the killed child', async () => {
+      expect(await pool.run([12])).toEqual([144]);
+      expect(pool.pids).toHaveLength(1);
+    });
+  });
+});
