@@ -490,7 +490,7 @@ export function storeChunkWriteUnits(
  * once handed off). It is only ever finalized after a redrive made it RUNNING again.
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html
  * @throws TransientTransactionError when cancelled by a conflict or throttling: retry it
- * @throws InconsistentJobError when a RUNNING job's counter is already complete
+ * @throws InconsistentJobError when a RUNNING job's counter is complete but this chunk is new
  */
 export async function storeChunk(
   table: JobTable,
@@ -545,7 +545,10 @@ export async function storeChunk(
     if (jobReason?.Code === 'ConditionalCheckFailed') {
       const status = jobReason.Item?.status?.S;
       if (status === 'RUNNING' || status === 'FAILED') {
-        // Only the counter condition can have failed: more chunks than the job has.
+        // A full counter with this chunk already stored is the redelivery of the last chunk
+        // after a crash before the finalize: a duplicate, which the caller then finalizes.
+        if (chunkReason?.Code === 'ConditionalCheckFailed') return { outcome: 'DUPLICATE' };
+        // A full counter without this chunk: more chunks than the job has.
         throw new InconsistentJobError(chunk.jobId, 'chunksDone already equals chunkCount');
       }
       return { outcome: 'JOB_NOT_RUNNING', jobStatus: isJobStatus(status) ? status : undefined };

@@ -33,8 +33,8 @@ import { MAX_FAILURE_REASON_LENGTH } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { withSubsegment } from '../commons/tracing.ts';
 import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '../commons/types.ts';
-import { type Clock, FairShareMeter } from './fair-share.ts';
 import type { ChunkComputer } from './compute.ts';
+import { type Clock, FairShareMeter } from './fair-share.ts';
 
 export interface WorkerDeps {
   readonly lambda: LambdaClient;

@@ -14,8 +14,8 @@
 import {
   Agent,
   createServer,
-  type IncomingMessage,
   request as httpRequest,
+  type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http';
@@ -91,8 +91,10 @@ const MESSAGES: Readonly<Record<DynamoDbFaultKind, string>> = {
   RequestLimitExceeded:
     'Throughput exceeds the current throughput limit for your account. Please contact AWS Support at https://aws.amazon.com/support request a limit increase',
   InternalServerError: 'Internal server error',
-  TransactionThrottled: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
-  TransactionConflict: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
+  TransactionThrottled:
+    'Transaction cancelled, please refer cancellation reasons for specific reasons',
+  TransactionConflict:
+    'Transaction cancelled, please refer cancellation reasons for specific reasons',
 };
 
 /** A small seeded PRNG (mulberry32): a test's faults are the same on every run. */
@@ -159,8 +161,8 @@ export class DynamoDbFaultProxy {
   readonly target: URL;
   /** Every fault injected so far, in order. */
   readonly injected: InjectedFault[] = [];
-  /** Requests forwarded to DynamoDB, by operation. */
-  readonly forwarded = new Map<string, number>();
+  /** Requests received (forwarded or answered with a fault), by client, then by operation. */
+  readonly #requests = new Map<string, Map<string, number>>();
   readonly #servers = new Map<string, { server: Server; endpoint: string }>();
   readonly #rules = new Set<ActiveRule>();
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -193,7 +195,8 @@ export class DynamoDbFaultProxy {
   /** The endpoint a client must use (its AWS_ENDPOINT_URL_DYNAMODB). */
   endpointFor(client: string): string {
     const entry = this.#servers.get(client);
-    if (entry === undefined) throw new Error(`the DynamoDB fault proxy has no listener for ${client}`);
+    if (entry === undefined)
+      throw new Error(`the DynamoDB fault proxy has no listener for ${client}`);
     return entry.endpoint;
   }
 
@@ -210,10 +213,26 @@ export class DynamoDbFaultProxy {
     return () => this.#rules.delete(active);
   }
 
-  /** Removes every rule and restarts the random sequence from `seed`. */
+  /** Removes every rule, forgets the faults injected, restarts the random sequence at `seed`. */
   clear(seed = 1): void {
     this.#rules.clear();
+    this.injected.length = 0;
     this.#random = seededRandom(seed);
+  }
+
+  /**
+   * Requests received from `client` (every client when undefined), whether forwarded or
+   * answered with a fault, of the given operations (every operation when undefined).
+   */
+  requestCount(client?: string, operations?: readonly string[]): number {
+    let total = 0;
+    for (const [from, byOperation] of this.#requests) {
+      if (client !== undefined && from !== client) continue;
+      for (const [operation, count] of byOperation) {
+        if (operations === undefined || operations.includes(operation)) total += count;
+      }
+    }
+    return total;
   }
 
   /** Faults injected by the rule of this name (or of this fault kind when unnamed). */
@@ -288,10 +307,12 @@ export class DynamoDbFaultProxy {
     } catch {
       // not JSON: DynamoDB Local will say so
     }
+    const byOperation = this.#requests.get(client) ?? new Map<string, number>();
+    byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
+    this.#requests.set(client, byOperation);
     const active = this.#pick({ client, operation, input });
     if (active === undefined || active.rule.afterForward === true) {
       const answer = await this.#forward(request, body);
-      this.forwarded.set(operation, (this.forwarded.get(operation) ?? 0) + 1);
       if (active === undefined) {
         response.writeHead(answer.status, answer.headers);
         response.end(answer.body);

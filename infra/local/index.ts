@@ -1,11 +1,22 @@
 /** The embedded local stack: everything `fanout` and the end-to-end tests need. */
 
 export {
+  type DynamoDbFaultKind,
+  DynamoDbFaultProxy,
+  type DynamoDbFaultRule,
+  type DynamoDbRequest,
+  faultResponse,
+  type InjectedFault,
+  seededRandom,
+} from './dynamodb-faults.ts';
+export {
+  type ApiRequest,
   EmbeddedStack,
   type EmbeddedStackOptions,
   type LocalEndpoints,
   type LocalQueue,
   PROJECT_DIR,
+  type StackDynamoDbFaultRule,
 } from './embedded-stack.ts';
 export { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
 export { startDynamoDbLocal } from './emulators/dynamodb.ts';

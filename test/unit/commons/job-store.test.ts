@@ -355,6 +355,18 @@ describe('Function: storeChunk', () => {
     },
   );
 
+  it.each(['RUNNING', 'FAILED'] as const)(
+    'returns DUPLICATE when the last chunk of a %s job is redelivered before its finalize',
+    async (status) => {
+      ddbMock
+        .on(TransactWriteCommand)
+        .rejects(
+          transactionCancelled(['ConditionalCheckFailed', 'ConditionalCheckFailed'], status),
+        );
+      expect(await storeChunk(table, chunk, NOW)).toEqual({ outcome: 'DUPLICATE' });
+    },
+  );
+
   it('throws TransientTransactionError for a conflict with a concurrent transaction', async () => {
     ddbMock.on(TransactWriteCommand).rejects(transactionCancelled(['None', 'TransactionConflict']));
     const error = await storeChunk(table, chunk, NOW).catch((caught: unknown) => caught);

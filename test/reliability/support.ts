@@ -1,0 +1,286 @@
+/**
+ * What the reliability tests share: a local stack set up for faults (short visibility
+ * timeouts, manual schedules), an independent oracle of the squares, the checks that nothing
+ * was lost or counted twice, and the row each test adds to the reliability report.
+ */
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { expect } from 'vitest';
+import { FanoutClient, type JobStatusBody } from '../../bin/client.ts';
+import type { EmbeddedStack, EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
+import { appStack, waitFor } from '../e2e/helpers.ts';
+
+/** One row of the reliability report (test/reliability/reporter.ts prints them). */
+export interface ReliabilityRow {
+  /** The fault or input, e.g. "child process SIGKILLed mid-chunk". */
+  readonly fault: string;
+  /** What the system did, e.g. "pool retried the slice; SUCCEEDED". */
+  readonly outcome: string;
+  /** How many values were checked exactly (squares, responses). */
+  readonly checked: number;
+  /** What the number counts, e.g. "squares" or "bodies". @default 'squares' */
+  readonly unit?: string;
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    reliability?: ReliabilityRow;
+  }
+}
+
+/** The work queue's (and its DLQ's) visibility timeout in these tests: retries in seconds. */
+export const FAST_VISIBILITY_TIMEOUT_SECONDS = 2;
+
+/**
+ * A local stack of the real app for a reliability test file: function logs dropped (unless
+ * FANOUT_E2E_LOGS=1), schedules fired by the tests only, and, unless `slowRetries`, the
+ * work queue and its dead-letter queue redelivering after 2 s instead of 6 × the timeout.
+ */
+export function reliabilityStack(
+  options: EmbeddedStackOptions & { readonly slowRetries?: boolean } = {},
+): EmbeddedStack {
+  const { slowRetries, ...rest } = options;
+  return appStack({
+    schedules: 'manual',
+    ...(slowRetries === true
+      ? {}
+      : {
+          overrideQueueAttributes: ({ attributes }): Record<string, string> =>
+            attributes.VisibilityTimeout === undefined
+              ? {}
+              : { VisibilityTimeout: String(FAST_VISIBILITY_TIMEOUT_SECONDS) },
+        }),
+    ...rest,
+  });
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The square the API must return, computed independently of the pipeline: integers (JSON
+ * numbers or decimal strings) exactly with BigInt, a JSON number while it is a safe integer
+ * and a decimal string beyond; any other number as its IEEE-754 product.
+ */
+export function expectedSquare(value: number | string): number | string {
+  if (typeof value === 'string' || Number.isInteger(value)) {
+    const root = BigInt(value);
+    const square = root * root;
+    return square <= MAX_SAFE ? Number(square) : square.toString();
+  }
+  return value * value + 0;
+}
+
+/** Index of the first result that differs from the oracle, or -1 when all are exact. */
+export function firstInexact(
+  numbers: readonly (number | string)[],
+  results: readonly unknown[],
+): number {
+  if (results.length !== numbers.length) return Math.min(results.length, numbers.length);
+  for (let index = 0; index < numbers.length; index++) {
+    if (results[index] !== expectedSquare(numbers[index] as number | string)) return index;
+  }
+  return -1;
+}
+
+export function documentClient(stack: EmbeddedStack): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(stack.clients.dynamodb);
+}
+
+/** The job item as stored (every attribute), or undefined. */
+export async function jobItem(
+  stack: EmbeddedStack,
+  jobId: string,
+): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await documentClient(stack).send(
+    new GetCommand({
+      TableName: stack.tableName,
+      Key: { pk: `JOB#${jobId}`, sk: 'JOB' },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
+
+/** The job's items whose sort key starts with `prefix` (`CHUNK#`, `FAILED#`), in key order. */
+export async function jobItemsWithPrefix(
+  stack: EmbeddedStack,
+  jobId: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient(stack).send(
+      new QueryCommand({
+        TableName: stack.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `JOB#${jobId}`, ':prefix': prefix },
+        ConsistentRead: true,
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** Every item of the table (small tables only: the fuzz test's must stay empty). */
+export async function allItems(stack: EmbeddedStack): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await documentClient(stack).send(
+      new ScanCommand({
+        TableName: stack.tableName,
+        ConsistentRead: true,
+        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+      }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return items;
+}
+
+/** The work queue's maxReceiveCount, from the template: deliveries before the DLQ. */
+export function workQueueMaxReceiveCount(stack: EmbeddedStack): number {
+  const spec = stack.model.queues.find((queue) => queue.logicalId === stack.workQueue.logicalId);
+  const policy = spec?.properties.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
+  const count = Number(policy?.maxReceiveCount);
+  if (!Number.isInteger(count) || count < 1)
+    throw new Error('the work queue has no redrive policy');
+  return count;
+}
+
+/** Waits until the work queue has no message, visible or in flight. */
+export async function waitForDrainedQueue(stack: EmbeddedStack, timeoutMs = 30_000) {
+  await waitFor(
+    async () => {
+      const depth = await stack.queueDepth(stack.workQueue);
+      return depth.visible === 0 && depth.inFlight === 0;
+    },
+    timeoutMs,
+    'the work queue to drain',
+  );
+}
+
+/**
+ * Nothing lost, nothing counted twice: the job counts every chunk and number once, and the
+ * table holds exactly one chunk item per index, whose offsets and counts tile the numbers.
+ */
+export async function expectEachChunkOnce(
+  stack: EmbeddedStack,
+  job: JobStatusBody,
+  numbersCount: number,
+): Promise<void> {
+  const chunkCount = job.progress?.chunkCount ?? -1;
+  expect(job.progress?.chunksDone).toBe(chunkCount);
+  expect(job.progress?.numbersDone).toBe(numbersCount);
+  expect(job.numbersCount).toBe(numbersCount);
+  const chunks = await jobItemsWithPrefix(stack, job.jobId, 'CHUNK#');
+  expect(chunks.map((chunk) => chunk.chunkIndex)).toEqual(
+    Array.from({ length: chunkCount }, (_, index) => index),
+  );
+  let offset = 0;
+  for (const chunk of chunks) {
+    expect(chunk.offset).toBe(offset);
+    offset += chunk.count as number;
+  }
+  expect(offset).toBe(numbersCount);
+}
+
+/**
+ * Waits for the job to succeed, then checks every result against the oracle and every chunk
+ * against the table. Returns the final status body.
+ */
+export async function expectExactJob(
+  stack: EmbeddedStack,
+  client: FanoutClient,
+  jobId: string,
+  numbers: readonly (number | string)[],
+  timeoutMs = 60_000,
+): Promise<JobStatusBody> {
+  const job = await client.waitForJob(jobId, { timeoutMs });
+  expect(job.status, JSON.stringify(job.failure ?? null)).toBe('SUCCEEDED');
+  const results = await client.resultsOf(job);
+  expect(firstInexact(numbers, results)).toBe(-1);
+  await expectEachChunkOnce(stack, job, numbers.length);
+  return job;
+}
+
+/** A client of the stack's local REST API. */
+export function clientOf(stack: EmbeddedStack): FanoutClient {
+  return new FanoutClient(stack.apiUrl);
+}
+
+/** A raw HTTP call: the status and the parsed JSON body (or the text when not JSON). */
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { readonly body?: string | Uint8Array; readonly headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown; headers: Headers }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    // keep the text
+  }
+  return { status: response.status, body, headers: response.headers };
+}
+
+/** The chunk a work-queue message body is for, or undefined for another body. */
+export function chunkOfBody(body: string): { jobId: string; chunkIndex: number } | undefined {
+  try {
+    const parsed = JSON.parse(body) as { jobId?: unknown; chunkIndex?: unknown };
+    return typeof parsed.jobId === 'string' && typeof parsed.chunkIndex === 'number'
+      ? { jobId: parsed.jobId, chunkIndex: parsed.chunkIndex }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The records of a worker event. */
+export function recordsOf(event: unknown): SQSEvent['Records'] {
+  return (event as SQSEvent).Records;
+}
+
+/** `count` consecutive integers from `from`, with a few negatives and big ones mixed in. */
+export function integers(count: number, from = 1): number[] {
+  return Array.from({ length: count }, (_, index) =>
+    index % 7 === 3 ? -(from + index) : from + index,
+  );
+}
+
+/** A decimal integer string of exactly `digits` digits (no leading zero), from a seed. */
+export function bigIntegerString(digits: number, seed: number, negative = false): string {
+  let state = seed >>> 0 || 1;
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % 10;
+  };
+  // A 100-digit random block, repeated: as costly to square, and it compresses well.
+  let block = String(1 + (next() % 9));
+  while (block.length < Math.min(100, digits)) block += String(next());
+  const text = block.repeat(Math.ceil(digits / block.length)).slice(0, digits);
+  return negative ? `-${text}` : text;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
