@@ -9,6 +9,7 @@
  * Prints the split of time by stage and ends with one JSON line {"bench":"e2e", ...}.
  * Target: 1,000,000 numbers end to end in at most 10 s on a 2-core machine.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { FanoutClient } from '../bin/client.ts';
 import { EmbeddedStack } from '../infra/local/embedded-stack.ts';
 import type { InvocationRecord } from '../infra/local/runtime/function-host.ts';
+import { seededRandom } from '../infra/local/seeded-random.ts';
 
 const TARGET_SECONDS = 10;
 
@@ -35,18 +37,10 @@ const { values } = parseArgs({
 const count = Number(values.count);
 const seed = Number(values.seed);
 
-/** Deterministic integers in ±1,000,000 (mulberry32). */
+/** Deterministic integers in ±1,000,000. */
 function numbersFor(n: number, seedValue: number): number[] {
-  let state = seedValue >>> 0;
-  const numbers = new Array<number>(n);
-  for (let index = 0; index < n; index++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    numbers[index] = (((t ^ (t >>> 14)) >>> 0) % 2_000_001) - 1_000_000;
-  }
-  return numbers;
+  const next = seededRandom(seedValue);
+  return Array.from({ length: n }, () => Math.floor(next() * 2_000_001) - 1_000_000);
 }
 
 const ms = (value: number) => Math.round(value);

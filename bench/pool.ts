@@ -11,6 +11,7 @@
  * Each timed method is warmed up first; samples are interleaved and the median is reported.
  * It ends with one JSON line, {"bench":"pool", ...}, with the ratios and the targets.
  */
+
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,24 +23,13 @@ import {
   POOL_TRANSPORT_NS_PER_ELEMENT,
 } from '../functions/worker/compute.ts';
 import { applyInline, workerKernel } from '../functions/worker/kernel.ts';
+import { seededRandom } from '../infra/local/seeded-random.ts';
 
 type Method = () => unknown;
 
-/** A small deterministic PRNG (mulberry32), so every run squares the same inputs. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Plain numbers: integers and fractions, both signs, all with squares exact as doubles. */
 function plainNumbers(count: number, seed: number): number[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const numbers: number[] = [];
   for (let index = 0; index < count; index++) {
     const magnitude = next() * 10_000_000;
@@ -51,7 +41,7 @@ function plainNumbers(count: number, seed: number): number[] {
 
 /** Integer strings of exactly `digits` digits, some negative. */
 function bigIntegers(count: number, digits: number, seed: number): string[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const strings: string[] = [];
   for (let index = 0; index < count; index++) {
     const characters = [String(1 + Math.floor(next() * 9))];

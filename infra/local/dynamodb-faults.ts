@@ -20,6 +20,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seededRandom } from './seeded-random.ts';
 
 /** The errors a rule can answer with, as DynamoDB sends them. */
 export type DynamoDbFaultKind =
@@ -96,18 +97,6 @@ const MESSAGES: Readonly<Record<DynamoDbFaultKind, string>> = {
   TransactionConflict:
     'Transaction cancelled, please refer cancellation reasons for specific reasons',
 };
-
-/** A small seeded PRNG (mulberry32): a test's faults are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** The status and JSON body DynamoDB answers for a fault. */
 export function faultResponse(

@@ -7,7 +7,6 @@ export {
   type DynamoDbRequest,
   faultResponse,
   type InjectedFault,
-  seededRandom,
 } from './dynamodb-faults.ts';
 export {
   type ApiRequest,
@@ -40,5 +39,6 @@ export {
   type ScheduleTarget,
   scheduleSpecs,
 } from './schedules.ts';
+export { seededRandom } from './seeded-random.ts';
 export { ensureSynthesized, staleReason } from './synth.ts';
 export { loadStackModel, type StackModel, TemplateResolver } from './template.ts';

@@ -12,13 +12,10 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DynamoDbFaultProxy,
-  faultResponse,
-  seededRandom,
-} from '../../infra/local/dynamodb-faults.ts';
+import { DynamoDbFaultProxy, faultResponse } from '../../infra/local/dynamodb-faults.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
 import { RestApiGateway } from '../../infra/local/http-api.ts';
+import { seededRandom } from '../../infra/local/seeded-random.ts';
 import type { RestApiSpec } from '../../infra/local/template.ts';
 
 describe('Class: DynamoDbFaultProxy', () => {

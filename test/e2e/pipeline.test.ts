@@ -6,24 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, FanoutClient } from '../../bin/client.ts';
+import { seededRandom } from '../../infra/local/seeded-random.ts';
 import { appStack, exactIntegerSquare } from './helpers.ts';
 
 /** The square the API must answer for one accepted element. */
 function expectedSquare(value: number | string): number | string {
   if (typeof value === 'string' || Number.isInteger(value)) return exactIntegerSquare(value);
   return value * value + 0;
-}
-
-/** A deterministic generator (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function digits(next: () => number, count: number): string {
@@ -34,7 +23,7 @@ function digits(next: () => number, count: number): string {
 
 /** 100,000 mixed elements: small and large safe integers, negatives, fractions, big strings. */
 function mixedNumbers(count: number, seed: number): Array<number | string> {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const numbers: Array<number | string> = [];
   for (let index = 0; index < count; index++) {
     const kind = next();

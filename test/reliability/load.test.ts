@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FanoutClient } from '../../bin/client.ts';
-import { seededRandom } from '../../infra/local/dynamodb-faults.ts';
+import { seededRandom } from '../../infra/local/seeded-random.ts';
 import {
   bigIntegerString,
   clientOf,
