@@ -34,8 +34,8 @@ import {
 import {
   InconsistentJobError,
   InvalidChunkResultError,
+  isTransientTransactionError,
   JobNotFoundError,
-  TransientTransactionError,
 } from '../commons/errors.ts';
 import {
   addJobUsage,
@@ -52,7 +52,7 @@ import {
 } from '../commons/job-store.ts';
 import { MAX_CHUNK_RESULT_BYTES, MAX_INLINE_RESULT_BYTES } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { backoffDelay, type RetryPolicy, type Sleep, sleep } from '../commons/retry.ts';
+import { type RetryPolicy, retryWhile, type Sleep } from '../commons/retry.ts';
 import type { AggregateOutcome, ChunkResult, JobStatus } from '../commons/types.ts';
 
 export interface AggregatorDeps {
@@ -73,24 +73,19 @@ export const DEFAULT_TRANSACTION_RETRY: RetryPolicy = {
   maxDelayMs: 1_000,
 };
 
-async function storeWithRetries(
+function storeWithRetries(
   deps: AggregatorDeps,
   store: () => Promise<StoreChunkOutcome>,
 ): Promise<StoreChunkOutcome> {
-  const policy = deps.transactionRetry ?? DEFAULT_TRANSACTION_RETRY;
-  const wait = deps.sleep ?? sleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await store();
-    } catch (error) {
-      if (!(error instanceof TransientTransactionError) || attempt >= policy.maxAttempts) {
-        throw error;
-      }
+  return retryWhile(store, {
+    policy: deps.transactionRetry ?? DEFAULT_TRANSACTION_RETRY,
+    isRetryable: isTransientTransactionError,
+    sleep: deps.sleep,
+    onRetry: (error, attempt) => {
       metrics.addMetric('TransactionRetries', MetricUnit.Count, 1);
       logger.warn('chunk transaction cancelled, retrying', { attempt, reasons: error.reasons });
-      await wait(backoffDelay(attempt, policy));
-    }
-  }
+    },
+  });
 }
 
 /**

@@ -204,6 +204,11 @@ export class TransientTransactionError extends Error {
   }
 }
 
+/** Whether a failure is a transiently cancelled transaction, worth trying again. */
+export function isTransientTransactionError(error: unknown): error is TransientTransactionError {
+  return error instanceof TransientTransactionError;
+}
+
 /** The name of an error-like value, or undefined. Tells SDK service errors apart by `name`. */
 export function errorName(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'name' in error) {

@@ -32,3 +32,33 @@ export function backoffDelay(
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   return Math.floor(random() * ceiling);
 }
+
+export interface RetryWhileOptions<E> {
+  readonly policy: RetryPolicy;
+  /** Which failures are retried; any other is thrown at once. */
+  readonly isRetryable: (error: unknown) => error is E;
+  /** Told of each retry before its delay (for logs and metrics). */
+  readonly onRetry?: (error: E, attempt: number) => void;
+  readonly sleep?: Sleep;
+}
+
+/**
+ * Runs `operation` until it succeeds, throws an error that is not retryable, or has used
+ * `policy.maxAttempts` attempts (the last error is then thrown), with jittered backoff
+ * between attempts.
+ */
+export async function retryWhile<T, E>(
+  operation: () => Promise<T>,
+  options: RetryWhileOptions<E>,
+): Promise<T> {
+  const wait = options.sleep ?? sleep;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (!options.isRetryable(error) || attempt >= options.policy.maxAttempts) throw error;
+      options.onRetry?.(error, attempt);
+      await wait(backoffDelay(attempt, options.policy));
+    }
+  }
+}

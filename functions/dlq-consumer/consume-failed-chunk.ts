@@ -17,7 +17,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseChunkMessage } from '../commons/contracts.ts';
 import { deliverySqsRequests, NO_USAGE } from '../commons/cost.ts';
-import { TransientTransactionError } from '../commons/errors.ts';
+import { isTransientTransactionError } from '../commons/errors.ts';
 import {
   isChunkStored,
   readFailureContext,
@@ -27,7 +27,7 @@ import {
 import type { JobTable } from '../commons/job-store.ts';
 import { MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { backoffDelay, type RetryPolicy, type Sleep, sleep } from '../commons/retry.ts';
+import { type RetryPolicy, retryWhile, type Sleep } from '../commons/retry.ts';
 import type { ChunkMessage, JobStatus } from '../commons/types.ts';
 
 export interface DlqConsumerDeps {
@@ -72,27 +72,21 @@ function receiveCountOf(record: SQSRecord): number {
   return Number.isSafeInteger(count) && count >= 0 ? count : 0;
 }
 
-async function storeWithRetries(
+function storeWithRetries(
   deps: DlqConsumerDeps,
   store: () => Promise<StoreFailedChunkOutcome>,
   recordLogger: Logger,
 ): Promise<StoreFailedChunkOutcome> {
-  const policy = deps.transactionRetry ?? DEFAULT_DLQ_TRANSACTION_RETRY;
-  const wait = deps.sleep ?? sleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await store();
-    } catch (error) {
-      if (!(error instanceof TransientTransactionError) || attempt >= policy.maxAttempts) {
-        throw error;
-      }
+  return retryWhile(store, {
+    policy: deps.transactionRetry ?? DEFAULT_DLQ_TRANSACTION_RETRY,
+    isRetryable: isTransientTransactionError,
+    sleep: deps.sleep,
+    onRetry: (error, attempt) =>
       recordLogger.warn('failed chunk transaction cancelled, retrying', {
         attempt,
         reasons: error.reasons,
-      });
-      await wait(backoffDelay(attempt, policy));
-    }
-  }
+      }),
+  });
 }
 
 /**
