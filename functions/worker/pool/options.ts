@@ -3,32 +3,8 @@
  * check each, as piscina and workerpool do), and the pool size a Lambda function pays for.
  */
 import { availableParallelism } from 'node:os';
-import type { NumberInput } from '../../commons/numbers.ts';
 import { defaultChildScript } from './child-script.ts';
-
-/** Estimated cost of `values[from..to)`, in any unit; it balances the children's shares. */
-export type CostEstimator = (values: readonly NumberInput[], from: number, to: number) => number;
-
-/**
- * The cost of `values[from..to)` estimated from `samples` evenly spaced elements (exact when
- * the range has no more elements than that), so that it costs O(samples), not O(range).
- */
-export function sampleCost(
-  estimate: CostEstimator,
-  values: readonly NumberInput[],
-  from: number,
-  to: number,
-  samples: number,
-): number {
-  const length = to - from;
-  if (length <= samples) return estimate(values, from, to);
-  let sampled = 0;
-  for (let sample = 0; sample < samples; sample++) {
-    const index = from + Math.floor(((sample + 0.5) * length) / samples);
-    sampled += estimate(values, index, index + 1);
-  }
-  return (sampled * length) / samples;
-}
+import type { CostEstimator } from './split.ts';
 
 export interface PoolOptions {
   /**

@@ -34,12 +34,7 @@ import {
   QueueFullError,
   TaskTimeoutError,
 } from './errors.ts';
-import {
-  type PoolOptions,
-  type ResolvedPoolOptions,
-  resolvePoolOptions,
-  sampleCost,
-} from './options.ts';
+import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import {
   batchByChars,
   createFrame,
@@ -53,17 +48,10 @@ import {
   type TaskFailure,
   type TaskReply,
 } from './protocol.ts';
+import { type Slice, splitByCost } from './split.ts';
 
 /** A task runs on at most this many children: its first, and one fresh child after a crash. */
 const MAX_ATTEMPTS = 2;
-/** Granularity of the cost balancing: a run is costed in up to this many blocks per child. */
-const BALANCE_BLOCKS_PER_CHILD = 64;
-/**
- * Each block is costed from this many of its elements, so the split costs O(size) however
- * long the run: a full pass of the square kernel's estimate costs about a third of squaring
- * plain numbers, and 1M numbers spent ~3 ms in it before the first byte was sent.
- */
-const COST_SAMPLES_PER_BLOCK = 4;
 /** Bytes of the one buffer every `up` socket reads into (a read returns at most ~200 KB). */
 const READ_BUFFER_BYTES = 256 * 1024;
 /** Children spawned by every pool of this process, to name their sockets apart. */
@@ -278,9 +266,9 @@ export class ProcessPool {
       return Promise.reject(new TypeError(`values must be an array, got ${describe(values)}`));
     }
     if (values.length === 0) return Promise.resolve([]);
-    let ranges: [number, number][];
+    let ranges: Slice[];
     try {
-      ranges = this.#split(values);
+      ranges = splitByCost(values, this.size, this.#options.estimateCost);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -365,50 +353,6 @@ export class ProcessPool {
       if (child.state === 'idle' || child.state === 'starting') free++;
     }
     return free;
-  }
-
-  /** Cuts values into up to `size` contiguous slices of about equal estimated cost. */
-  #split(values: readonly NumberInput[]): [number, number][] {
-    const count = values.length;
-    const parts = Math.min(this.size, count);
-    if (parts <= 1) return [[0, count]];
-    const blocks = Math.min(count, parts * BALANCE_BLOCKS_PER_CHILD);
-    const blockEnd = (block: number) => Math.round(((block + 1) * count) / blocks);
-    const costs = new Float64Array(blocks);
-    let total = 0;
-    for (let block = 0; block < blocks; block++) {
-      const from = block === 0 ? 0 : blockEnd(block - 1);
-      const cost = sampleCost(
-        this.#options.estimateCost,
-        values,
-        from,
-        blockEnd(block),
-        COST_SAMPLES_PER_BLOCK,
-      );
-      costs[block] = Number.isFinite(cost) && cost > 0 ? cost : 0;
-      total += costs[block] as number;
-    }
-    const ranges: [number, number][] = [];
-    let from = 0;
-    let cumulative = 0;
-    let part = 1;
-    for (let block = 0; block < blocks && part < parts; block++) {
-      const before = cumulative;
-      cumulative += costs[block] as number;
-      const target = total > 0 ? (total * part) / parts : (count * part) / parts;
-      const reached = total > 0 ? cumulative >= target : blockEnd(block) >= target;
-      if (!reached) continue;
-      // Cut at whichever edge of this block lands nearer the target.
-      const cutBefore = total > 0 && target - before < cumulative - target && block > 0;
-      const cut = cutBefore ? blockEnd(block - 1) : blockEnd(block);
-      if (cut > from && cut < count) {
-        ranges.push([from, cut]);
-        from = cut;
-      }
-      part++;
-    }
-    ranges.push([from, count]);
-    return ranges;
   }
 
   #ensureStarted(): void {
