@@ -21,13 +21,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NumberInput, SquareResult } from '../../commons/numbers.ts';
 import { type ChildEvents, type ChildExit, PoolChild } from './child-handle.ts';
-import {
-  ChildExitError,
-  KernelError,
-  PoolDestroyedError,
-  PoolStartError,
-  QueueFullError,
-} from './errors.ts';
+import { countFree, countReady, dispatch } from './dispatch.ts';
+import { ChildExitError, KernelError, PoolDestroyedError, PoolStartError } from './errors.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import {
   batchByChars,
@@ -39,6 +34,7 @@ import {
   type TaskFailure,
   type TaskReply,
 } from './protocol.ts';
+import { TaskQueue } from './queue.ts';
 import { type Slice, splitByCost } from './split.ts';
 import { Run, Task, TaskIds, type TaskLanes } from './task.ts';
 
@@ -166,104 +162,6 @@ function checkReply(task: Task, reply: TaskReply): string | undefined {
   }
   return undefined;
 }
-
-// ----- the pool -----
-
-// ----- queue and dispatch (move to their own modules) -----
-
-/** Tasks waiting for a free child, oldest first, bounded by `maxQueue` at admission. */
-class TaskQueue {
-  readonly #maxQueue: number;
-  #tasks: Task[] = [];
-
-  constructor(maxQueue: number) {
-    this.#maxQueue = maxQueue;
-  }
-
-  get size(): number {
-    return this.#tasks.length;
-  }
-
-  /**
-   * QueueFullError when `wanted` more tasks would leave more than maxQueue waiting, `free`
-   * of them being taken by a child at once; undefined when they fit.
-   */
-  admit(wanted: number, free: number): QueueFullError | undefined {
-    const waiting = this.#tasks.length + wanted - free;
-    if (waiting <= this.#maxQueue) return undefined;
-    return new QueueFullError(this.#maxQueue, this.#tasks.length, wanted);
-  }
-
-  push(task: Task): void {
-    this.#tasks.push(task);
-  }
-
-  /** A task to retry goes first: it is the oldest work. */
-  pushFront(task: Task): void {
-    this.#tasks.unshift(task);
-  }
-
-  shift(): Task | undefined {
-    return this.#tasks.shift();
-  }
-
-  /** Drops the tasks of a run that has settled: they would be of no use. */
-  dropRun(run: Run): void {
-    this.#tasks = this.#tasks.filter((task) => task.run !== run);
-  }
-
-  /** Empties the queue and returns what it held. */
-  drain(): Task[] {
-    const tasks = this.#tasks;
-    this.#tasks = [];
-    return tasks;
-  }
-}
-
-/** Children that have completed their handshake (idle or busy). */
-function countReady(children: Iterable<PoolChild>): number {
-  let ready = 0;
-  for (const child of children) {
-    if (child.state === 'idle' || child.state === 'busy') ready++;
-  }
-  return ready;
-}
-
-/** Children that will take a task without waiting for another to finish. */
-function countFree(children: Iterable<PoolChild>): number {
-  let free = 0;
-  for (const child of children) {
-    if (child.state === 'idle' || child.state === 'starting') free++;
-  }
-  return free;
-}
-
-function firstIdle(children: Iterable<PoolChild>): PoolChild | undefined {
-  for (const child of children) {
-    if (child.state === 'idle') return child;
-  }
-  return undefined;
-}
-
-/**
- * Hands queued tasks to idle children, oldest task first, until either runs out. A task of
- * a run that has settled meanwhile is dropped.
- */
-function dispatch(
-  queue: TaskQueue,
-  children: Iterable<PoolChild>,
-  post: (child: PoolChild, task: Task) => void,
-): void {
-  while (queue.size > 0) {
-    const child = firstIdle(children);
-    if (child === undefined) return;
-    const task = queue.shift();
-    if (task === undefined) return;
-    if (!task.run.settled) post(child, task);
-  }
-}
-
-// ----- the pool -----
 
 export class ProcessPool {
   readonly #options: ResolvedPoolOptions;
