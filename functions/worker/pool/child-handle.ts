@@ -17,7 +17,7 @@ import { rmSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ChildProtocolError, TaskTimeoutError } from './errors.ts';
+import { ChildProtocolError, describeType, TaskTimeoutError } from './errors.ts';
 import {
   DATA_FD,
   FrameReader,
@@ -69,12 +69,6 @@ export interface ChildEvents {
   taskFailed(task: Task, error: Error): void;
   /** The child has exited; its sockets are closed and it reports nothing more. */
   exited(child: PoolChild, exit: ChildExit): void;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
@@ -337,7 +331,7 @@ export class PoolChild {
   #onMessage(message: unknown): void {
     if (this.#state === 'exited') return;
     if (!isChildMessage(message)) {
-      this.breach(`unexpected message: ${describe(message)}`);
+      this.breach(`unexpected message: ${describeType(message)}`);
       return;
     }
     if (message.type === 'listening') {

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { defaultChildScript } from './child-script.ts';
+import { describeType } from './errors.ts';
 import type { CostEstimator } from './split.ts';
 
 export interface PoolOptions {
@@ -97,15 +98,9 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'execArgv',
 ]);
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
 function positiveInteger(name: string, value: unknown, max: number): number {
   if (typeof value !== 'number') {
-    throw new TypeError(`options.${name} must be a number, got ${describe(value)}`);
+    throw new TypeError(`options.${name} must be a number, got ${describeType(value)}`);
   }
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
@@ -125,7 +120,7 @@ function childScriptOption(value: unknown): string | URL {
   }
   if (typeof value !== 'string') {
     throw new TypeError(
-      `options.childScript must be a path or a file: URL, got ${describe(value)}`,
+      `options.childScript must be a path or a file: URL, got ${describeType(value)}`,
     );
   }
   if (value.length === 0) throw new TypeError('options.childScript must not be empty');
@@ -134,12 +129,12 @@ function childScriptOption(value: unknown): string | URL {
 
 function execArgvOption(value: unknown): readonly string[] {
   if (!Array.isArray(value)) {
-    throw new TypeError(`options.execArgv must be an array of strings, got ${describe(value)}`);
+    throw new TypeError(`options.execArgv must be an array of strings, got ${describeType(value)}`);
   }
   const index = value.findIndex((flag) => typeof flag !== 'string');
   if (index >= 0) {
     throw new TypeError(
-      `options.execArgv[${index}] must be a string, got ${describe(value[index])}`,
+      `options.execArgv[${index}] must be a string, got ${describeType(value[index])}`,
     );
   }
   return [...value];
@@ -171,7 +166,7 @@ export function poolSizeFromEnvironment(
 /** Validates `options` and fills in the defaults. */
 export function resolvePoolOptions(options: unknown = {}): ResolvedPoolOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
+    throw new TypeError(`options must be an object, got ${describeType(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`options.${key} is not a pool option`);
@@ -179,7 +174,9 @@ export function resolvePoolOptions(options: unknown = {}): ResolvedPoolOptions {
   const given = options as Record<string, unknown>;
   const estimateCost = given.estimateCost ?? countElements;
   if (typeof estimateCost !== 'function') {
-    throw new TypeError(`options.estimateCost must be a function, got ${describe(estimateCost)}`);
+    throw new TypeError(
+      `options.estimateCost must be a function, got ${describeType(estimateCost)}`,
+    );
   }
   return {
     size:

@@ -5,7 +5,7 @@
  *
  * - children are started once and reused (never one per number), and get work only after
  *   their ready handshake;
- * - every request has an id, and a map holds the requests in flight;
+ * - every request has an id, and each child holds the one it runs (child-handle.ts);
  * - the queue is bounded (QueueFullError);
  * - a task past its deadline has its child killed (SIGKILL) and replaced (TaskTimeoutError);
  * - a child that dies rejects only its own task, which is retried once on a fresh child
@@ -16,13 +16,29 @@
  * A `run()` is split into contiguous slices of equal estimated cost, one per child; results
  * are written back by index, so they come out in input order. Plain numbers travel as binary
  * frames, integer strings over IPC (protocol.ts).
+ *
+ * This module holds the pool's policy and wires its parts together:
+ * - split.ts: the cost balancing, a pure function;
+ * - child-handle.ts: one child (PoolChild), its process, sockets, handshake and state;
+ * - queue.ts and dispatch.ts: the bounded task queue, and which child gets the next task;
+ * - merge.ts: a task's values into the two lanes, and its results back by index;
+ * - task.ts: a run and its tasks.
+ * What stays here is what spans children: retry on a fresh child, respawn, giving up after
+ * repeated start failures, destroy, and whether the children keep the process alive.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NumberInput, SquareResult } from '../../commons/numbers.ts';
 import { type ChildEvents, type ChildExit, PoolChild } from './child-handle.ts';
 import { countFree, countReady, dispatch } from './dispatch.ts';
-import { ChildExitError, KernelError, PoolDestroyedError, PoolStartError } from './errors.ts';
+import {
+  ChildExitError,
+  describeType,
+  KernelError,
+  PoolDestroyedError,
+  PoolStartError,
+} from './errors.ts';
+import { checkReply, mergeStrings, packTask, writeFloats, writeReply } from './merge.ts';
 import { type PoolOptions, type ResolvedPoolOptions, resolvePoolOptions } from './options.ts';
 import {
   batchByChars,
@@ -36,7 +52,7 @@ import {
 } from './protocol.ts';
 import { TaskQueue } from './queue.ts';
 import { type Slice, splitByCost } from './split.ts';
-import { Run, Task, TaskIds, type TaskLanes } from './task.ts';
+import { Run, Task, TaskIds } from './task.ts';
 
 /** A task runs on at most this many children: its first, and one fresh child after a crash. */
 const MAX_ATTEMPTS = 2;
@@ -46,121 +62,6 @@ const READ_BUFFER_BYTES = 256 * 1024;
 interface StartWaiter {
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
-// ----- merging (moves to its own module) -----
-
-/** Lays out values[from..to) for sending: plain numbers into `floats`, strings apart. */
-function packTask(
-  values: readonly NumberInput[],
-  from: number,
-  to: number,
-  floats: Float64Array,
-): TaskLanes | TypeError {
-  const strings: string[] = [];
-  let floatCount = 0;
-  for (let index = from; index < to; index++) {
-    const value = values[index];
-    if (typeof value === 'number') {
-      floats[floatCount++] = value;
-    } else if (typeof value === 'string') {
-      strings.push(value);
-    } else {
-      return new TypeError(`values[${index}] must be a number or a string, got ${describe(value)}`);
-    }
-  }
-  if (strings.length === 0) {
-    return { floatCount, strings, floatPositions: undefined, stringPositions: undefined };
-  }
-  const floatPositions = new Uint32Array(floatCount);
-  const stringPositions = new Uint32Array(strings.length);
-  let float = 0;
-  let string = 0;
-  for (let index = from; index < to; index++) {
-    if (typeof values[index] === 'string') stringPositions[string++] = index;
-    else floatPositions[float++] = index;
-  }
-  return { floatCount, strings, floatPositions, stringPositions };
-}
-
-/** Writes a piece of a task's plain-number results into the run's results, by index. */
-function writeFloats(task: Task, values: Float64Array, offset: number): void {
-  const results = task.run.results;
-  const positions = task.floatPositions;
-  if (positions === undefined) {
-    const base = task.from + offset;
-    for (let index = 0; index < values.length; index++) {
-      results[base + index] = values[index] as number;
-    }
-  } else {
-    for (let index = 0; index < values.length; index++) {
-      results[positions[offset + index] as number] = values[index] as number;
-    }
-  }
-}
-
-/** Writes the next results of a task's string lane into the run's results, by index. */
-function writeStrings(task: Task, strings: readonly SquareResult[]): void {
-  const results = task.run.results;
-  const positions = task.stringPositions;
-  if (positions !== undefined) {
-    for (let index = 0; index < strings.length; index++) {
-      results[positions[task.stringsReceived + index] as number] = strings[index] as SquareResult;
-    }
-  }
-  task.stringsReceived += strings.length;
-}
-
-/**
- * Merges a batch of string-lane results (StringResults) into the run's results; returns why
- * it cannot be merged (a protocol breach), or undefined when it was.
- */
-function mergeStrings(task: Task, message: StringResults): string | undefined {
-  if (message.offset !== task.stringsReceived) {
-    return `task ${task.id} sent strings from ${message.offset} out of order`;
-  }
-  if (task.stringsReceived + message.strings.length > task.stringCount) {
-    return `task ${task.id} returned more strings than it was sent`;
-  }
-  if (task.run.settled) task.stringsReceived += message.strings.length;
-  else writeStrings(task, message.strings);
-  return undefined;
-}
-
-/** Writes the rest of a finished task's results: its last strings, its non-number results. */
-function writeReply(task: Task, reply: TaskReply): void {
-  writeStrings(task, reply.strings);
-  const results = task.run.results;
-  const indexes = reply.nonNumberIndexes;
-  for (let extra = 0; extra < indexes.length; extra++) {
-    const index = indexes[extra] as number;
-    const position = task.floatPositions?.[index] ?? task.from + index;
-    results[position] = reply.nonNumberValues[extra] as string;
-  }
-}
-
-/** Why a reply cannot be merged into its task, or undefined when it can. */
-function checkReply(task: Task, reply: TaskReply): string | undefined {
-  const returned = task.stringsReceived + reply.strings.length;
-  if (returned !== task.stringCount) {
-    return `task ${task.id} sent ${task.stringCount} strings, its replies returned ${returned}`;
-  }
-  const indexes = reply.nonNumberIndexes;
-  if (indexes.length !== reply.nonNumberValues.length) {
-    return `task ${task.id} replied with mismatched non-number results`;
-  }
-  for (const index of indexes) {
-    if (index >= task.floatCount) {
-      return `task ${task.id} replied with a non-number result out of range`;
-    }
-  }
-  return undefined;
 }
 
 export class ProcessPool {
@@ -236,7 +137,7 @@ export class ProcessPool {
     const unavailable = this.#unavailable();
     if (unavailable !== undefined) return Promise.reject(unavailable);
     if (!Array.isArray(values)) {
-      return Promise.reject(new TypeError(`values must be an array, got ${describe(values)}`));
+      return Promise.reject(new TypeError(`values must be an array, got ${describeType(values)}`));
     }
     if (values.length === 0) return Promise.resolve([]);
     let slices: Slice[];
