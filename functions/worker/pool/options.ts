@@ -3,6 +3,7 @@
  * check each, as piscina and workerpool do), and the pool size a Lambda function pays for.
  */
 import { availableParallelism } from 'node:os';
+import { MAX_POOL_SIZE } from '../../commons/config.ts';
 import { defaultChildScript } from './child-script.ts';
 import { describeType } from './errors.ts';
 import type { CostEstimator } from './split.ts';
@@ -79,8 +80,6 @@ export interface ResolvedPoolOptions {
  */
 export const MB_PER_VCPU = 1_769;
 export const MAX_LAMBDA_VCPUS = 6;
-/** A guard against a typo forking thousands of processes. */
-export const MAX_POOL_SIZE = 1_024;
 /** setTimeout's largest delay (2^31 - 1 ms); a larger one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_POOL_SIZE, resolvePoolOptions } from '../../../functions/worker/pool/options.ts';
+import { MAX_POOL_SIZE } from '../../../functions/commons/config.ts';
+import { resolvePoolOptions } from '../../../functions/worker/pool/options.ts';
 import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 
 describe('Function: resolvePoolOptions', () => {
@@ -59,6 +60,11 @@ describe('Function: resolvePoolOptions', () => {
     expect(() => resolvePoolOptions({ [name]: 0 })).toThrow(
       new RangeError(`options.${name} must be a positive integer, got 0`),
     );
+  });
+
+  it('accepts options.size up to MAX_POOL_SIZE, the bound POOL_SIZE has too', () => {
+    expect(MAX_POOL_SIZE).toBe(64);
+    expect(resolvePoolOptions({ size: MAX_POOL_SIZE }).size).toBe(64);
   });
 
   it('throws a RangeError when options.size is above the guard', () => {
