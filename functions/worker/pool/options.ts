@@ -143,7 +143,7 @@ function execArgvOption(value: unknown): readonly string[] {
  * The pool size a function pays for. On Lambda, the cores a process sees are not the vCPUs
  * it gets (2 are visible from 128 MB up to 3,008 MB), so the size comes from
  * AWS_LAMBDA_FUNCTION_MEMORY_SIZE, ceil(MB / 1,769) and at most 6, capped by the cores
- * visible. Off Lambda, every visible core.
+ * visible. Off Lambda, every visible core, up to MAX_POOL_SIZE.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
  */
 export function poolSizeFromEnvironment(
@@ -151,7 +151,7 @@ export function poolSizeFromEnvironment(
   parallelism: number = availableParallelism(),
 ): number {
   const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
-  if (raw === undefined || raw === '') return Math.max(1, parallelism);
+  if (raw === undefined || raw === '') return Math.max(1, Math.min(parallelism, MAX_POOL_SIZE));
   const megabytes = Number(raw);
   if (!Number.isInteger(megabytes) || megabytes < 1) {
     throw new RangeError(
