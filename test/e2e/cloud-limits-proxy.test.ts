@@ -16,6 +16,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbLimiter } from '../../infra/local/cloud-limits/dynamodb-limiter.ts';
 import { AWS_DEFAULT_LIMITS } from '../../infra/local/cloud-limits/options.ts';
+import { partitionOf } from '../../infra/local/cloud-limits/partitions.ts';
 import { DynamoDbFaultProxy } from '../../infra/local/dynamodb-faults.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../infra/local/emulators/dynamodb.ts';
@@ -206,6 +207,34 @@ describe('Class: DynamoDbLimiter (through the proxy, on DynamoDB Local)', () => 
     );
   });
 
+  it('cancels a transaction on a throttled partition with ThrottlingError for that action only', async () => {
+    // Prepare: exhaust the burst of one partition; find a key on another partition.
+    const db = client();
+    for (let index = 0; index < 10; index++) await put('tx-hot', `s${index}`, 0, db);
+    const hot = partitionOf({ S: 'tx-hot' }, 4);
+    const cold = Array.from({ length: 50 }, (_, index) => `tx-cold-${index}`).find(
+      (key) => partitionOf({ S: key }, 4) !== hot,
+    );
+
+    // Act
+    const error = await db
+      .send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: tableName, Item: { pk: { S: 'tx-hot' }, sk: { S: 'x' } } } },
+            { Put: { TableName: tableName, Item: { pk: { S: cold ?? '' }, sk: { S: 'x' } } } },
+          ],
+        }),
+      )
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toMatchObject({
+      name: 'TransactionCanceledException',
+      CancellationReasons: [{ Code: 'ThrottlingError' }, { Code: 'None' }],
+    });
+  });
+
   it('cancels the second of two overlapping transactions on one item with TransactionConflict', async () => {
     // Prepare
     const transaction = (sk: string) =>
@@ -274,6 +303,27 @@ describe('Class: DynamoDbLimiter (through the proxy, on DynamoDB Local)', () => 
     // Assess
     expect(inHold).toMatchObject({ name: 'TransactionConflictException' });
     expect(afterHold.$metadata.httpStatusCode).toBe(200);
+  });
+
+  it('charges a counting Query the items it read, summed then rounded to 4 KB', async () => {
+    // Prepare: 3 items of 10,210 bytes (30,630 in all: 8 × 4 KB).
+    for (let index = 1; index <= 3; index++) await put('q', String(index), 1_000);
+    const before = limiter.report().byClient.aggregator?.readUnits ?? 0;
+
+    // Act: eventually consistent, returning only a count.
+    const answer = await client('aggregator').send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'attribute_exists(nothing)',
+        ExpressionAttributeValues: { ':pk': { S: 'q' } },
+        Select: 'COUNT',
+      }),
+    );
+
+    // Assess
+    expect(answer.Count).toBe(0);
+    expect((limiter.report().byClient.aggregator?.readUnits ?? 0) - before).toBe(4);
   });
 
   it('counts a put as its table units plus its index entry, by client', async () => {

@@ -115,28 +115,27 @@ export async function limitTransactWrite(
           ? undefined
           : before.get(action);
     const charges = new Map<Action, Charge>();
+    const estimates = new Map<Action, Charge[]>();
     for (const action of metered) {
       if (action.schema === undefined || action.key === undefined) continue;
-      charges.set(action, {
+      const charge: Charge = {
         at: tablePartition(ctx, action.schema, action.key),
         kind: 'write',
         units: itemWriteUnits(sizeOf(before.get(action)), sizeOf(expected(action)), true),
-      });
+      };
+      charges.set(action, charge);
+      estimates.set(action, [
+        charge,
+        ...indexCharges(ctx, action.schema, before.get(action), expected(action)),
+      ]);
     }
-    const indexEstimates = metered.flatMap((action) =>
-      action.schema === undefined
-        ? []
-        : indexCharges(ctx, action.schema, before.get(action), expected(action)),
-    );
-    const blocked = ctx.meter.blocked([...charges.values(), ...indexEstimates]);
-    if (blocked.length > 0) {
+    const blocked = new Set(ctx.meter.blocked([...estimates.values()].flat()));
+    if (blocked.size > 0) {
       releaseMargin = 0;
       ctx.usage.add(request.client, 'throttledRequests');
-      const parts = new Set(blocked.map((charge) => `${charge.at.table}#${charge.at.partition}`));
-      return canceled(actions, (action) => {
-        const charge = charges.get(action);
-        return charge !== undefined && parts.has(`${charge.at.table}#${charge.at.partition}`);
-      })('ThrottlingError');
+      return canceled(actions, (action) =>
+        (estimates.get(action) ?? []).some((charge) => blocked.has(charge)),
+      )('ThrottlingError');
     }
     ctx.meter.take([...charges.values()]);
     let units = sum([...charges.values()]);
@@ -191,13 +190,12 @@ export async function limitTransactGet(
       units: readUnits(0, 'transactional'),
     });
   }
-  const blocked = ctx.meter.blocked([...charges.values()]);
-  if (blocked.length > 0) {
+  const blocked = new Set(ctx.meter.blocked([...charges.values()]));
+  if (blocked.size > 0) {
     ctx.usage.add(request.client, 'throttledRequests');
-    const parts = new Set(blocked.map((charge) => `${charge.at.table}#${charge.at.partition}`));
     return canceled(actions, (action) => {
       const charge = charges.get(action);
-      return charge !== undefined && parts.has(`${charge.at.table}#${charge.at.partition}`);
+      return charge !== undefined && blocked.has(charge);
     })('ThrottlingError');
   }
   ctx.meter.take([...charges.values()]);
