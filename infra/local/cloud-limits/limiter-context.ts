@@ -1,5 +1,5 @@
 /** What every operation's limiter shares: the meter, the tables, the locks, the reader. */
-
+import { randomUUID } from 'node:crypto';
 import { writeUnits } from './capacity.ts';
 import type { DynamoDbErrorAnswer, ThrottledResource } from './dynamodb-errors.ts';
 import { indexWrites } from './index-writes.ts';
@@ -43,19 +43,16 @@ export interface LimiterContext {
   readonly arnOf: (table: string) => string;
 }
 
-let answered = 0;
-
 /** An error DynamoDB would answer, as the HTTP answer the proxy sends. */
 export function errorAnswer(error: DynamoDbErrorAnswer): Forwarded {
   const text = JSON.stringify(error.body);
-  answered++;
   return {
     status: error.status,
     headers: {
       'content-type': 'application/x-amz-json-1.0',
       'content-length': String(Buffer.byteLength(text)),
       'x-amzn-errortype': error.type,
-      'x-amzn-requestid': `cloud-limits-${answered}`,
+      'x-amzn-requestid': randomUUID(),
     },
     body: Buffer.from(text, 'utf8'),
   };
