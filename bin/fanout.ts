@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import type { CloudLimitsReport, EmbeddedStack } from '../infra/local/embedded-stack.ts';
 import {
   ApiError,
   createSigV4Signer,
@@ -35,7 +35,7 @@ const HELP = `fanout: square numbers on a serverless fan-out pipeline
 
 Usage:
   fanout square [NUMBER...] [options]   square numbers and print "Squares: [...]"
-  fanout serve [--port 3000]            run the local stack and its API until Ctrl-C
+  fanout serve [--port 3000] [--json]   run the local stack and its API until Ctrl-C
   fanout status JOB_ID (--url URL | --api URL) [--json]
                                         print a job's status
 
@@ -46,7 +46,11 @@ Input (square), one of:
   --range A..B            the integers from A to B inclusive
 
 Options:
-  --json                  print the whole job result as JSON instead of "Squares: [...]"
+  --json                  square: print the whole job result as JSON instead of "Squares: [...]";
+                          serve: print one JSON line with the API, the endpoints, tables, queues
+  --cloud-limits          enforce AWS's quotas in the local stack (DynamoDB capacity units,
+                          partitions and transaction conflicts, API Gateway's 29 s timeout) and
+                          report what the job consumed and where it throttled
   --api URL               use a deployed stack (the ApiUrl output of cdk deploy); requests
                           are SigV4-signed with the default AWS credential chain
   --region REGION         region for signing (default: from the URL, then AWS_REGION)
@@ -123,6 +127,7 @@ function parseCommandLine(argv: readonly string[]) {
         'log-level': { type: 'string' },
         timeout: { type: 'string' },
         'no-progress': { type: 'boolean', default: false },
+        'cloud-limits': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -270,6 +275,7 @@ async function startLocalStack(
   const { EmbeddedStack } = await import('../infra/local/embedded-stack.ts');
   const stack = new EmbeddedStack({
     logSink: functionLogs(),
+    ...(values['cloud-limits'] ? { cloudLimits: true } : {}),
     ...(apiPort === undefined ? {} : { apiPort }),
     ...(values['log-level'] === undefined ? {} : { logLevel: values['log-level'].toUpperCase() }),
   });
@@ -294,6 +300,8 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   const numbers = readNumbers(values, args);
   const timeoutMs = seconds(values.timeout, 600, '--timeout') * 1000;
   let client = await clientFor(values);
+  if (client !== undefined && values['cloud-limits'])
+    throw new UsageError('--cloud-limits applies to the local stack, not to --url or --api');
   let stack: EmbeddedStack | undefined;
   if (client === undefined) {
     stack = await startLocalStack(values, undefined);
@@ -305,15 +313,17 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
     const submitted = await client.submit(numbers);
     const job = await client.waitForJob(submitted.jobId, { onProgress: bar.update, timeoutMs });
     bar.clear();
+    const report = values['cloud-limits'] ? await stack?.cloudLimitsReport() : undefined;
+    if (report !== undefined && !values.json) process.stderr.write(describeLimits(report));
     if (job.status !== 'SUCCEEDED') {
       process.stderr.write(`fanout: job ${job.jobId} ended ${job.status}${describeFailure(job)}\n`);
-      if (values.json) process.stdout.write(`${JSON.stringify(job)}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify({ ...job, ...report })}\n`);
       return 1;
     }
     const results = await client.resultsOf(job);
     if (values.json) {
       const { results: _inline, ...rest } = job;
-      process.stdout.write(`${JSON.stringify({ ...rest, results })}\n`);
+      process.stdout.write(`${JSON.stringify({ ...rest, results, ...report })}\n`);
     } else {
       process.stdout.write(`${formatSquares(results)}\n`);
     }
@@ -322,6 +332,16 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
     bar.clear();
     await stack?.stop();
   }
+}
+
+/** The cloud-limits report in a few lines, for stderr. */
+function describeLimits(report: CloudLimitsReport): string {
+  const { dynamodb } = report;
+  return [
+    `fanout: cloud limits: DynamoDB ${dynamodb.writeUnits} write units, ${dynamodb.readUnits} read units; ${dynamodb.throttledRequests} throttled requests, ${dynamodb.transactionConflicts} transaction conflicts`,
+    `  hottest partition: ${dynamodb.hottestPartitionPeakWcuPerSecond} WCU/s, ${dynamodb.hottestPartitionPeakRcuPerSecond} RCU/s at peak (1 s windows); ${report.redeliveries} redeliveries, ${report.deadLetters} dead letters`,
+    '',
+  ].join('\n');
 }
 
 function describeFailure(job: JobStatusBody): string {
@@ -336,12 +356,19 @@ async function serve(values: Values): Promise<number> {
     throw new UsageError('--port must be 0 to 65535');
   const stack = await startLocalStack(values, port);
   stopOnSignals(stack, 0);
-  process.stdout.write(`${stack.apiUrl}\n`);
+  const described = stack.describe();
+  const { cloudLimits, ...where } = described;
+  // With --json, stdout is that one line; otherwise the API's URL, the rest on stderr.
+  process.stdout.write(values.json ? `${JSON.stringify(where)}\n` : `${stack.apiUrl}\n`);
   process.stderr.write(
     [
       `fanout: local API at ${stack.apiUrl} (127.0.0.1 only, no SigV4 checks); Ctrl-C stops it`,
       `  curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' -d '{"numbers":[1,2,3]}'`,
       `  curl -s ${stack.apiUrl}/jobs/JOB_ID`,
+      `endpoints (region ${described.region}, any access key): SQS and S3 ${described.endpoints.sqs}, DynamoDB ${described.endpoints.dynamodb}${cloudLimits ? " (enforcing AWS's limits)" : ''}`,
+      ...Object.entries(described.tables).map(([id, name]) => `  table ${id}: ${name}`),
+      ...Object.entries(described.queues).map(([id, url]) => `  queue ${id}: ${url}`),
+      `  aws dynamodb scan --endpoint-url ${described.endpoints.dynamodb} --region ${described.region} --table-name ${Object.values(described.tables)[0] ?? 'TABLE'}`,
       '',
     ].join('\n'),
   );

@@ -24,7 +24,18 @@ import type { ApiRouteSpec, RestApiSpec } from './template.ts';
  */
 export const MAX_API_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
-export interface HttpApiOptions {
+/** How the local gateway plays API Gateway's limits. */
+export interface GatewayLimitOptions {
+  /**
+   * Answer 504 "Endpoint request timed out" when the integration takes longer (the function
+   * goes on running, as in AWS). API Gateway's default is 29 s.
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+   * @default no timeout
+   */
+  readonly integrationTimeoutMs?: number;
+}
+
+export interface HttpApiOptions extends GatewayLimitOptions {
   readonly api: RestApiSpec;
   readonly accountId: string;
   /** Port on 127.0.0.1; a free one when 0 or absent. */
@@ -418,8 +429,13 @@ export class RestApiGateway {
   readonly accountId: string;
   readonly #root: ResourceNode;
   readonly #stagePrefix: string;
+  readonly #integrationTimeoutMs: number | undefined;
 
-  constructor(api: RestApiSpec, accountId: string) {
+  constructor(api: RestApiSpec, accountId: string, limits: GatewayLimitOptions = {}) {
+    const timeout = limits.integrationTimeoutMs;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
+      throw new RangeError(`integrationTimeoutMs must be a positive number, got ${timeout}`);
+    this.#integrationTimeoutMs = timeout;
     this.api = api;
     this.accountId = accountId;
     this.#root = buildTree(api.routes);
@@ -542,8 +558,26 @@ export class RestApiGateway {
   ): Promise<GatewayResponse> {
     const step = this.prepare(request, endpoint, bodyTooLarge);
     if (step.kind === 'respond') return step.response;
-    const outcome = await invoke(step.functionLogicalId, step.payload);
-    return proxyResultResponse(outcome, step.requestId, step.compressAbove);
+    const invocation = invoke(step.functionLogicalId, step.payload);
+    const timeoutMs = this.#integrationTimeoutMs;
+    if (timeoutMs === undefined) {
+      return proxyResultResponse(await invocation, step.requestId, step.compressAbove);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([invocation, timedOut]);
+      if (outcome === 'timeout') {
+        // The function goes on; its result is dropped, as API Gateway drops it.
+        invocation.catch(() => undefined);
+        return jsonResponse(504, { message: 'Endpoint request timed out' }, step.requestId);
+      }
+      return proxyResultResponse(outcome, step.requestId, step.compressAbove);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
@@ -567,7 +601,13 @@ function send(response: ServerResponse, answer: GatewayResponse): void {
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
-  const gateway = new RestApiGateway(options.api, options.accountId);
+  const gateway = new RestApiGateway(
+    options.api,
+    options.accountId,
+    options.integrationTimeoutMs === undefined
+      ? {}
+      : { integrationTimeoutMs: options.integrationTimeoutMs },
+  );
   let port = 0;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

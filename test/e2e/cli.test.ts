@@ -147,6 +147,31 @@ describe('Feature: the fanout CLI', () => {
     expect(job).toMatchObject({ status: 'SUCCEEDED', numbersCount: 3, results: [1, 4, 9] });
   });
 
+  it('adds the cloud-limits report to the JSON with --cloud-limits', {
+    timeout: 60_000,
+  }, async () => {
+    const result = await run(['square', '--range', '1..3', '--json', '--cloud-limits']);
+    expect(result.code).toBe(0);
+    const job = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(job).toMatchObject({
+      status: 'SUCCEEDED',
+      results: [1, 4, 9],
+      cloudLimits: true,
+      dynamodb: { throttledRequests: 0, transactionConflicts: 0 },
+      redeliveries: 0,
+      deadLetters: 0,
+    });
+    expect((job.dynamodb as { writeUnits: number }).writeUnits).toBeGreaterThan(0);
+  });
+
+  it('refuses --cloud-limits with --url, exiting 2', async () => {
+    const result = await run(['square', '1', '--cloud-limits', '--url', 'http://127.0.0.1:9']);
+    expect(result.code).toBe(2);
+    expect(ownStderr(result.stderr)).toBe(
+      'fanout: --cloud-limits applies to the local stack, not to --url or --api',
+    );
+  });
+
   it('explains bad input on stderr and exits 2', { timeout: 60_000 }, async () => {
     const result = await run(['square', '1', 'two', '3']);
     expect(result.code).toBe(2);
@@ -206,6 +231,44 @@ describe('Feature: the fanout CLI', () => {
       10_000,
       'DynamoDB Local to exit',
     );
+  });
+
+  it('prints one JSON line of endpoints with serve --json, the DynamoDB one limited', {
+    timeout: 120_000,
+  }, async () => {
+    const child = start(['serve', '--port', '0', '--json', '--cloud-limits']);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    try {
+      await waitFor(() => stdout.endsWith('\n'), 90_000, 'the JSON line');
+      const described = JSON.parse(stdout) as {
+        api: string;
+        region: string;
+        endpoints: Record<string, string>;
+        tables: Record<string, string>;
+        queues: Record<string, string>;
+      };
+      expect(Object.keys(described)).toEqual(['api', 'region', 'endpoints', 'tables', 'queues']);
+      expect(Object.keys(described.endpoints)).toEqual(['sqs', 'dynamodb', 's3']);
+      expect(described.tables.Table).toBeDefined();
+      expect(described.queues.WorkQueue).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      const answer = await fetch(`${described.api}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ numbers: [2] }),
+      });
+      expect(answer.status).toBe(202);
+      await waitFor(() => stderr.includes("(enforcing AWS's limits)"), 10_000, 'the endpoints');
+      expect(stderr).toContain(`table Table: ${described.tables.Table}`);
+    } finally {
+      expect(['SIGINT', 'exit 0', 'exit 130']).toContain(await interrupt(child));
+    }
   });
 
   it('stops everything on SIGTERM in the middle of a job', { timeout: 120_000 }, async () => {
