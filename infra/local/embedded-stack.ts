@@ -47,6 +47,8 @@ import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
 import { type Interceptor, LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { type ScheduleSpec, scheduledEvent, scheduleSpecs } from './schedules.ts';
+import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
+import type { LocalPrincipal } from './sigv4/principals.ts';
 import { ensureSynthesized } from './synth.ts';
 import {
   type FunctionSpec,
@@ -132,6 +134,13 @@ export interface EmbeddedStackOptions {
    * probabilistic faults repeatable. Test use only. @default false
    */
   readonly dynamoDbFaults?: boolean | { readonly seed?: number };
+  /**
+   * SigV4 checks on the local API's AWS_IAM methods, as API Gateway makes them: `false`
+   * serves them unsigned (`fanout serve --no-auth`). The default principal
+   * (sigv4/principals.ts) is always accepted; `principals` adds more. `apiRequest()` plays
+   * requests in-process without these checks. @default true
+   */
+  readonly auth?: boolean | { readonly principals?: readonly LocalPrincipal[] };
   /** Progress notes (synth). @default writes to stderr */
   readonly note?: (message: string) => void;
   /** Errors outside any function (SQS polling, the local servers). @default stderr */
@@ -215,6 +224,16 @@ export class EmbeddedStack {
   /** Base URL of the local REST API (no trailing slash). */
   get apiUrl(): string {
     return this.#required(this.#httpApi, 'apiUrl').url;
+  }
+
+  /** The principals whose SigV4 signatures the local API accepts; none with `auth: false`. */
+  get principals(): readonly LocalPrincipal[] {
+    return this.#required(this.#httpApi, 'principals').auth?.principals.principals ?? [];
+  }
+
+  /** Whether the local API checks SigV4 signatures. */
+  get authEnabled(): boolean {
+    return this.#required(this.#httpApi, 'authEnabled').auth !== undefined;
   }
 
   get endpoints(): LocalEndpoints {
@@ -594,14 +613,22 @@ export class EmbeddedStack {
     const api = model.restApis[0];
     if (api !== undefined) {
       this.#gateway = new RestApiGateway(api, LOCAL_ACCOUNT_ID);
+      const auth = this.#gatewayAuth();
       this.#httpApi = await startHttpApi({
         api,
         accountId: LOCAL_ACCOUNT_ID,
         ...(this.options.apiPort === undefined ? {} : { port: this.options.apiPort }),
         invoke: (logicalId, payload) => this.#invokeByLogicalId(logicalId, payload),
         onError: this.#onError,
+        ...(auth === undefined ? {} : { auth }),
       });
     }
+  }
+
+  #gatewayAuth(): GatewayAuth | undefined {
+    const auth = this.options.auth ?? true;
+    if (auth === false) return undefined;
+    return localGatewayAuth(auth === true ? [] : (auth.principals ?? []));
   }
 
   #checkVersions(): void {
