@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import type { EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import type { LocalPrincipal } from '../infra/local/sigv4/principals.ts';
 import {
   ApiError,
   createSigV4Signer,
@@ -35,7 +36,8 @@ const HELP = `fanout: square numbers on a serverless fan-out pipeline
 
 Usage:
   fanout square [NUMBER...] [options]   square numbers and print "Squares: [...]"
-  fanout serve [--port 3000]            run the local stack and its API until Ctrl-C
+  fanout serve [--port 3000] [--principal NAME=KEY_ID:SECRET]... [--no-auth]
+                                        run the local stack and its API until Ctrl-C
   fanout status JOB_ID (--url URL | --api URL) [--json]
                                         print a job's status
 
@@ -50,8 +52,12 @@ Options:
   --api URL               use a deployed stack (the ApiUrl output of cdk deploy); requests
                           are SigV4-signed with the default AWS credential chain
   --region REGION         region for signing (default: from the URL, then AWS_REGION)
-  --url URL               use a running API without signing (e.g. a "fanout serve")
+  --url URL               use a running API (e.g. a "fanout serve"); a local one is signed
+                          with the local default principal's keys
   --port PORT             serve: port on 127.0.0.1 (default 3000; 0 picks a free one)
+  --principal N=KEY:SECRET  serve: accept SigV4 signatures of one more local principal
+                          (repeatable); the default principal is always accepted
+  --no-auth               serve: do not check SigV4 signatures (unsigned curl works)
   --log-level LEVEL       log level of the local functions (default WARN), logs go to stderr
   --timeout SECONDS       give up waiting for the job (default 600)
   --no-progress           no progress bar on stderr
@@ -59,8 +65,9 @@ Options:
 
 Without --api or --url, "square" starts the whole stack on this machine (SQS and DynamoDB
 emulators on 127.0.0.1, the functions from their bundles in cdk.out, synthesized first if
-needed) and stops it when done. The local API listens on 127.0.0.1 only and does not check
-SigV4 signatures (the deployed API requires them); Java 17 is needed for DynamoDB Local.
+needed) and stops it when done. The local API listens on 127.0.0.1 only and checks SigV4
+signatures as API Gateway does (the CLI signs with the local default principal's keys);
+Java 17 is needed for DynamoDB Local.
 
 Exit codes: 0 done, 1 the job or the stack failed, 2 a usage or input error.
 `;
@@ -76,6 +83,7 @@ const VALUE_OPTIONS = new Set([
   '--log-level',
   '--timeout',
   '--region',
+  '--principal',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 
@@ -123,6 +131,8 @@ function parseCommandLine(argv: readonly string[]) {
         'log-level': { type: 'string' },
         timeout: { type: 'string' },
         'no-progress': { type: 'boolean', default: false },
+        principal: { type: 'string', multiple: true },
+        'no-auth': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -269,6 +279,7 @@ async function startLocalStack(
 ): Promise<EmbeddedStack> {
   const { EmbeddedStack } = await import('../infra/local/embedded-stack.ts');
   const stack = new EmbeddedStack({
+    auth: await localAuth(values),
     logSink: functionLogs(),
     ...(apiPort === undefined ? {} : { apiPort }),
     ...(values['log-level'] === undefined ? {} : { logLevel: values['log-level'].toUpperCase() }),
@@ -330,6 +341,21 @@ function describeFailure(job: JobStatusBody): string {
   return `: ${failure.code ?? ''}${failure.message === undefined ? '' : ` ${failure.message}`}`;
 }
 
+/** `--no-auth` and `--principal`: the local API's SigV4 checks. */
+async function localAuth(values: Values): Promise<false | { principals: LocalPrincipal[] }> {
+  const given = values.principal ?? [];
+  if (values['no-auth']) {
+    if (given.length > 0) throw new UsageError('give --principal or --no-auth, not both');
+    return false;
+  }
+  const { parsePrincipal } = await import('../infra/local/sigv4/principals.ts');
+  try {
+    return { principals: given.map(parsePrincipal) };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 async function serve(values: Values): Promise<number> {
   const port = values.port === undefined ? 3000 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
@@ -337,14 +363,8 @@ async function serve(values: Values): Promise<number> {
   const stack = await startLocalStack(values, port);
   stopOnSignals(stack, 0);
   process.stdout.write(`${stack.apiUrl}\n`);
-  process.stderr.write(
-    [
-      `fanout: local API at ${stack.apiUrl} (127.0.0.1 only, no SigV4 checks); Ctrl-C stops it`,
-      `  curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' -d '{"numbers":[1,2,3]}'`,
-      `  curl -s ${stack.apiUrl}/jobs/JOB_ID`,
-      '',
-    ].join('\n'),
-  );
+  const { serveBanner } = await import('./serve-banner.ts');
+  process.stderr.write(serveBanner(stack.apiUrl, stack.authEnabled, stack.principals));
   // Runs until a signal: the HTTP server keeps the event loop alive.
   await new Promise<never>(() => undefined);
   return 0;
