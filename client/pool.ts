@@ -48,7 +48,11 @@ export type ConnectOptions = DeployedConnectOptions | LocalConnectOptions;
 export type LocalPoolOptions = EmbeddedStackOptions;
 
 export type MapOptions = JoinOptions & Pick<SubmitOptions, 'idempotencyKey'>;
-export type ImapOptions = StreamOptions & Pick<SubmitOptions, 'idempotencyKey'>;
+export type ImapOptions = StreamOptions &
+  Pick<SubmitOptions, 'idempotencyKey'> & {
+    /** Called with the job behind the iteration once it is submitted (to watch or keep it). */
+    readonly onJob?: (job: Job) => void;
+  };
 
 function lazySigner(make: () => Promise<RequestSigner>): RequestSigner {
   let signer: Promise<RequestSigner> | undefined;
@@ -165,6 +169,7 @@ export class Pool {
    */
   async *imapUnordered(input: JobInput, options: ImapOptions = {}): AsyncGenerator<ResultChunk> {
     const job = await this.submit(input, pickSubmit(options));
+    options.onJob?.(job);
     let finished = false;
     try {
       yield* job.pages(options);
