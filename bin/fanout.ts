@@ -5,7 +5,8 @@
  *
  *   fanout square 1 2 3 4 5          → Squares: [1, 4, 9, 16, 25]
  *   fanout serve --port 3000         → the local API until Ctrl-C
- *   fanout status <jobId> --url …    → a job's status as JSON
+ *   fanout submit 1 2 3              → a job id; then status, wait, results, cancel, redrive
+ *   fanout jobs                      → the caller's jobs
  *
  * Exit codes: 0 done; 1 the job or the stack failed; 2 usage or input error (a 4xx answer).
  */
@@ -29,8 +30,12 @@ import {
   parseRange,
   UsageError,
 } from './input.ts';
+import { runJobCommand } from './job-commands.ts';
+import { progressBar } from './progress.ts';
 
 const MAX_NUMBERS_PER_JOB = 1_000_000;
+/** Where the job commands look without --url or --api: `fanout serve`'s default port. */
+const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
 
 const HELP = `fanout: square numbers on a serverless fan-out pipeline
 
@@ -38,8 +43,16 @@ Usage:
   fanout square [NUMBER...] [options]   square numbers and print "Squares: [...]"
   fanout serve [--port 3000] [--principal NAME=KEY_ID:SECRET]... [--no-auth]
                                         run the local stack and its API until Ctrl-C
-  fanout status JOB_ID (--url URL | --api URL) [--json]
-                                        print a job's status
+  fanout submit [NUMBER...] [options]   submit a job to a running API, print its id
+  fanout status JOB_ID                  print a job's status (JSON)
+  fanout wait JOB_ID [--timeout S]      wait for a job to end; exit 0 if it SUCCEEDED
+  fanout results JOB_ID [-o FILE]       a job's squares, streamed as they are computed
+                                        (--output writes them to FILE as a JSON array)
+  fanout cancel JOB_ID                  cancel a running job (terminate())
+  fanout redrive JOB_ID                 re-send a FAILED job's failed chunks
+  fanout jobs                           list your jobs, newest first
+  The job commands talk to --url URL or --api URL, by default a fanout serve at
+  http://127.0.0.1:3000; each prints the API's JSON with --json.
 
 Input (square), one of:
   NUMBER...               numbers as arguments: 1 2.5 -3 123456789012345678901234567890
@@ -48,7 +61,7 @@ Input (square), one of:
   --range A..B            the integers from A to B inclusive
 
 Options:
-  --json                  print the whole job result as JSON instead of "Squares: [...]"
+  --json                  print JSON instead of text (square: the whole job result)
   --api URL               use a deployed stack (the ApiUrl output of cdk deploy); requests
                           are SigV4-signed with the default AWS credential chain
   --region REGION         region for signing (default: from the URL, then AWS_REGION)
@@ -84,6 +97,8 @@ const VALUE_OPTIONS = new Set([
   '--timeout',
   '--region',
   '--principal',
+  '--output',
+  '-o',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 
@@ -132,6 +147,7 @@ function parseCommandLine(argv: readonly string[]) {
         timeout: { type: 'string' },
         'no-progress': { type: 'boolean', default: false },
         principal: { type: 'string', multiple: true },
+        output: { type: 'string', short: 'o' },
         'no-auth': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -189,32 +205,6 @@ function seconds(text: string | undefined, fallback: number, option: string): nu
   if (!Number.isFinite(value) || value <= 0)
     throw new UsageError(`${option} must be a positive number of seconds`);
   return value;
-}
-
-/** A progress bar on stderr, drawn only when stderr is a terminal. */
-function progressBar(enabled: boolean): {
-  update: (done: number, total: number) => void;
-  clear: () => void;
-} {
-  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, clear: () => undefined };
-  let drawn = false;
-  const startedAt = Date.now();
-  return {
-    update(done, total) {
-      // Jobs that finish in a moment get no bar at all.
-      if (Date.now() - startedAt < 300 && done < total) return;
-      const width = 30;
-      const filled = total === 0 ? width : Math.round((done / total) * width);
-      process.stderr.write(
-        `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} chunks`,
-      );
-      drawn = true;
-    },
-    clear() {
-      if (drawn) process.stderr.write('\r\x1b[K');
-      drawn = false;
-    },
-  };
 }
 
 /** Prints an API error the way a user can act on it. */
@@ -314,7 +304,7 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   const bar = progressBar(!values['no-progress']);
   try {
     const submitted = await client.submit(numbers);
-    const job = await client.waitForJob(submitted.jobId, { onProgress: bar.update, timeoutMs });
+    const job = await client.waitForJob(submitted.jobId, { onStatus: bar.update, timeoutMs });
     bar.clear();
     if (job.status !== 'SUCCEEDED') {
       process.stderr.write(`fanout: job ${job.jobId} ended ${job.status}${describeFailure(job)}\n`);
@@ -370,19 +360,25 @@ async function serve(values: Values): Promise<number> {
   return 0;
 }
 
-async function status(values: Values, args: readonly string[]): Promise<number> {
-  const [jobId, ...extra] = args;
-  if (jobId === undefined || extra.length > 0)
-    throw new UsageError('usage: fanout status JOB_ID (--url URL | --api URL)');
-  const client = await clientFor(values);
-  if (client === undefined) {
-    throw new UsageError(
-      'status needs --url (a running "fanout serve") or --api (a deployed stack): a local stack started by "square" ends with it',
-    );
-  }
-  const job = await client.status(jobId);
-  process.stdout.write(`${JSON.stringify(job, null, values.json ? undefined : 2)}\n`);
-  return 0;
+/** The job commands: against --url, --api, or a `fanout serve` on its default port. */
+async function jobCommand(
+  command: string,
+  values: Values,
+  args: readonly string[],
+): Promise<number> {
+  const client = (await clientFor(values)) ?? new FanoutClient(DEFAULT_SERVE_URL);
+  return runJobCommand(
+    command,
+    args,
+    client,
+    {
+      json: values.json,
+      progress: !values['no-progress'],
+      timeoutMs: seconds(values.timeout, 600, '--timeout') * 1000,
+      ...(values.output === undefined ? {} : { output: values.output }),
+    },
+    () => readNumbers(values, args),
+  );
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -403,7 +399,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'serve':
         return await serve(values);
       case 'status':
-        return await status(values, positionals);
+      case 'submit':
+      case 'wait':
+      case 'results':
+      case 'cancel':
+      case 'redrive':
+      case 'jobs':
+        return await jobCommand(command, values, positionals);
       default:
         throw new UsageError(`unknown command "${command}"; try fanout --help`);
     }

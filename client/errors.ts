@@ -89,7 +89,7 @@ export class InvalidInputError extends HttpError {
     const first = this.errors[0];
     if (first !== undefined) {
       const where = first.line === undefined ? '' : ` (line ${first.line})`;
-      this.message = `${this.invalidCount} invalid number${this.invalidCount === 1 ? '' : 's'}; numbers[${first.index}]${where}: ${first.code}: ${first.message}`;
+      this.message = `${this.message}; numbers[${first.index}]${where}: ${first.code}: ${first.message}`;
     }
   }
 }

@@ -6,6 +6,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import aws4 from 'aws4';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
@@ -249,6 +251,26 @@ describe('Feature: the fanout CLI', () => {
         'the job',
       );
       expect(job.results).toEqual([49, 64]);
+
+      // The job commands, signed by the CLI itself.
+      const url = ['--url', baseUrl];
+      const submit = await run(['submit', '5', '-6', '123456789012345678901', ...url]);
+      expect(submit.code).toBe(0);
+      const submittedId = submit.stdout.trim();
+      expect(submittedId).toMatch(/^[0-9a-f-]{36}$/);
+      const output = join(tmpdir(), `fanout-results-${process.pid}.json`);
+      const results = await run(['results', submittedId, '--output', output, ...url]);
+      expect(results.code).toBe(0);
+      expect(JSON.parse(readFileSync(output, 'utf8'))).toEqual([
+        25,
+        36,
+        (123456789012345678901n ** 2n).toString(),
+      ]);
+      const waited = await run(['wait', submittedId, ...url]);
+      expect(waited).toMatchObject({ code: 0, stdout: `${submittedId} SUCCEEDED\n` });
+      const cancel = await run(['cancel', submittedId, ...url]);
+      expect(cancel.code).toBe(2);
+      expect(ownStderr(cancel.stderr)).toContain('HTTP 409 JOB_NOT_RUNNING');
       // The JVM runs in the CLI's process group while it serves.
       const members = await processGroupMembers(group);
       const running = await localStackProcesses();
