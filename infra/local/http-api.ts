@@ -24,6 +24,7 @@ import {
   refusal,
 } from './sigv4/gateway-auth.ts';
 import type { VerifiedIdentity } from './sigv4/principals.ts';
+import type { AuthFailure } from './sigv4/verify.ts';
 import type { ApiRouteSpec, RestApiSpec } from './template.ts';
 
 /**
@@ -468,7 +469,7 @@ export class RestApiGateway {
     const url = new URL(request.url, 'http://127.0.0.1');
     const { match, path } = this.route(method, request.url);
     const respond = (response: GatewayResponse): GatewayStep => ({ kind: 'respond', response });
-    const refuse = (failure: typeof MISSING_TOKEN_FAILURE) => {
+    const refuse = (failure: AuthFailure) => {
       const { statusCode, body, headers } = refusal(failure);
       return respond(jsonResponse(statusCode, body, requestId, headers));
     };
