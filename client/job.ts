@@ -175,6 +175,11 @@ export class Job extends EventEmitter<JobEvents> {
         await this.join(options.signal === undefined ? {} : { signal: options.signal });
         continue;
       }
+      if (page.nextCursor === null && page.status !== 'SUCCEEDED') {
+        // Every chunk is stored, the job's completion is a moment behind: the last page is
+        // handed out once the job has SUCCEEDED, so the stream never ends before the job.
+        await this.join(options.signal === undefined ? {} : { signal: options.signal });
+      }
       if (page.count > 0) {
         if (page.offset !== offset) {
           throw new FanoutError(

@@ -19,6 +19,8 @@ export interface FakeJobPlan {
   readonly ends?: 'SUCCEEDED' | 'FAILED';
   /** Results inline in the status body once SUCCEEDED. @default false */
   readonly inline?: boolean;
+  /** Status polls that still say RUNNING once every chunk is stored. @default 0 */
+  readonly completionLag?: number;
 }
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
@@ -64,10 +66,14 @@ export class FakeApi {
     return square <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(square) : square.toString();
   }
 
+  #lagged = 0;
+
   #advance(): void {
     if (this.status !== 'RUNNING') return;
     this.chunksDone = Math.min(this.chunkCount, this.chunksDone + 1);
-    if (this.chunksDone === this.chunkCount) this.status = this.plan.ends ?? 'SUCCEEDED';
+    if (this.chunksDone < this.chunkCount) return;
+    if (this.#lagged < (this.plan.completionLag ?? 0)) this.#lagged++;
+    else this.status = this.plan.ends ?? 'SUCCEEDED';
   }
 
   #view(): Record<string, unknown> {

@@ -137,6 +137,13 @@ describe('Class: Pool', () => {
       ).toBeGreaterThan(0);
     });
 
+    it('ends only once the job has SUCCEEDED, even when its last chunk is stored first', async () => {
+      api.plan = { chunkSize: 2, completionLag: 3 };
+      const squares = await all(pool.imap([1, 2, 3]));
+      expect(squares).toEqual([1, 4, 9]);
+      expect(api.status).toBe('SUCCEEDED');
+    });
+
     it('terminates the job when the loop is left early', async () => {
       api.plan = { chunkSize: 1 };
       for await (const value of pool.imap([1, 2, 3, 4])) {
