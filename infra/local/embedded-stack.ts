@@ -56,6 +56,8 @@ import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
 import { type Interceptor, LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { type ScheduleSpec, scheduledEvent, scheduleSpecs } from './schedules.ts';
+import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
+import type { LocalPrincipal } from './sigv4/principals.ts';
 import { ensureSynthesized } from './synth.ts';
 import {
   type FunctionSpec,
@@ -149,6 +151,13 @@ export interface EmbeddedStackOptions {
    * was consumed and throttled. @default false
    */
   readonly cloudLimits?: boolean | CloudLimitsOptions;
+  /**
+   * SigV4 checks on the local API's AWS_IAM methods, as API Gateway makes them: `false`
+   * serves them unsigned (`fanout serve --no-auth`). The default principal
+   * (sigv4/principals.ts) is always accepted; `principals` adds more. `apiRequest()` plays
+   * requests in-process without these checks. @default true
+   */
+  readonly auth?: boolean | { readonly principals?: readonly LocalPrincipal[] };
   /** Progress notes (synth). @default writes to stderr */
   readonly note?: (message: string) => void;
   /** Errors outside any function (SQS polling, the local servers). @default stderr */
@@ -282,6 +291,16 @@ export class EmbeddedStack {
   /** Base URL of the local REST API (no trailing slash). */
   get apiUrl(): string {
     return this.#required(this.#httpApi, 'apiUrl').url;
+  }
+
+  /** The principals whose SigV4 signatures the local API accepts; none with `auth: false`. */
+  get principals(): readonly LocalPrincipal[] {
+    return this.#required(this.#httpApi, 'principals').auth?.principals.principals ?? [];
+  }
+
+  /** Whether the local API checks SigV4 signatures. */
+  get authEnabled(): boolean {
+    return this.#required(this.#httpApi, 'authEnabled').auth !== undefined;
   }
 
   get endpoints(): LocalEndpoints {
@@ -723,6 +742,7 @@ export class EmbeddedStack {
       const timeout = this.#limits?.apiGateway.integrationTimeoutMs;
       const timeouts = timeout === undefined ? {} : { integrationTimeoutMs: timeout };
       this.#gateway = new RestApiGateway(api, LOCAL_ACCOUNT_ID, timeouts);
+      const auth = this.#gatewayAuth();
       this.#httpApi = await startHttpApi({
         api,
         accountId: LOCAL_ACCOUNT_ID,
@@ -730,6 +750,7 @@ export class EmbeddedStack {
         ...(this.options.apiPort === undefined ? {} : { port: this.options.apiPort }),
         invoke: (logicalId, payload) => this.#invokeByLogicalId(logicalId, payload),
         onError: this.#onError,
+        ...(auth === undefined ? {} : { auth }),
       });
     }
   }
@@ -765,6 +786,12 @@ export class EmbeddedStack {
       typeof faults === 'object' ? faults.seed : 1,
       this.#dynamoLimiter,
     );
+  }
+
+  #gatewayAuth(): GatewayAuth | undefined {
+    const auth = this.options.auth ?? true;
+    if (auth === false) return undefined;
+    return localGatewayAuth(auth === true ? [] : (auth.principals ?? []));
   }
 
   #checkVersions(): void {

@@ -14,6 +14,7 @@ import { expect } from 'vitest';
 import { FanoutClient, type JobStatusBody } from '../../bin/client.ts';
 import type { EmbeddedStack, EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
 import { appStack, waitFor } from '../e2e/helpers.ts';
+import { signedFetch } from '../helpers/signed-fetch.ts';
 
 /** One row of the reliability report (test/reliability/reporter.ts prints them). */
 export interface ReliabilityRow {
@@ -235,7 +236,7 @@ export async function call(
   path: string,
   options: { readonly body?: string | Uint8Array; readonly headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const response = await signedFetch(`${baseUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...options.headers },
     ...(options.body === undefined ? {} : { body: options.body }),
