@@ -360,15 +360,33 @@ export class EmbeddedStack {
       byFunction[client === EXTERNAL_DYNAMODB_CLIENT ? client : this.constructIdOf(client)] = usage;
     }
     const work = this.#mappingOn(this.workQueue);
-    const dlq = this.#mappingOn(this.deadLetterQueue);
-    const waiting = await this.queueDepth(this.deadLetterQueue);
     return {
       cloudLimits: true,
       dynamodb: { ...totals, byFunction },
       redeliveries: work?.stats.redeliveries ?? 0,
-      // Dead letters the DLQ consumer received, and those still waiting in the DLQ.
-      deadLetters: (dlq?.stats.firstReceives ?? 0) + waiting.visible,
+      deadLetters: await this.#deadLetters(),
     };
+  }
+
+  /**
+   * Messages moved to the work queue's DLQ: those still in it (visible or in flight), those
+   * its consumer deleted, and those moved on down its own redrive chain (the parking queue).
+   */
+  async #deadLetters(): Promise<number> {
+    let total = 0;
+    let queue: LocalQueue | undefined = this.deadLetterQueue;
+    const seen = new Set<string>();
+    while (queue !== undefined && !seen.has(queue.logicalId)) {
+      seen.add(queue.logicalId);
+      const depth = await this.queueDepth(queue);
+      total += depth.visible + depth.inFlight + (this.#mappingOn(queue)?.stats.deleted ?? 0);
+      const spec = this.model.queues.find((candidate) => candidate.logicalId === queue?.logicalId);
+      queue =
+        spec?.deadLetterQueueLogicalId === undefined
+          ? undefined
+          : this.#queues.get(spec.deadLetterQueueLogicalId);
+    }
+    return total;
   }
 
   #mappingOn(queue: LocalQueue): SqsEventSourceMapping | undefined {

@@ -13,13 +13,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutClient } from '../../bin/client.ts';
 import type { EmbeddedStack } from '../../infra/local/embedded-stack.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
-import { appStack } from './helpers.ts';
+import { workQueueMaxReceiveCount } from '../reliability/support.ts';
+import { appStack, waitFor } from './helpers.ts';
 
 describe('Class: EmbeddedStack (cloudLimits)', () => {
   let stack: EmbeddedStack;
 
   beforeAll(async () => {
-    stack = await appStack({ cloudLimits: true }).start();
+    // Queues redeliver after 1 s, so that a poison message reaches the DLQ in seconds.
+    stack = await appStack({
+      cloudLimits: true,
+      overrideQueueAttributes: ({ attributes }): Record<string, string> =>
+        attributes.VisibilityTimeout === undefined ? {} : { VisibilityTimeout: '1' },
+    }).start();
   }, 120_000);
 
   afterAll(async () => {
@@ -47,6 +53,24 @@ describe('Class: EmbeddedStack (cloudLimits)', () => {
       redeliveries: 0,
       deadLetters: 0,
     });
+  });
+
+  it('counts the redeliveries of a poison message and its move to the DLQ', async () => {
+    // Prepare
+    const before = await stack.cloudLimitsReport();
+
+    // Act: a body no worker can parse fails each of its deliveries.
+    await stack.sendRawMessage('not a chunk');
+    await waitFor(
+      async () => (await stack.cloudLimitsReport()).deadLetters > before.deadLetters,
+      30_000,
+      'the poison message to reach the DLQ',
+    );
+    const after = await stack.cloudLimitsReport();
+
+    // Assess: received maxReceiveCount times (2 redeliveries), then moved once.
+    expect(after.redeliveries - before.redeliveries).toBe(workQueueMaxReceiveCount(stack) - 1);
+    expect(after.deadLetters - before.deadLetters).toBe(1);
   });
 
   it('describes where everything is, the DynamoDB endpoint being the limiting one', () => {
