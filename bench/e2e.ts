@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { FanoutClient } from '../bin/client.ts';
-import { EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import { TestStack } from '../infra/local/harness/index.ts';
 import type { InvocationRecord } from '../infra/local/runtime/function-host.ts';
 import { seededRandom } from '../infra/local/seeded-random.ts';
 
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const numbers = numbersFor(count, seed);
 
   const startAt = performance.now();
-  const stack = new EmbeddedStack({
+  const stack = new TestStack({
     logSink: null,
     logLevel: 'ERROR',
     ...(process.env.FANOUT_BENCH_JVM === undefined

@@ -21,12 +21,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
 import {
   type CloudLimits,
@@ -36,7 +31,7 @@ import {
 import type { DynamoDbUsage } from './cloud-limits/report.ts';
 import type { WarmThroughput } from './cloud-limits/tables.ts';
 import { warmThroughputOf } from './cloud-limits/warm-throughput.ts';
-import { DynamoDbFaultProxy, type DynamoDbFaultRule } from './dynamodb-faults.ts';
+import { DynamoDbFaultProxy } from './dynamodb-faults.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
 import {
   DYNAMO_DB_LOCAL_VERSION,
@@ -51,16 +46,16 @@ import {
   startFauxqsLocal,
 } from './emulators/sqs.ts';
 import { SqsEventSourceMapping } from './event-source-mapping.ts';
-import { type GatewayResponse, type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
+import { type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
 import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
-import { type Interceptor, LocalFunction } from './runtime/function-host.ts';
+import { LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
-import { type ScheduleSpec, scheduledEvent, scheduleSpecs } from './schedules.ts';
+import { notLoaded, ScheduleRunner } from './schedule-runner.ts';
+import { scheduleSpecs } from './schedules.ts';
 import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
 import type { LocalPrincipal } from './sigv4/principals.ts';
 import { ensureSynthesized } from './synth.ts';
 import {
-  type FunctionSpec,
   handlerFile,
   type Json,
   loadStackModel,
@@ -171,22 +166,6 @@ export interface LocalQueue {
   readonly arn: string;
 }
 
-/** A request played through the REST API in-process (no socket): see `apiRequest()`. */
-export interface ApiRequest {
-  readonly method: string;
-  /** Path and query, e.g. `/jobs` or `/jobs/{id}/results?cursor=…`. */
-  readonly path: string;
-  /** Header names as the client sends them. */
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string | Buffer;
-}
-
-/** A DynamoDB fault rule whose clients are named by function selectors (see `fn()`). */
-export type StackDynamoDbFaultRule = Omit<DynamoDbFaultRule, 'clients'> & {
-  /** Selectors of the functions whose requests it applies to. @default every function */
-  readonly functions?: readonly string[];
-};
-
 export interface LocalEndpoints {
   readonly sqs: string;
   /** The DynamoDB endpoint for any client: with cloud limits, the limiting proxy. */
@@ -267,8 +246,7 @@ export class EmbeddedStack {
   readonly #functionsByName = new Map<string, LocalFunction>();
   readonly #mappings = new Map<string, SqsEventSourceMapping>();
   #tableName: string | undefined;
-  readonly #scheduleTimers: NodeJS.Timeout[] = [];
-  #schedules: ScheduleSpec[] = [];
+  #schedules: ScheduleRunner | undefined;
   #stopping: Promise<void> | undefined;
   #started = false;
 
@@ -457,163 +435,35 @@ export class EmbeddedStack {
     );
   }
 
-  /**
-   * The one function whose logical id, construct path or name contains `selector`
-   * (case-insensitive), e.g. `fn('worker')`.
-   */
-  fn(selector: string): LocalFunction {
-    const wanted = selector.toLowerCase();
-    const exact = this.#functions.get(selector);
-    if (exact !== undefined) return exact;
-    const candidates = this.model.functions.filter(
-      (spec) =>
-        this.#functions.has(spec.logicalId) &&
-        [spec.logicalId, spec.cdkPath ?? '', spec.name].some((text) =>
-          text.toLowerCase().includes(wanted),
-        ),
-    );
-    if (candidates.length !== 1) {
-      const names = this.model.functions.map((spec) => spec.cdkPath ?? spec.logicalId).join(', ');
-      throw new Error(
-        `'${selector}' matches ${candidates.length} functions (there are: ${names}); be more precise`,
-      );
-    }
-    return this.#required(this.#functions.get((candidates[0] as FunctionSpec).logicalId), selector);
+  // ------------------------------------------------------- for the harness (harness/test-stack.ts)
+
+  protected get started(): boolean {
+    return this.#started;
   }
 
-  /** The logical id of the function `fn(selector)` names. */
-  logicalIdOf(selector: string): string {
-    const target = this.fn(selector);
-    for (const [logicalId, fn] of this.#functions) if (fn === target) return logicalId;
-    throw new Error(`'${selector}' is not a loaded function`);
-  }
-
-  /**
-   * Pids of the child processes a function's environments started and that still run (the
-   * worker's pool children), for fault injection.
-   */
-  childPids(selector: string): number[] {
-    return this.fn(selector).childPids();
-  }
-
-  /** The fault proxy in front of DynamoDB (only with the `dynamoDbFaults` option). */
-  get dynamoDbFaults(): DynamoDbFaultProxy {
-    if (this.#dynamoFaults === undefined) {
-      throw new Error(
-        this.#started
-          ? 'this stack was started without the dynamoDbFaults option'
-          : 'EmbeddedStack.dynamoDbFaults is not available before start()',
-      );
-    }
+  /** The proxy in front of DynamoDB Local, when faults or cloud limits need one. */
+  protected get dynamoDbProxy(): DynamoDbFaultProxy | undefined {
     return this.#dynamoFaults;
   }
 
-  /**
-   * Answers some of the functions' DynamoDB requests with an error (throttling, a server
-   * error, a cancelled transaction), before or after they take effect. Returns a function
-   * that removes the rule. Needs the `dynamoDbFaults` option.
-   */
-  injectDynamoDbFault(rule: StackDynamoDbFaultRule): () => void {
-    const { functions, ...rest } = rule;
-    return this.dynamoDbFaults.inject({
-      ...rest,
-      ...(functions === undefined
-        ? {}
-        : { clients: functions.map((selector) => this.logicalIdOf(selector)) }),
-    });
+  protected get gateway(): RestApiGateway {
+    return this.#required(this.#gateway, 'gateway');
   }
 
-  /**
-   * Plays one request through the REST API in-process: the same routing, limits and proxy
-   * event as the local server, and the route's function invoked directly, without HTTP.
-   */
-  async apiRequest(request: ApiRequest): Promise<GatewayResponse> {
-    const gateway = this.#required(this.#gateway, 'apiRequest');
-    const rawHeaders = Object.entries(request.headers ?? {}).flat();
-    const body =
-      request.body === undefined
-        ? Buffer.alloc(0)
-        : typeof request.body === 'string'
-          ? Buffer.from(request.body, 'utf8')
-          : request.body;
-    if (!rawHeaders.some((name) => name.toLowerCase() === 'host')) {
-      rawHeaders.push('Host', `127.0.0.1:${this.#httpApi?.port ?? 0}`);
-    }
-    return gateway.handle(
-      { method: request.method, url: request.path, rawHeaders, body },
-      { host: '127.0.0.1', port: this.#httpApi?.port ?? 0 },
-      (logicalId, payload) => this.#invokeByLogicalId(logicalId, payload),
-    );
+  protected get apiPort(): number | undefined {
+    return this.#httpApi?.port;
   }
 
-  #invokeByLogicalId(logicalId: string, payload: string): Promise<InvocationOutcome> {
+  protected get schedules(): ScheduleRunner {
+    return this.#required(this.#schedules, 'schedules');
+  }
+
+  /** Invokes a function by its logical id, as an API route's integration does. */
+  protected invokeFunction(logicalId: string, payload: string): Promise<InvocationOutcome> {
     const target = this.#functions.get(logicalId);
-    if (target === undefined) {
-      return Promise.resolve({
-        ok: false as const,
-        error: {
-          errorType: 'ResourceNotFound',
-          errorMessage: `function ${logicalId} is not loaded`,
-          trace: [],
-        },
-      });
-    }
+    if (target === undefined)
+      return Promise.resolve(notLoaded(`function ${logicalId} is not loaded`));
     return target.invoke(payload);
-  }
-
-  /** Wraps every invocation of a function (fault injection); undefined removes the wrapper. */
-  intercept(selector: string, interceptor: Interceptor | undefined): void {
-    this.fn(selector).intercept(interceptor);
-  }
-
-  /** The event source mapping that feeds a function. */
-  mappingFor(selector: string): SqsEventSourceMapping {
-    const target = this.fn(selector);
-    for (const spec of this.model.eventSourceMappings) {
-      if (this.#functions.get(spec.functionLogicalId) === target) {
-        return this.#required(this.#mappings.get(spec.logicalId), selector);
-      }
-    }
-    throw new Error(`no event source mapping invokes '${selector}'`);
-  }
-
-  /** Fires the scheduled rules whose logical id contains `selector` now; returns each outcome. */
-  async fireSchedule(selector: string): Promise<InvocationOutcome[]> {
-    const rules = this.#schedules.filter((rule) =>
-      rule.logicalId.toLowerCase().includes(selector.toLowerCase()),
-    );
-    if (rules.length === 0) throw new Error(`no scheduled rule matches '${selector}'`);
-    return (await Promise.all(rules.map((rule) => this.#fire(rule)))).flat();
-  }
-
-  #fire(rule: ScheduleSpec): Promise<InvocationOutcome[]> {
-    const service = rule.type === 'AWS::Scheduler::Schedule' ? 'scheduler' : 'events';
-    const kind = rule.type === 'AWS::Scheduler::Schedule' ? 'schedule/default' : 'rule';
-    const ruleArn = `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${kind}/${rule.logicalId}`;
-    return Promise.all(
-      rule.targets.map((target) => {
-        const fn = this.#functions.get(target.functionLogicalId);
-        if (fn === undefined) {
-          return Promise.resolve<InvocationOutcome>({
-            ok: false,
-            error: {
-              errorType: 'ResourceNotFound',
-              errorMessage: `${target.functionLogicalId} is not loaded`,
-              trace: [],
-            },
-          });
-        }
-        return fn.invoke(target.input ?? scheduledEvent(ruleArn, LOCAL_REGION, LOCAL_ACCOUNT_ID));
-      }),
-    );
-  }
-
-  /** Sends a raw message to a queue (the work queue by default). */
-  async sendRawMessage(body: string, queue: LocalQueue = this.workQueue): Promise<string> {
-    const response = await this.clients.sqs.send(
-      new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }),
-    );
-    return response.MessageId ?? '';
   }
 
   /** Approximate visible + in-flight message counts of a queue. */
@@ -651,7 +501,7 @@ export class EmbeddedStack {
   }
 
   async #stop(): Promise<void> {
-    for (const timer of this.#scheduleTimers.splice(0)) clearInterval(timer);
+    this.#schedules?.stop();
     const errors: unknown[] = [];
     const attempt = async (work: (() => Promise<void>) | undefined) => {
       try {
@@ -743,7 +593,12 @@ export class EmbeddedStack {
     );
     await this.#startDynamoDbProxy(model, resolver, dynamo.endpoint);
     this.#createFunctions(model, resolver);
-    this.#schedules = scheduleSpecs(model.template);
+    const schedules = new ScheduleRunner(
+      scheduleSpecs(model.template),
+      (logicalId) => this.#functions.get(logicalId),
+      this.#onError,
+    );
+    this.#schedules = schedules;
     const warming =
       this.options.warm === false
         ? Promise.resolve()
@@ -754,7 +609,7 @@ export class EmbeddedStack {
       warming,
     ]);
     this.#startMappings(model);
-    this.#startSchedules();
+    if (this.options.schedules !== 'manual') schedules.start();
     const api = model.restApis[0];
     if (api !== undefined) {
       const timeout = this.#limits?.apiGateway.integrationTimeoutMs;
@@ -766,7 +621,7 @@ export class EmbeddedStack {
         accountId: LOCAL_ACCOUNT_ID,
         ...timeouts,
         ...(this.options.apiPort === undefined ? {} : { port: this.options.apiPort }),
-        invoke: (logicalId, payload) => this.#invokeByLogicalId(logicalId, payload),
+        invoke: (logicalId, payload) => this.invokeFunction(logicalId, payload),
         onError: this.#onError,
         ...(auth === undefined ? {} : { auth }),
       });
@@ -955,7 +810,7 @@ export class EmbeddedStack {
     const entry = new Set<string>([
       ...model.restApis.flatMap((api) => api.routes.map((route) => route.functionLogicalId ?? '')),
       ...model.eventSourceMappings.map((mapping) => mapping.functionLogicalId),
-      ...this.#schedules.flatMap((rule) => rule.targets.map((target) => target.functionLogicalId)),
+      ...(this.#schedules?.targetLogicalIds ?? []),
     ]);
     const named = new Set<string>(entry);
     for (const spec of model.functions) {
@@ -969,18 +824,6 @@ export class EmbeddedStack {
       const fn = this.#functions.get(logicalId);
       return fn === undefined ? [] : [fn];
     });
-  }
-
-  #startSchedules(): void {
-    if (this.options.schedules === 'manual') return;
-    for (const rule of this.#schedules) {
-      if (!rule.enabled || rule.periodMs === undefined) continue;
-      const timer = setInterval(() => {
-        this.#fire(rule).catch(this.#onError);
-      }, rule.periodMs);
-      timer.unref();
-      this.#scheduleTimers.push(timer);
-    }
   }
 
   #mappingConcurrency(maximumConcurrency: number | undefined): number {

@@ -1,4 +1,7 @@
-/** The embedded local stack: everything `fanout` and the end-to-end tests need. */
+/**
+ * The embedded local stack: what `fanout` and the client library need. The tests' tooling
+ * (`TestStack`: `fn()`, faults, intercepts, in-process requests) is `./harness/index.ts`.
+ */
 
 export { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
 export {
@@ -18,7 +21,6 @@ export {
   type InjectedFault,
 } from './dynamodb-faults.ts';
 export {
-  type ApiRequest,
   type CloudLimitsReport,
   EmbeddedStack,
   type EmbeddedStackOptions,
@@ -27,7 +29,6 @@ export {
   type LocalQueue,
   PROJECT_DIR,
   type StackDescription,
-  type StackDynamoDbFaultRule,
 } from './embedded-stack.ts';
 export { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
 export { startDynamoDbLocal } from './emulators/dynamodb.ts';

@@ -11,13 +11,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FanoutClient } from '../../bin/client.ts';
-import type { EmbeddedStack } from '../../infra/local/embedded-stack.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
+import type { TestStack } from '../../infra/local/harness/index.ts';
 import { workQueueMaxReceiveCount } from '../reliability/support.ts';
 import { appStack, waitFor } from './helpers.ts';
 
 describe('Class: EmbeddedStack (cloudLimits)', () => {
-  let stack: EmbeddedStack;
+  let stack: TestStack;
 
   beforeAll(async () => {
     // Queues redeliver after 1 s, so that a poison message reaches the DLQ in seconds.

@@ -1,6 +1,7 @@
 /** Shared helpers of the end-to-end tests. */
 import { readdir, readFile } from 'node:fs/promises';
-import { EmbeddedStack, type EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
+import type { EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
+import { TestStack } from '../../infra/local/harness/index.ts';
 
 /** Resolves when `probe` returns true; rejects with `what` after `timeoutMs`. */
 export async function waitFor(
@@ -71,9 +72,9 @@ export function localStackProcesses(): Promise<number[]> {
  * unless FANOUT_E2E_LOGS=1; FANOUT_E2E_CDK_OUT runs an existing cloud assembly instead of
  * synthesizing the app (for working on the tests alone).
  */
-export function appStack(options: EmbeddedStackOptions = {}): EmbeddedStack {
+export function appStack(options: EmbeddedStackOptions = {}): TestStack {
   const cdkOutDir = process.env.FANOUT_E2E_CDK_OUT;
-  return new EmbeddedStack({
+  return new TestStack({
     logSink: process.env.FANOUT_E2E_LOGS === '1' ? process.stderr : null,
     logLevel: process.env.FANOUT_E2E_LOGS === '1' ? 'INFO' : 'ERROR',
     ...(cdkOutDir === undefined ? {} : { cdkOutDir, synth: false }),

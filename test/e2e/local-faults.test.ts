@@ -1,7 +1,7 @@
 /**
  * The local runner's test-only fault hooks, without emulators: the DynamoDB fault proxy in
  * front of a stand-in upstream (the real AWS SDK client on the other side), and the REST API
- * gateway's request handling that `EmbeddedStack.apiRequest` plays in-process.
+ * gateway's request handling that `TestStack.apiRequest` plays in-process.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -11,7 +11,7 @@ import { DescribeTimeToLiveCommand, GetItemCommand } from '@aws-sdk/client-dynam
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedStack } from '../../infra/local/embedded-stack.ts';
+import { TestStack } from '../../infra/local/harness/index.ts';
 import { waitFor } from './helpers.ts';
 
 const ASSEMBLY = join(import.meta.dirname, 'fixtures', 'assembly');
@@ -28,7 +28,7 @@ function isRunning(pid: number): boolean {
 
 describe('Class: EmbeddedStack (stand-in template)', () => {
   // This file is about the stack's parts and the proxy mapping; SigV4 has local-auth.test.ts.
-  const stack = new EmbeddedStack({
+  const stack = new TestStack({
     cdkOutDir: ASSEMBLY,
     synth: false,
     logSink: null,
@@ -396,7 +396,7 @@ describe('Class: EmbeddedStack (stand-in template)', () => {
 });
 
 async function waitForDlqMessage(
-  stack: EmbeddedStack,
+  stack: TestStack,
   id: string,
   timeoutMs: number,
 ): Promise<boolean> {

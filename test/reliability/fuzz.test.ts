@@ -6,7 +6,7 @@
  *
  * The split, to make 10,000 cases affordable:
  * - in-process (10,000 random + the limit cases): each request goes through the local REST
- *   API's own request handling (`EmbeddedStack.apiRequest`: routing, payload limits, content
+ *   API's own request handling (`TestStack.apiRequest`: routing, payload limits, content
  *   decoding and the very proxy event builder the HTTP server uses) to the dispatcher's
  *   bundled handler in its local execution environment, without a socket;
  * - over HTTP (300 random + the gateway's own limits): through the local server, as a client

@@ -12,7 +12,8 @@ import {
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'vitest';
 import { FanoutClient, type JobStatusBody } from '../../bin/client.ts';
-import type { EmbeddedStack, EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
+import type { EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
+import type { TestStack } from '../../infra/local/harness/index.ts';
 import { appStack, waitFor } from '../e2e/helpers.ts';
 import { signedFetch } from '../helpers/signed-fetch.ts';
 
@@ -52,7 +53,7 @@ export const CLOUD_LIMITS_FROM_ENVIRONMENT = process.env.FANOUT_RELIABILITY_CLOU
  */
 export function reliabilityStack(
   options: EmbeddedStackOptions & { readonly slowRetries?: boolean } = {},
-): EmbeddedStack {
+): TestStack {
   const { slowRetries, ...rest } = options;
   return appStack({
     schedules: 'manual',
@@ -97,13 +98,13 @@ export function firstInexact(
   return -1;
 }
 
-export function documentClient(stack: EmbeddedStack): DynamoDBDocumentClient {
+export function documentClient(stack: TestStack): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(stack.clients.dynamodb);
 }
 
 /** The job item as stored (every attribute), or undefined. */
 export async function jobItem(
-  stack: EmbeddedStack,
+  stack: TestStack,
   jobId: string,
 ): Promise<Record<string, unknown> | undefined> {
   const { Item } = await documentClient(stack).send(
@@ -118,7 +119,7 @@ export async function jobItem(
 
 /** The job's items whose sort key starts with `prefix` (`CHUNK#`, `FAILED#`), in key order. */
 export async function jobItemsWithPrefix(
-  stack: EmbeddedStack,
+  stack: TestStack,
   jobId: string,
   prefix: string,
 ): Promise<Record<string, unknown>[]> {
@@ -141,7 +142,7 @@ export async function jobItemsWithPrefix(
 }
 
 /** Every item of the table (small tables only: the fuzz test's must stay empty). */
-export async function allItems(stack: EmbeddedStack): Promise<Record<string, unknown>[]> {
+export async function allItems(stack: TestStack): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -159,7 +160,7 @@ export async function allItems(stack: EmbeddedStack): Promise<Record<string, unk
 }
 
 /** The work queue's maxReceiveCount, from the template: deliveries before the DLQ. */
-export function workQueueMaxReceiveCount(stack: EmbeddedStack): number {
+export function workQueueMaxReceiveCount(stack: TestStack): number {
   const spec = stack.model.queues.find((queue) => queue.logicalId === stack.workQueue.logicalId);
   const policy = spec?.properties.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
   const count = Number(policy?.maxReceiveCount);
@@ -169,7 +170,7 @@ export function workQueueMaxReceiveCount(stack: EmbeddedStack): number {
 }
 
 /** Waits until the work queue has no message, visible or in flight. */
-export async function waitForDrainedQueue(stack: EmbeddedStack, timeoutMs = 30_000) {
+export async function waitForDrainedQueue(stack: TestStack, timeoutMs = 30_000) {
   await waitFor(
     async () => {
       const depth = await stack.queueDepth(stack.workQueue);
@@ -185,7 +186,7 @@ export async function waitForDrainedQueue(stack: EmbeddedStack, timeoutMs = 30_0
  * table holds exactly one chunk item per index, whose offsets and counts tile the numbers.
  */
 export async function expectEachChunkOnce(
-  stack: EmbeddedStack,
+  stack: TestStack,
   job: JobStatusBody,
   numbersCount: number,
 ): Promise<void> {
@@ -210,7 +211,7 @@ export async function expectEachChunkOnce(
  * against the table. Returns the final status body.
  */
 export async function expectExactJob(
-  stack: EmbeddedStack,
+  stack: TestStack,
   client: FanoutClient,
   jobId: string,
   numbers: readonly (number | string)[],
@@ -225,7 +226,7 @@ export async function expectExactJob(
 }
 
 /** A client of the stack's local REST API. */
-export function clientOf(stack: EmbeddedStack): FanoutClient {
+export function clientOf(stack: TestStack): FanoutClient {
   return new FanoutClient(stack.apiUrl);
 }
 
