@@ -6,23 +6,21 @@
  * API and the REST API served on 127.0.0.1. Handlers use the real AWS SDK clients, pointed at
  * the emulators by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
-import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
+import type { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
 import {
   type CloudLimits,
   type CloudLimitsOptions,
   resolveCloudLimits,
 } from './cloud-limits/options.ts';
 import type { DynamoDbUsage } from './cloud-limits/report.ts';
-import type { WarmThroughput } from './cloud-limits/tables.ts';
-import { warmThroughputOf } from './cloud-limits/warm-throughput.ts';
-import { DynamoDbFaultProxy } from './dynamodb-faults.ts';
+import type { DynamoDbFaultProxy } from './dynamodb-faults.ts';
+import { EXTERNAL_DYNAMODB_CLIENT, startDynamoDbProxy } from './dynamodb-proxy.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
 import {
   DYNAMO_DB_LOCAL_VERSION,
@@ -38,6 +36,7 @@ import {
 } from './emulators/sqs.ts';
 import { SqsEventSourceMapping } from './event-source-mapping.ts';
 import { type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
+import { isJsonObject } from './json.ts';
 import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
 import {
   type LocalQueue,
@@ -47,20 +46,15 @@ import {
   provisionersFor,
   type QueueAttributesOverride,
 } from './provision/index.ts';
-import { LocalFunction } from './runtime/function-host.ts';
+import type { LocalFunction } from './runtime/function-host.ts';
+import { functionsToWarm, localFunctions, mappingConcurrency } from './runtime/functions.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { notLoaded, ScheduleRunner } from './schedule-runner.ts';
 import { scheduleSpecs } from './schedules.ts';
 import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
 import type { LocalPrincipal } from './sigv4/principals.ts';
 import { ensureSynthesized } from './synth.ts';
-import {
-  handlerFile,
-  type Json,
-  loadStackModel,
-  type StackModel,
-  TemplateResolver,
-} from './template.ts';
+import { loadStackModel, type StackModel, TemplateResolver } from './template.ts';
 
 /** The repository root (this file is infra/local/embedded-stack.ts). */
 export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -137,6 +131,7 @@ export interface EmbeddedStackOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+export { EXTERNAL_DYNAMODB_CLIENT } from './dynamodb-proxy.ts';
 export type { LocalQueue } from './provision/index.ts';
 
 export interface LocalEndpoints {
@@ -178,13 +173,6 @@ export interface CloudLimitsReport {
   readonly redeliveries: number;
   /** Messages moved to the work queue's dead-letter queue. */
   readonly deadLetters: number;
-}
-
-/** The DynamoDB proxy's listener for clients that are not functions (the CLI, tests). */
-export const EXTERNAL_DYNAMODB_CLIENT = 'external';
-
-function isObject(value: Json | undefined): value is { [key: string]: Json } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export class EmbeddedStack {
@@ -255,7 +243,7 @@ export class EmbeddedStack {
   /** The construct id of a template resource (`FanoutStack/Worker/Resource` → `Worker`). */
   constructIdOf(logicalId: string): string {
     const metadata = this.model.template.Resources[logicalId]?.Metadata;
-    const path = isObject(metadata) ? metadata['aws:cdk:path'] : undefined;
+    const path = isJsonObject(metadata) ? metadata['aws:cdk:path'] : undefined;
     return (typeof path === 'string' ? path.split('/')[1] : undefined) ?? logicalId;
   }
 
@@ -562,7 +550,15 @@ export class EmbeddedStack {
       { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, stackName: model.stackName },
       model.template.Parameters,
     );
-    await this.#startDynamoDbProxy(model, resolver, dynamo.endpoint);
+    const proxy = await startDynamoDbProxy({
+      model,
+      resolver,
+      target: dynamo.endpoint,
+      faults: this.options.dynamoDbFaults,
+      limits: this.#limits,
+    });
+    this.#dynamoFaults = proxy?.proxy;
+    this.#dynamoLimiter = proxy?.limiter;
     this.#createFunctions(model, resolver);
     const schedules = new ScheduleRunner(
       scheduleSpecs(model.template),
@@ -573,7 +569,14 @@ export class EmbeddedStack {
     const warming =
       this.options.warm === false
         ? Promise.resolve()
-        : Promise.all(this.#functionsToWarm(model).map((fn) => fn.warm().catch(() => undefined)));
+        : Promise.all(
+            functionsToWarm(model, schedules.targetLogicalIds).map((logicalId) =>
+              this.#functions
+                .get(logicalId)
+                ?.warm()
+                .catch(() => undefined),
+            ),
+          );
     await Promise.all([provision(provisioners.all, resolver), warming]);
     this.#startMappings(model);
     if (this.options.schedules !== 'manual') schedules.start();
@@ -595,39 +598,6 @@ export class EmbeddedStack {
     }
   }
 
-  /**
-   * The proxy between every DynamoDB client and DynamoDB Local (one listener per function
-   * and one for everyone else), when faults or cloud limits need it.
-   */
-  async #startDynamoDbProxy(
-    model: StackModel,
-    resolver: TemplateResolver,
-    target: string,
-  ): Promise<void> {
-    const faults = this.options.dynamoDbFaults;
-    const limits = this.#limits;
-    if ((faults === undefined || faults === false) && limits === undefined) return;
-    if (limits !== undefined) {
-      const onDemand = {
-        writeUnitsPerSecond: limits.dynamodb.onDemandWriteUnitsPerSecond,
-        readUnitsPerSecond: limits.dynamodb.onDemandReadUnitsPerSecond,
-      };
-      const warm = new Map<string, WarmThroughput>();
-      for (const table of model.tables) {
-        const properties = resolver.resolve(table.properties);
-        if (isObject(properties))
-          warm.set(table.name, warmThroughputOf(table.name, properties, onDemand));
-      }
-      this.#dynamoLimiter = new DynamoDbLimiter({ target, limits: limits.dynamodb, warm });
-    }
-    this.#dynamoFaults = await DynamoDbFaultProxy.start(
-      target,
-      [...model.functions.map((spec) => spec.logicalId), EXTERNAL_DYNAMODB_CLIENT],
-      typeof faults === 'object' ? faults.seed : 1,
-      this.#dynamoLimiter,
-    );
-  }
-
   #gatewayAuth(): GatewayAuth | undefined {
     const auth = this.options.auth ?? true;
     if (auth === false) return undefined;
@@ -646,101 +616,24 @@ export class EmbeddedStack {
 
   #createFunctions(model: StackModel, resolver: TemplateResolver): void {
     const endpoints = this.endpoints;
-    const logLevel = this.options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN';
-    for (const spec of model.functions) {
-      // Only Node.js functions with a bundled asset run locally (not CDK's custom resources).
-      if (spec.assetDir === undefined || !(spec.runtime ?? 'nodejs').startsWith('nodejs')) continue;
-      let file: string;
-      let exportName: string;
-      try {
-        ({ file, exportName } = handlerFile(spec));
-      } catch {
-        continue;
-      }
-      const templateEnvironment: Record<string, string> = {};
-      for (const [key, value] of Object.entries(spec.environment)) {
-        templateEnvironment[key] = resolver.resolveString(value);
-      }
-      const environment: Record<string, string> = {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        LANG: 'en_US.UTF-8',
-        TZ: ':UTC',
-        AWS_REGION: LOCAL_REGION,
-        AWS_DEFAULT_REGION: LOCAL_REGION,
-        AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_SQS: endpoints.sqs,
-        AWS_ENDPOINT_URL_DYNAMODB:
-          this.#dynamoFaults?.endpointFor(spec.logicalId) ?? endpoints.dynamodb,
-        AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_LAMBDA_FUNCTION_NAME: spec.name,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),
-        AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-        AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
-        AWS_LAMBDA_LOG_STREAM_NAME: 'local',
-        _HANDLER: spec.handler,
-        ...templateEnvironment,
-        // Quiet and offline: no EMF metrics on stdout, no X-Ray daemon to reach.
-        POWERTOOLS_LOG_LEVEL: logLevel,
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        POWERTOOLS_TRACE_ENABLED: 'false',
-        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-        ...(this.options.environmentOverrides?.[spec.logicalId] ?? {}),
-      };
-      const fed = model.eventSourceMappings.find(
-        (mapping) => mapping.functionLogicalId === spec.logicalId,
-      );
-      const cap =
-        fed === undefined
-          ? (this.options.maxEnvironmentsPerFunction ?? Math.max(2, availableParallelism()))
-          : this.#mappingConcurrency(fed.maximumConcurrency);
-      const fn = new LocalFunction({
-        name: spec.name,
-        arn: resolver.resolveString({ 'Fn::GetAtt': [spec.logicalId, 'Arn'] }),
-        file,
-        exportName,
-        timeoutSeconds: spec.timeoutSeconds,
-        memorySizeMb: spec.memorySizeMb,
-        environment,
-        maxEnvironments: Math.max(1, Math.min(cap, spec.reservedConcurrency ?? cap)),
-        logSink:
-          this.options.logSink === null ? undefined : (this.options.logSink ?? process.stderr),
-        enforceMemoryLimit: this.options.enforceMemoryLimit ?? true,
-      });
-      this.#functions.set(spec.logicalId, fn);
-      this.#functionsByName.set(spec.name, fn);
-    }
-  }
-
-  /**
-   * The functions something invokes (an API route, a queue, a schedule) and those they name
-   * in their environment (e.g. the aggregator the worker invokes). CDK's own helper functions
-   * (custom resources) are not warmed: nothing invokes them locally.
-   */
-  #functionsToWarm(model: StackModel): LocalFunction[] {
-    const entry = new Set<string>([
-      ...model.restApis.flatMap((api) => api.routes.map((route) => route.functionLogicalId ?? '')),
-      ...model.eventSourceMappings.map((mapping) => mapping.functionLogicalId),
-      ...(this.#schedules?.targetLogicalIds ?? []),
-    ]);
-    const named = new Set<string>(entry);
-    for (const spec of model.functions) {
-      if (!entry.has(spec.logicalId)) continue;
-      const text = JSON.stringify(spec.environment);
-      for (const other of model.functions) {
-        if (text.includes(`"${other.logicalId}"`)) named.add(other.logicalId);
-      }
-    }
-    return [...named].flatMap((logicalId) => {
-      const fn = this.#functions.get(logicalId);
-      return fn === undefined ? [] : [fn];
+    const functions = localFunctions(model, {
+      resolver,
+      endpointsOf: (logicalId) => ({
+        sqs: endpoints.sqs,
+        dynamodb: this.#dynamoFaults?.endpointFor(logicalId) ?? endpoints.dynamodb,
+        lambda: endpoints.lambda,
+      }),
+      logLevel: this.options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      environmentOverrides: this.options.environmentOverrides,
+      maxConcurrency: this.options.maxConcurrency,
+      maxEnvironmentsPerFunction: this.options.maxEnvironmentsPerFunction,
+      logSink: this.options.logSink === null ? undefined : (this.options.logSink ?? process.stderr),
+      enforceMemoryLimit: this.options.enforceMemoryLimit ?? true,
     });
-  }
-
-  #mappingConcurrency(maximumConcurrency: number | undefined): number {
-    const localCap = this.options.maxConcurrency ?? availableParallelism();
-    return Math.max(1, Math.min(localCap, maximumConcurrency ?? localCap));
+    for (const [logicalId, fn] of functions) {
+      this.#functions.set(logicalId, fn);
+      this.#functionsByName.set(fn.options.name, fn);
+    }
   }
 
   #startMappings(model: StackModel): void {
@@ -755,7 +648,10 @@ export class EmbeddedStack {
         region: LOCAL_REGION,
         batchSize: spec.batchSize,
         maximumBatchingWindowSeconds: spec.maximumBatchingWindowSeconds,
-        maximumConcurrency: this.#mappingConcurrency(spec.maximumConcurrency),
+        maximumConcurrency: mappingConcurrency(
+          this.options.maxConcurrency,
+          spec.maximumConcurrency,
+        ),
         reportBatchItemFailures: spec.reportBatchItemFailures,
         invoke: (payload) => target.invoke(payload),
         onError: this.#onError,
