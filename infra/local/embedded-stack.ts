@@ -514,7 +514,7 @@ export class EmbeddedStack {
       if (this.options.synth !== false) {
         await ensureSynthesized({ projectDir, cdkOutDir, note: (message) => this.#note(message) });
       }
-      model = loadStackModel(cdkOutDir, this.options.stackName);
+      model = await loadStackModel(cdkOutDir, this.options.stackName);
       this.#model = model;
       this.#sqsEmulator = await startFauxqsLocal();
     } catch (error) {

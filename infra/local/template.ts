@@ -7,11 +7,19 @@
  * Intrinsics (Ref, Fn::GetAtt, Fn::Join, Fn::Sub, Fn::Select, Fn::Split) are resolved against
  * the local physical names, URLs and ARNs by `TemplateResolver`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { readStackArtifact } from './assembly.ts';
+import {
+  isJsonObject as isObject,
+  type Json,
+  type JsonObject,
+  optionalObject,
+  parseObject,
+  parseString,
+} from './json.ts';
 
-export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type { Json } from './json.ts';
 
 export interface CfnResource {
   readonly Type: string;
@@ -103,21 +111,6 @@ export interface StackModel {
   readonly restApis: readonly RestApiSpec[];
 }
 
-interface CloudAssemblyManifest {
-  readonly artifacts?: Record<
-    string,
-    {
-      type?: string;
-      properties?: { templateFile?: string; stackName?: string };
-      displayName?: string;
-    }
-  >;
-}
-
-function isObject(value: Json | undefined): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function asString(value: Json | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
@@ -156,44 +149,6 @@ function allReferences(value: Json | undefined, found: string[] = []): string[] 
 /** A name made of what SQS, DynamoDB and Lambda all accept. */
 function localName(name: string, maxLength: number): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, maxLength);
-}
-
-/** Finds the stack template in a cloud assembly directory (cdk.out). */
-export function findStackTemplate(
-  cdkOutDir: string,
-  stackName?: string,
-): { stackName: string; templatePath: string } {
-  const manifestPath = join(cdkOutDir, 'manifest.json');
-  if (!existsSync(manifestPath)) {
-    throw new Error(`${manifestPath} not found: synthesize the CDK app first (npx cdk synth)`);
-  }
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as CloudAssemblyManifest;
-  const stacks = Object.entries(manifest.artifacts ?? {}).filter(
-    ([, artifact]) => artifact.type === 'aws:cloudformation:stack',
-  );
-  const chosen =
-    stackName === undefined
-      ? stacks
-      : stacks.filter(
-          ([id, artifact]) =>
-            id === stackName ||
-            artifact.properties?.stackName === stackName ||
-            artifact.displayName === stackName,
-        );
-  if (chosen.length !== 1) {
-    const names = stacks.map(([id]) => id).join(', ') || 'none';
-    throw new Error(
-      stackName === undefined
-        ? `${cdkOutDir} holds ${stacks.length} stacks (${names}); name the one to run`
-        : `stack '${stackName}' is not in ${cdkOutDir} (stacks: ${names})`,
-    );
-  }
-  const [id, artifact] = chosen[0] as (typeof stacks)[number];
-  const templateFile = artifact.properties?.templateFile ?? `${id}.template.json`;
-  return {
-    stackName: artifact.properties?.stackName ?? id,
-    templatePath: join(cdkOutDir, templateFile),
-  };
 }
 
 function parseHandler(handler: string): { module: string; exportName: string } {
@@ -289,13 +244,40 @@ function stageName(template: CfnTemplate, restApiId: string): string {
   return 'prod';
 }
 
-/** Parses a synthesized stack template into the local model. */
-export function loadStackModel(cdkOutDir: string, stackName?: string): StackModel {
-  const found = findStackTemplate(cdkOutDir, stackName);
-  const template = JSON.parse(readFileSync(found.templatePath, 'utf8')) as CfnTemplate;
-  if (!isObject(template.Resources as unknown as Json)) {
-    throw new Error(`${found.templatePath} has no Resources`);
+/** A template's resources and parameters, checked: an error names the first bad field. */
+export function parseTemplate(value: unknown, where: string): CfnTemplate {
+  const template = parseObject(value, where);
+  if (template.Resources === undefined) throw new TypeError(`${where} has no Resources`);
+  const resources: Record<string, CfnResource> = {};
+  for (const [logicalId, item] of Object.entries(
+    parseObject(template.Resources, `${where}: Resources`),
+  )) {
+    const resource = parseObject(item, `${where}: Resources.${logicalId}`);
+    const properties = optionalObject(
+      resource.Properties,
+      `${where}: Resources.${logicalId}.Properties`,
+    );
+    const metadata = optionalObject(resource.Metadata, `${where}: Resources.${logicalId}.Metadata`);
+    resources[logicalId] = {
+      Type: parseString(resource.Type, `${where}: Resources.${logicalId}.Type`),
+      ...(properties === undefined ? {} : { Properties: properties }),
+      ...(metadata === undefined ? {} : { Metadata: metadata }),
+      ...(resource.DependsOn === undefined ? {} : { DependsOn: resource.DependsOn }),
+    };
   }
+  const parameters: Record<string, { Default?: Json }> = {};
+  const declared = optionalObject(template.Parameters, `${where}: Parameters`) ?? {};
+  for (const [name, item] of Object.entries(declared)) {
+    const parameter = parseObject(item, `${where}: Parameters.${name}`);
+    parameters[name] = parameter.Default === undefined ? {} : { Default: parameter.Default };
+  }
+  return { Resources: resources, Parameters: parameters };
+}
+
+/** Reads a stack of a cloud assembly (cdk.out) and parses its template into the local model. */
+export async function loadStackModel(cdkOutDir: string, stackName?: string): Promise<StackModel> {
+  const found = await readStackArtifact(cdkOutDir, stackName);
+  const template = parseTemplate(found.template, found.templatePath);
   const queues: QueueSpec[] = [];
   const tables: TableSpec[] = [];
   const functions: FunctionSpec[] = [];
