@@ -38,7 +38,7 @@ export function parseString(value: unknown, where: string): string {
 }
 
 /** One of `allowed`, or an error naming `where` and the allowed values. */
-export function parseOneOf<T extends string>(
+export function parseOneOf<const T extends string>(
   value: unknown,
   allowed: readonly T[],
   where: string,
