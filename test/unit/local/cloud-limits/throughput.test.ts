@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   AWS_DEFAULT_LIMITS,
   resolveCloudLimits,
-} from '../../../infra/local/cloud-limits/options.ts';
-import { partitionCount, partitionOf } from '../../../infra/local/cloud-limits/partitions.ts';
-import { ThroughputMeter } from '../../../infra/local/cloud-limits/throughput.ts';
-import { TokenBucket } from '../../../infra/local/cloud-limits/token-bucket.ts';
-import { TransactionLocks } from '../../../infra/local/cloud-limits/transaction-locks.ts';
+} from '../../../../infra/local/cloud-limits/options.ts';
+import { partitionCount, partitionOf } from '../../../../infra/local/cloud-limits/partitions.ts';
+import { ThroughputMeter } from '../../../../infra/local/cloud-limits/throughput.ts';
+import { TokenBucket } from '../../../../infra/local/cloud-limits/token-bucket.ts';
+import { TransactionLocks } from '../../../../infra/local/cloud-limits/transaction-locks.ts';
 
 const PER_PARTITION = { writeUnitsPerSecond: 1000, readUnitsPerSecond: 3000 };
 

@@ -3,7 +3,7 @@ import {
   type IndexSchema,
   indexEntry,
   indexWrites,
-} from '../../../infra/local/cloud-limits/index-writes.ts';
+} from '../../../../infra/local/cloud-limits/index-writes.ts';
 
 /** fanout's sparse index of running jobs: keys only. */
 const RUNNING: IndexSchema = {
