@@ -7,17 +7,12 @@
  * the emulators by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
 import { dirname, join, resolve } from 'node:path';
-import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
-import {
-  type CloudLimits,
-  type CloudLimitsOptions,
-  resolveCloudLimits,
-} from './cloud-limits/options.ts';
+import { type CloudLimits, resolveCloudLimits } from './cloud-limits/options.ts';
 import type { DynamoDbUsage } from './cloud-limits/report.ts';
 import type { DynamoDbFaultProxy } from './dynamodb-faults.ts';
 import { EXTERNAL_DYNAMODB_CLIENT, startDynamoDbProxy } from './dynamodb-proxy.ts';
@@ -44,8 +39,8 @@ import {
   physicalResources,
   provision,
   provisionersFor,
-  type QueueAttributesOverride,
 } from './provision/index.ts';
+import { redriveChain, workQueueSpec } from './provision/queues.ts';
 import type { LocalFunction } from './runtime/function-host.ts';
 import { functionsToWarm, localFunctions, mappingConcurrency } from './runtime/functions.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
@@ -53,127 +48,26 @@ import { notLoaded, ScheduleRunner } from './schedule-runner.ts';
 import { scheduleSpecs } from './schedules.ts';
 import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
 import type { LocalPrincipal } from './sigv4/principals.ts';
+import type {
+  CloudLimitsReport,
+  EmbeddedStackOptions,
+  LocalEndpoints,
+  StackDescription,
+} from './stack-options.ts';
 import { ensureSynthesized } from './synth.ts';
 import { loadStackModel, type StackModel, TemplateResolver } from './template.ts';
 
-/** The repository root (this file is infra/local/embedded-stack.ts). */
-export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-export interface EmbeddedStackOptions {
-  /** @default the repository this file is in */
-  readonly projectDir?: string;
-  /** @default `<projectDir>/cdk.out` */
-  readonly cdkOutDir?: string;
-  /** Synthesize first when cdk.out is missing or older than the sources. @default true */
-  readonly synth?: boolean;
-  /** Which stack of the cloud assembly. @default the only one */
-  readonly stackName?: string;
-  /** Port of the local REST API on 127.0.0.1. @default a free one */
-  readonly apiPort?: number;
-  /** POWERTOOLS_LOG_LEVEL for every function. @default $POWERTOOLS_LOG_LEVEL or WARN */
-  readonly logLevel?: string;
-  /** Where function logs go. null discards them. @default process.stderr */
-  readonly logSink?: Writable | null;
-  /**
-   * Local cap on each event source mapping's concurrency (the template's
-   * MaximumConcurrency still applies when lower). Measured on 2 cores: more concurrent
-   * batches than cores only adds cold starts and contention. @default available cores
-   */
-  readonly maxConcurrency?: number;
-  /** Most execution environments of a function not fed by a queue. @default max(2, cores) */
-  readonly maxEnvironmentsPerFunction?: number;
-  /**
-   * Queue attributes to change after reading them from the template, e.g. a short
-   * VisibilityTimeout so that a test sees a retry in seconds rather than in 6 × the worker
-   * timeout. Returns the attributes to override. Test use only.
-   */
-  readonly overrideQueueAttributes?: QueueAttributesOverride;
-  /** Extra environment variables by function logical id (e.g. POOL_SIZE). */
-  readonly environmentOverrides?: Readonly<Record<string, Readonly<Record<string, string>>>>;
-  /** Cap each environment's heap at the function's MemorySize. @default true */
-  readonly enforceMemoryLimit?: boolean;
-  /** JVM flags of DynamoDB Local. @default DEFAULT_JVM_FLAGS (small heap, fast start) */
-  readonly dynamoDbJvmFlags?: readonly string[];
-  /**
-   * Start the first environment of every function the API, a queue or a schedule invokes
-   * (and of the functions those name in their environment) during start(). @default true
-   */
-  readonly warm?: boolean;
-  /**
-   * `timed`: EventBridge rate() schedules invoke their functions every period, as in AWS.
-   * `manual`: only fireSchedule() does (tests). @default 'timed'
-   */
-  readonly schedules?: 'timed' | 'manual';
-  /**
-   * Put a fault-injecting proxy (dynamodb-faults.ts) between the functions and DynamoDB
-   * Local, one listener per function; `injectDynamoDbFault()` then adds faults. `seed` makes
-   * probabilistic faults repeatable. Test use only. @default false
-   */
-  readonly dynamoDbFaults?: boolean | { readonly seed?: number };
-  /**
-   * Enforce AWS's quotas locally (docs/CLOUD-LIMITS.md): DynamoDB capacity units, partitions
-   * and transaction conflicts on every request to the DynamoDB endpoint (the functions' and
-   * `endpoints.dynamodb`, for any client), and API Gateway's integration timeout. `true` is
-   * AWS's defaults; an object overrides some of them. `cloudLimitsReport()` then tells what
-   * was consumed and throttled. @default false
-   */
-  readonly cloudLimits?: boolean | CloudLimitsOptions;
-  /**
-   * SigV4 checks on the local API's AWS_IAM methods, as API Gateway makes them: `false`
-   * serves them unsigned (`fanout serve --no-auth`). The default principal
-   * (sigv4/principals.ts) is always accepted; `principals` adds more. `apiRequest()` plays
-   * requests in-process without these checks. @default true
-   */
-  readonly auth?: boolean | { readonly principals?: readonly LocalPrincipal[] };
-  /** Progress notes (synth). @default writes to stderr */
-  readonly note?: (message: string) => void;
-  /** Errors outside any function (SQS polling, the local servers). @default stderr */
-  readonly onError?: (error: unknown) => void;
-}
-
 export { EXTERNAL_DYNAMODB_CLIENT } from './dynamodb-proxy.ts';
 export type { LocalQueue } from './provision/index.ts';
+export type {
+  CloudLimitsReport,
+  EmbeddedStackOptions,
+  LocalEndpoints,
+  StackDescription,
+} from './stack-options.ts';
 
-export interface LocalEndpoints {
-  readonly sqs: string;
-  /** The DynamoDB endpoint for any client: with cloud limits, the limiting proxy. */
-  readonly dynamodb: string;
-  readonly lambda: string;
-  /** fauxqs serves S3 (path-style) on its SQS endpoint. */
-  readonly s3: string;
-}
-
-/** What `fanout serve --json` prints: where everything is, for the AWS CLI or an SDK. */
-export interface StackDescription {
-  readonly api: string;
-  readonly region: string;
-  readonly endpoints: { readonly sqs: string; readonly dynamodb: string; readonly s3: string };
-  /** Table names by construct id (e.g. `Table`). */
-  readonly tables: Readonly<Record<string, string>>;
-  /** Queue URLs by construct id (e.g. `WorkQueue`). */
-  readonly queues: Readonly<Record<string, string>>;
-  /** Whether the DynamoDB endpoint enforces AWS's limits. */
-  readonly cloudLimits: boolean;
-}
-
-/** What a run in the cloud-limits mode consumed and hit, since the stack started. */
-export interface CloudLimitsReport {
-  readonly cloudLimits: true;
-  readonly dynamodb: {
-    readonly readUnits: number;
-    readonly writeUnits: number;
-    readonly throttledRequests: number;
-    readonly transactionConflicts: number;
-    readonly hottestPartitionPeakWcuPerSecond: number;
-    readonly hottestPartitionPeakRcuPerSecond: number;
-    /** The same counts by function (its construct id, e.g. `Worker`), and `external`. */
-    readonly byFunction: Readonly<Record<string, DynamoDbUsage>>;
-  };
-  /** Work-queue records received again (ApproximateReceiveCount > 1). */
-  readonly redeliveries: number;
-  /** Messages moved to the work queue's dead-letter queue. */
-  readonly deadLetters: number;
-}
+/** The repository root (this file is infra/local/embedded-stack.ts). */
+export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export class EmbeddedStack {
   readonly options: EmbeddedStackOptions;
@@ -297,17 +191,11 @@ export class EmbeddedStack {
    */
   async #deadLetters(): Promise<number> {
     let total = 0;
-    let queue: LocalQueue | undefined = this.deadLetterQueue;
-    const seen = new Set<string>();
-    while (queue !== undefined && !seen.has(queue.logicalId)) {
-      seen.add(queue.logicalId);
+    for (const spec of redriveChain(this.model.queues, this.workQueue.logicalId)) {
+      const queue = this.#queues.get(spec.logicalId);
+      if (queue === undefined) break;
       const depth = await this.queueDepth(queue);
       total += depth.visible + depth.inFlight + (this.#mappingOn(queue)?.stats.deleted ?? 0);
-      const spec = this.model.queues.find((candidate) => candidate.logicalId === queue?.logicalId);
-      queue =
-        spec?.deadLetterQueueLogicalId === undefined
-          ? undefined
-          : this.#queues.get(spec.deadLetterQueueLogicalId);
     }
     return total;
   }
@@ -361,28 +249,14 @@ export class EmbeddedStack {
    * itself another queue's dead-letter queue (a DLQ may have a consumer and a DLQ of its own).
    */
   get workQueue(): LocalQueue {
-    const deadLetterQueues = new Set(
-      this.model.queues.map((queue) => queue.deadLetterQueueLogicalId),
-    );
-    for (const spec of this.model.eventSourceMappings) {
-      const queueSpec = this.model.queues.find((queue) => queue.logicalId === spec.queueLogicalId);
-      if (
-        queueSpec?.deadLetterQueueLogicalId !== undefined &&
-        !deadLetterQueues.has(queueSpec.logicalId)
-      ) {
-        return this.#required(this.#queues.get(queueSpec.logicalId), 'workQueue');
-      }
-    }
-    throw new Error('the template has no event source mapping on a queue with a dead-letter queue');
+    return this.#required(this.#queues.get(workQueueSpec(this.model).logicalId), 'workQueue');
   }
 
   /** The work queue's dead-letter queue. */
   get deadLetterQueue(): LocalQueue {
-    const work = this.model.queues.find((queue) => queue.logicalId === this.workQueue.logicalId);
+    const [dlq] = redriveChain(this.model.queues, this.workQueue.logicalId);
     return this.#required(
-      work?.deadLetterQueueLogicalId === undefined
-        ? undefined
-        : this.#queues.get(work.deadLetterQueueLogicalId),
+      dlq === undefined ? undefined : this.#queues.get(dlq.logicalId),
       'deadLetterQueue',
     );
   }

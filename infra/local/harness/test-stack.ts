@@ -69,14 +69,10 @@ export class TestStack extends EmbeddedStack {
     return this.fn(selector).childPids();
   }
 
-  /** The fault proxy in front of DynamoDB (only with the `dynamoDbFaults` option). */
+  /** The fault proxy in front of DynamoDB (with the `dynamoDbFaults` or `cloudLimits` option). */
   get dynamoDbFaults(): DynamoDbFaultProxy {
     const proxy = this.dynamoDbProxy;
-    if (
-      proxy === undefined ||
-      this.options.dynamoDbFaults === undefined ||
-      this.options.dynamoDbFaults === false
-    ) {
+    if (proxy === undefined) {
       throw new Error(
         this.started
           ? 'this stack was started without the dynamoDbFaults option'

@@ -122,3 +122,37 @@ export class QueueProvisioner implements Provisioner {
     }
   }
 }
+
+/**
+ * The work queue of a template: consumed by an event source mapping, with a dead-letter
+ * queue, and not itself another queue's dead-letter queue (a DLQ may have a consumer and a
+ * DLQ of its own).
+ */
+export function workQueueSpec(model: {
+  readonly queues: readonly QueueSpec[];
+  readonly eventSourceMappings: readonly { readonly queueLogicalId: string }[];
+}): QueueSpec {
+  const deadLetterQueues = new Set(model.queues.map((queue) => queue.deadLetterQueueLogicalId));
+  for (const mapping of model.eventSourceMappings) {
+    const queue = model.queues.find((candidate) => candidate.logicalId === mapping.queueLogicalId);
+    if (queue?.deadLetterQueueLogicalId !== undefined && !deadLetterQueues.has(queue.logicalId)) {
+      return queue;
+    }
+  }
+  throw new Error('the template has no event source mapping on a queue with a dead-letter queue');
+}
+
+/** A queue's dead-letter queue, that queue's own, and so on down the chain (each once). */
+export function redriveChain(queues: readonly QueueSpec[], logicalId: string): QueueSpec[] {
+  const chain: QueueSpec[] = [];
+  const seen = new Set<string>([logicalId]);
+  let next = queues.find((queue) => queue.logicalId === logicalId)?.deadLetterQueueLogicalId;
+  while (next !== undefined && !seen.has(next)) {
+    seen.add(next);
+    const queue = queues.find((candidate) => candidate.logicalId === next);
+    if (queue === undefined) break;
+    chain.push(queue);
+    next = queue.deadLetterQueueLogicalId;
+  }
+  return chain;
+}
