@@ -15,13 +15,13 @@ export function notLoaded(errorMessage: string): InvocationOutcome {
 
 export class ScheduleRunner {
   readonly rules: readonly ScheduleSpec[];
-  readonly #functionOf: (logicalId: string) => LocalFunction | undefined;
+  readonly #functionOf: (logicalId: string) => Pick<LocalFunction, 'invoke'> | undefined;
   readonly #onError: (error: unknown) => void;
   readonly #timers: NodeJS.Timeout[] = [];
 
   constructor(
     rules: readonly ScheduleSpec[],
-    functionOf: (logicalId: string) => LocalFunction | undefined,
+    functionOf: (logicalId: string) => Pick<LocalFunction, 'invoke'> | undefined,
     onError: (error: unknown) => void,
   ) {
     this.rules = rules;

@@ -4,7 +4,7 @@
  * for everything else (roles, keys, log groups…).
  */
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../emulators/common.ts';
-import type { PhysicalResource, StackModel } from '../template.ts';
+import type { CfnTemplate, FunctionSpec, PhysicalResource, RestApiSpec } from '../template.ts';
 import type { Provisioner } from './provisioner.ts';
 
 /** The local ARN of a resource, e.g. `localArn('sqs', 'WorkQueue')`. */
@@ -29,7 +29,11 @@ function placeholder(logicalId: string, type: string): PhysicalResource {
 
 /** Every logical id of the template with what it stands for locally. */
 export function physicalResources(
-  model: StackModel,
+  model: {
+    readonly template: CfnTemplate;
+    readonly functions: readonly Pick<FunctionSpec, 'logicalId' | 'name'>[];
+    readonly restApis: readonly Pick<RestApiSpec, 'logicalId'>[];
+  },
   provisioners: readonly Provisioner[],
 ): Map<string, PhysicalResource> {
   const physical = new Map<string, PhysicalResource>();
