@@ -47,12 +47,12 @@ export interface EmbeddedStackOptions {
   readonly warm?: boolean;
   /**
    * `timed`: EventBridge rate() schedules invoke their functions every period, as in AWS.
-   * `manual`: only fireSchedule() does (tests). @default 'timed'
+   * `manual`: only `TestStack.fireSchedule()` does (tests). @default 'timed'
    */
   readonly schedules?: 'timed' | 'manual';
   /**
    * Put a fault-injecting proxy (dynamodb-faults.ts) between the functions and DynamoDB
-   * Local, one listener per function; `injectDynamoDbFault()` then adds faults. `seed` makes
+   * Local, one listener per function; `TestStack.injectDynamoDbFault()` then adds faults. `seed` makes
    * probabilistic faults repeatable. Test use only. @default false
    */
   readonly dynamoDbFaults?: boolean | { readonly seed?: number };
@@ -67,8 +67,9 @@ export interface EmbeddedStackOptions {
   /**
    * SigV4 checks on the local API's AWS_IAM methods, as API Gateway makes them: `false`
    * serves them unsigned (`fanout serve --no-auth`). The default principal
-   * (sigv4/principals.ts) is always accepted; `principals` adds more. `apiRequest()` plays
-   * requests in-process without these checks. @default true
+   * (sigv4/principals.ts) is always accepted; `principals` adds more.
+   * `TestStack.apiRequest()` (harness/) plays requests in-process without these checks.
+   * @default true
    */
   readonly auth?: boolean | { readonly principals?: readonly LocalPrincipal[] };
   /** Progress notes (synth). @default writes to stderr */
