@@ -8,6 +8,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
@@ -35,4 +36,8 @@ export function createSqsClient(): SQSClient {
 
 export function createLambdaClient(): LambdaClient {
   return tracer.captureAWSv3Client(new LambdaClient({}));
+}
+
+export function createS3Client(): S3Client {
+  return tracer.captureAWSv3Client(new S3Client({}));
 }
