@@ -175,6 +175,9 @@ describe('Function: estimateResultBytes', () => {
       0.1,
       '-'.concat('9'.repeat(500)),
       '7',
+      '3e+100',
+      '-1.2345678901234567e+153',
+      '1e+8',
     ];
     for (const value of samples) {
       const printed = `${JSON.stringify(squareNumber(value))},`;
