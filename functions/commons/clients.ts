@@ -41,3 +41,13 @@ export function createLambdaClient(): LambdaClient {
 export function createS3Client(): S3Client {
   return tracer.captureAWSv3Client(new S3Client({}));
 }
+
+/**
+ * An S3 client for presigning upload URLs. It computes no checksum unless an operation requires
+ * one: by default the SDK would sign the CRC32 of the empty body it sees when presigning into the
+ * URL, and S3 would reject every real upload through it (aws-sdk-js-v3 #6994).
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
+ */
+export function createPresigningS3Client(): S3Client {
+  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
+}
