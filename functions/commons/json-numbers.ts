@@ -162,20 +162,18 @@ interface ReviverContext {
 }
 
 /**
- * JSON.parse's reviver for the grammar: a number that may read differently from its text (an
- * integral one beyond MAX_SAFE_SQUARE_ROOT, one past a double's range, or -0) is read from it.
+ * JSON.parse's reviver for the grammar: an array element that may read differently from its
+ * text (an integral one beyond MAX_SAFE_SQUARE_ROOT, one past a double's range, or -0) is read
+ * from it. Numbers outside arrays (the root, object members) are left as they are: they are
+ * never elements, and a wrapper there would change what the request checks see.
  */
-export function literalReviver(_key: string, value: unknown, context?: ReviverContext): unknown {
-  if (typeof value !== 'number') return value;
-  if (Number.isFinite(value) && !Number.isInteger(value)) return value;
-  if (
-    Number.isFinite(value) &&
-    value <= MAX_SAFE_SQUARE_ROOT &&
-    value >= -MAX_SAFE_SQUARE_ROOT &&
-    !Object.is(value, -0) // -0 is the integer 0, -0.0 the double -0
-  ) {
-    return value;
-  }
+export function literalReviver(
+  this: unknown,
+  _key: string,
+  value: unknown,
+  context?: ReviverContext,
+): unknown {
+  if (typeof value !== 'number' || !Array.isArray(this) || !needsSource(value)) return value;
   const source = context?.source;
   if (source === undefined) {
     // Node 24 always gives the source of a primitive; without it the grammar cannot hold.

@@ -98,7 +98,12 @@ export function decodeRequestBody(
 }
 
 /** JSON.parse's reviver, with the source text Node gives for primitives. */
-export type JsonReviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+export type JsonReviver = (
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: { source?: string },
+) => unknown;
 
 /**
  * Parses JSON text that must hold an object, through `reviver` when one is given.

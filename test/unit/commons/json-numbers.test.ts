@@ -108,6 +108,14 @@ describe('Function: parseNumbersObject', () => {
 });
 
 describe('Function: literalReviver', () => {
+  it('reads only array elements from their text, not the root or object members', () => {
+    expect(JSON.parse('1e10', literalReviver)).toBe(1e10);
+    expect(JSON.parse('{"a":12345678901234567890,"b":[1e10]}', literalReviver)).toEqual({
+      a: 12_345_678_901_234_567_000,
+      b: [new ReadLiteral('1e+10')],
+    });
+  });
+
   it('leaves plain numbers and other values as JSON.parse gives them', () => {
     expect(JSON.parse('[2.5, 12, "x", null, 94906265]', literalReviver)).toEqual([
       2.5,

@@ -47,6 +47,9 @@ describe('Function: parseJobRequest', () => {
     ['numbers as null', '{"numbers":null}', 400, 'NUMBERS_NOT_ARRAY'],
     ['numbers as an object', '{"numbers":{"0":1}}', 400, 'NUMBERS_NOT_ARRAY'],
     ['empty numbers', '{"numbers":[]}', 400, 'NUMBERS_EMPTY'],
+    ['a big number body', '1.7976931348623141e+308', 400, 'BODY_NOT_OBJECT'],
+    ['a big integer body', '12345678901234567890', 400, 'BODY_NOT_OBJECT'],
+    ['numbers as a big number', '{"numbers":1e10}', 400, 'NUMBERS_NOT_ARRAY'],
   ])('rejects %s with %i %s', (_, text, statusCode, code) => {
     expect(rejection(text)).toMatchObject({ statusCode, code });
   });
