@@ -101,6 +101,11 @@ describe('Function: parseNumbersObject', () => {
         const viaScanner = validated(parseNumbersObject(text));
         const viaReviver = validated(parseJsonObject(text, literalReviver));
         expect(viaScanner).toEqual(viaReviver);
+        // The same array as a bare document (the `json` input format).
+        const array = text.slice('{"numbers":'.length, -1);
+        const bare = parseNumbersArray(array);
+        if (!bare.ok) throw new Error(bare.reason);
+        expect(validateNumbers(bare.values)).toEqual(viaReviver);
       }),
       { numRuns: 1_500 },
     );

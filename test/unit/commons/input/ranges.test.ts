@@ -164,6 +164,12 @@ describe('Function: parseRange', () => {
       fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map(String),
       fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e100, max: 1e100 }).map(String),
       fc.constantFrom('', ' 5 ', 'x', '1_0', 'nan', '1e', '+7', '.5', '9'.repeat(120)),
+      // The longest good line, one character too long, and one longer than a whole window.
+      fc.constantFrom(
+        `-${'8'.repeat(MAX_INTEGER_DIGITS)}`,
+        '8'.repeat(MAX_INTEGER_DIGITS + 2),
+        '8'.repeat(2 * MAX_LINE_BYTES),
+      ),
     );
     const input = fc.tuple(
       fc.array(line, { maxLength: 40 }),
