@@ -5,10 +5,11 @@
  * Two readers give the same values:
  * - for the shapes jobs use, `{"numbers": [...]}` and a bare array, JSON.parse (native, and it
  *   writes its own error for invalid JSON), then a pass over the values: only a value that may
- *   read differently from its literal's text (an integral one past MAX_SAFE_SQUARE_ROOT, -0,
- *   or one past a double's range) sends a scan over the array's text, which finds each literal
- *   and tells an integer literal from one with a fraction or an exponent. Without such values
- *   (small integers, fractions) the text is not scanned. `npm run bench:parse` measures it;
+ *   read differently from its literal's text (an integral one past MAX_SAFE_SQUARE_ROOT, or one
+ *   past a double's range) sends a scan over the array's text, which finds each literal and
+ *   tells an integer literal from one with a fraction or an exponent. Without such values
+ *   (small integers, fractions), or when they are all safe integers and the text has no `.`,
+ *   `e` or `E`, the text is not scanned. `npm run bench:parse` measures it;
  * - for any other document, JSON.parse with a reviver that reads the literals from
  *   `context.source` (Node ≥ 21). It is 15 to 25 times slower on a million numbers, so it is
  *   only the fallback, e.g. for a body with an unknown field.
@@ -103,34 +104,48 @@ function skipValue(text: string, start: number): number {
 
 /**
  * Whether JSON.parse's double may differ from the grammar's reading of its literal: an integral
- * value beyond MAX_SAFE_SQUARE_ROOT (an exact integer or a double, by its text), one past a
- * double's range, or -0 (the integer 0 or the double -0). Any other value reads the same from
- * either kind of literal: a fraction is a double, and a small integral value squares alike.
+ * value beyond MAX_SAFE_SQUARE_ROOT (an exact integer or a double, by its text), or one past a
+ * double's range. Any other value reads the same from either kind of literal: a fraction is a
+ * double, and a small integral value (-0 too) squares alike as an integer or a double.
  */
 function needsSource(value: unknown): boolean {
   if (typeof value !== 'number') return false;
   if (value > MAX_SAFE_SQUARE_ROOT || value < -MAX_SAFE_SQUARE_ROOT) {
     return Number.isInteger(value) || !Number.isFinite(value);
   }
-  return value === 0 ? Object.is(value, -0) : Number.isNaN(value);
+  return false;
 }
 
-/** The grammar's reading of a literal that needs its source, given JSON.parse's double. */
-function readWithSource(text: string, from: number, to: number, isDouble: boolean, value: number) {
-  if (isDouble) return new ReadLiteral(readDouble(value));
-  if (Number.isSafeInteger(value)) return value + 0; // exact; -0 is the integer 0
-  return new ReadLiteral(readIntegerLiteral(text.slice(from, to)));
+/** Whether `text` has, from `from` on, a character of a fraction or an exponent. */
+function hasFractionOrExponent(text: string, from: number): boolean {
+  return (
+    text.indexOf('.', from) !== -1 ||
+    text.indexOf('e', from) !== -1 ||
+    text.indexOf('E', from) !== -1
+  );
 }
 
 /**
  * Puts each number of `values` (JSON.parse's reading of the array whose `[` is at `start` in
  * valid JSON `text`) right by the grammar, in place. Returns the index after the `]`, or -1
- * when no element needed its text (the text is then not scanned at all).
+ * when the text was not scanned because no element needed it: no value may read differently,
+ * or the only such values are safe integers and no literal from `start` on has a fraction or an
+ * exponent (so they are all integer literals, exact as JSON.parse read them).
  */
 function readLiteralsInPlace(text: string, start: number, values: unknown[]): number {
-  let first = 0;
-  while (first < values.length && !needsSource(values[first])) first++;
-  if (first === values.length) return -1;
+  let first = -1;
+  let needsText = false;
+  for (let element = 0; element < values.length; element++) {
+    const value = values[element];
+    if (!needsSource(value)) continue;
+    if (first === -1) first = element;
+    if (!Number.isSafeInteger(value)) {
+      needsText = true;
+      break;
+    }
+  }
+  if (first === -1) return -1;
+  if (!needsText && !hasFractionOrExponent(text, start)) return -1;
   let index = skipWhitespace(text, start + 1);
   if (text.charCodeAt(index) === CLOSE_BRACKET) return index + 1;
   for (let element = 0; ; element++) {
@@ -144,9 +159,14 @@ function readLiteralsInPlace(text: string, start: number, values: unknown[]): nu
         do code = text.charCodeAt(++index);
         while (isNumberCharacter(code));
       }
-      const value = values[element];
-      if (element >= first && needsSource(value)) {
-        values[element] = readWithSource(text, from, index, isDouble, value as number);
+      if (element >= first) {
+        const value = values[element];
+        // A safe integer of an integer literal is exact as JSON.parse read it.
+        if (needsSource(value) && (isDouble || !Number.isSafeInteger(value))) {
+          values[element] = new ReadLiteral(
+            isDouble ? readDouble(value as number) : readIntegerLiteral(text.slice(from, index)),
+          );
+        }
       }
     } else {
       index = skipValue(text, index);
@@ -163,7 +183,7 @@ interface ReviverContext {
 
 /**
  * JSON.parse's reviver for the grammar: an array element that may read differently from its
- * text (an integral one beyond MAX_SAFE_SQUARE_ROOT, one past a double's range, or -0) is read
+ * text (an integral one beyond MAX_SAFE_SQUARE_ROOT, or one past a double's range) is read
  * from it. Numbers outside arrays (the root, object members) are left as they are: they are
  * never elements, and a wrapper there would change what the request checks see.
  */

@@ -38,6 +38,30 @@ describe('Function: parseNumbersObject', () => {
     expect(validated(parseNumbersObject(text))).toEqual({ ok: true, numbers: [1, -0.0025, '7'] });
   });
 
+  it.each([
+    [
+      'only integer literals',
+      '[123456789012345, -1234567890123456]',
+      [123_456_789_012_345, -1_234_567_890_123_456],
+    ],
+    ['a fraction elsewhere', '[123456789012345, 1.5]', [123_456_789_012_345, 1.5]],
+    [
+      'the same value as a double literal',
+      '[123456789012345, 123456789012345.0]',
+      [123_456_789_012_345, '1.23456789012345e+14'],
+    ],
+  ])('tells integer from double literals of big safe values with %s', (_, array, numbers) => {
+    expect(validated(parseNumbersObject(`{"numbers":${array}}`))).toEqual({ ok: true, numbers });
+  });
+
+  it('scans the text when a string holds an "e", and leaves the integer literals exact', () => {
+    expect(parseNumbersObject('{"numbers":[123456789012345, "1e5", true]}').numbers).toEqual([
+      123_456_789_012_345,
+      '1e5',
+      true,
+    ]);
+  });
+
   it('keeps the last of duplicate "numbers" fields, as JSON.parse does', () => {
     expect(parseNumbersObject('{"numbers":[1,1e10],"numbers":[2]}')).toEqual({ numbers: [2] });
     expect(parseNumbersObject('{"numbers":[1],"numbers":"x"}')).toEqual({ numbers: 'x' });
