@@ -5,7 +5,8 @@
  * Methods, on each body:
  *   before    JSON.parse, then the per-element check the dispatcher used to run (which could
  *             not keep integers past 2^53 or tell 3e100 from an integer)
- *   scanner   parseJobRequest: the scanner of json-numbers.ts, literals read in place
+ *   reader    parseJobRequest: JSON.parse, then the grammar's pass of json-numbers.ts (which
+ *             scans the text only when a value may read differently from its literal)
  *   reviver   JSON.parse with the `context.source` reviver, then validateNumbers (the fallback)
  * and on the same numbers as `lines` text (one per line, as `seq` prints them):
  *   lines     parseLines
@@ -80,7 +81,7 @@ for (const [name, numbers] of Object.entries(datasets())) {
   const lines = `${numbers.join('\n')}\n`;
   const methods: Record<string, () => unknown> = {
     before: () => before(body),
-    scanner: () => parseJobRequest(body),
+    reader: () => parseJobRequest(body),
     reviver: () => reviver(body),
     lines: () => parseLines(lines),
   };
@@ -90,23 +91,23 @@ for (const [name, numbers] of Object.entries(datasets())) {
     throw new Error(`${name}: a reader lost numbers`);
   }
   for (const method of Object.values(methods)) for (let warm = 0; warm < 2; warm++) time(method);
-  const samples: Record<string, number[]> = { before: [], scanner: [], reviver: [], lines: [] };
+  const samples: Record<string, number[]> = { before: [], reader: [], reviver: [], lines: [] };
   for (let rep = 0; rep < REPS; rep++) {
     for (const [method, run] of Object.entries(methods)) samples[method]?.push(time(run));
   }
   const ms = Object.fromEntries(Object.entries(samples).map(([method, s]) => [method, median(s)]));
-  const scannerMs = ms.scanner ?? Number.NaN;
+  const readerMs = ms.reader ?? Number.NaN;
   report[name] = {
     bodyBytes: body.length,
     beforeMs: Math.round(ms.before ?? 0),
-    scannerMs: Math.round(scannerMs),
+    readerMs: Math.round(readerMs),
     reviverMs: Math.round(ms.reviver ?? 0),
     linesMs: Math.round(ms.lines ?? 0),
-    scannerOverBefore: Number((scannerMs / (ms.before ?? 1)).toFixed(2)),
+    readerOverBefore: Number((readerMs / (ms.before ?? 1)).toFixed(2)),
     reviverOverBefore: Number(((ms.reviver ?? 0) / (ms.before ?? 1)).toFixed(2)),
   };
   console.log(
-    `${name.padEnd(6)} ${body.length} bytes: before ${ms.before?.toFixed(0)} ms, scanner ${scannerMs.toFixed(0)} ms (${report[name]?.scannerOverBefore}x), reviver ${ms.reviver?.toFixed(0)} ms (${report[name]?.reviverOverBefore}x), lines ${ms.lines?.toFixed(0)} ms`,
+    `${name.padEnd(6)} ${body.length} bytes: before ${ms.before?.toFixed(0)} ms, reader ${readerMs.toFixed(0)} ms (${report[name]?.readerOverBefore}x), reviver ${ms.reviver?.toFixed(0)} ms (${report[name]?.reviverOverBefore}x), lines ${ms.lines?.toFixed(0)} ms`,
   );
 }
 console.log(JSON.stringify({ bench: 'parse', numbers: COUNT, node: process.version, ...report }));
