@@ -44,10 +44,12 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
 import {
   AGGREGATOR_TIMEOUT_SECONDS,
@@ -89,6 +91,17 @@ const DLQ_RETENTION = Duration.days(14);
  */
 export const RUNNING_BY_DEADLINE_INDEX = 'RunningByDeadline';
 
+/**
+ * An upload that never completes leaves parts that are billed until they are aborted. The
+ * lifecycle rule aborts them one day after they start (its smallest unit), past the longest
+ * job deadline (MAX_JOB_DEADLINE_SECONDS, one day).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html
+ */
+const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(1);
+
+/** How long the input bucket's server access logs are kept. */
+const ACCESS_LOG_RETENTION = Duration.days(90);
+
 /** Dead letters per DLQ consumer invocation, and most concurrent invocations (SQS minimum 2). */
 const DLQ_CONSUMER_BATCH_SIZE = 5;
 const DLQ_CONSUMER_MAX_CONCURRENCY = 2;
@@ -113,6 +126,10 @@ export interface FanoutStackProps extends StackProps {
 export class FanoutStack extends Stack {
   public readonly config: FanoutConfig;
   public readonly table: Table;
+  /** Uploaded job inputs (presigned PUTs), expired with the job retention. */
+  public readonly inputBucket: Bucket;
+  /** Server access logs of the input bucket. */
+  public readonly accessLogBucket: Bucket;
   public readonly workQueue: Queue;
   public readonly deadLetterQueue: Queue;
   /** Dead letters the DLQ consumer could not record, after its own retries. */
@@ -159,6 +176,45 @@ export class FanoutStack extends Stack {
       partitionKey: { name: 'runningPk', type: AttributeType.STRING },
       sortKey: { name: 'deadlineAt', type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
+    });
+
+    // ---------------------------------------------------------------------------------
+    // Inputs: a bucket for uploaded job inputs (presigned PUT or multipart URLs from the
+    // dispatcher, keys under uploads/). S3-managed encryption (SSE-S3) rather than KMS, so
+    // a presigned upload needs no KMS grant; no public access; TLS required; objects expire
+    // with the job retention, and unfinished multipart uploads are aborted. Its server access
+    // logs go to a bucket of their own.
+    // ---------------------------------------------------------------------------------
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
+      // Server access logging delivers only to an SSE-S3 bucket.
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: ACCESS_LOG_RETENTION }],
+      removalPolicy: dataRemovalPolicy,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        "This bucket is the input bucket's server access log target; logging its own accesses would log every log delivery.",
+    });
+
+    this.inputBucket = new Bucket(this, 'InputBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'input-bucket/',
+      lifecycleRules: [
+        {
+          expiration: Duration.days(config.jobRetentionDays),
+          abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
+        },
+      ],
+      removalPolicy: dataRemovalPolicy,
     });
 
     // ---------------------------------------------------------------------------------
@@ -233,6 +289,14 @@ export class FanoutStack extends Stack {
       ],
     });
     this.dispatcher.bindWorkQueueProducer({ queue: this.workQueue });
+    // Uploads: it presigns PUT and multipart URLs into the input bucket, and looks up (HEAD)
+    // the object of an upload or of an allowed s3Uri to plan its byte ranges.
+    this.dispatcher.bindInputUploads({ bucket: this.inputBucket, prefix: INPUT_UPLOAD_PREFIX });
+    this.dispatcher.bindInputReader({
+      bucket: this.inputBucket,
+      prefix: INPUT_UPLOAD_PREFIX,
+      allowedBucketArns: config.inputBucketArns,
+    });
     this.dispatcher.setEnvironment('NUMBERS_PER_CHUNK', String(config.numbersPerChunk));
     this.dispatcher.setEnvironment('JOB_RETENTION_DAYS', String(config.jobRetentionDays));
     this.dispatcher.setEnvironment('JOB_DEADLINE_SECONDS', String(config.jobDeadlineSeconds));
@@ -288,6 +352,13 @@ export class FanoutStack extends Stack {
     this.worker.bindInvoke({
       target: this.aggregator.function,
       envVar: 'AGGREGATOR_FUNCTION_NAME',
+    });
+    // It reads its byte range of an S3 input (ranged GetObject), from the input bucket or
+    // an allowed bucket, and nothing else of S3.
+    this.worker.bindInputReader({
+      bucket: this.inputBucket,
+      prefix: INPUT_UPLOAD_PREFIX,
+      allowedBucketArns: config.inputBucketArns,
     });
     // Partial batch responses: only the failed chunks return to the queue.
     // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
@@ -554,6 +625,7 @@ export class FanoutStack extends Stack {
         'Base URL of the API (POST jobs, GET jobs/{jobId}); requests must be SigV4-signed',
     });
     new StackOutput(this, 'TableName', { value: this.table.tableName });
+    new StackOutput(this, 'InputBucketName', { value: this.inputBucket.bucketName });
     new StackOutput(this, 'WorkQueueUrl', { value: this.workQueue.queueUrl });
     new StackOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
     new StackOutput(this, 'ParkingQueueUrl', { value: this.parkingQueue.queueUrl });

@@ -8,6 +8,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
@@ -35,4 +36,18 @@ export function createSqsClient(): SQSClient {
 
 export function createLambdaClient(): LambdaClient {
   return tracer.captureAWSv3Client(new LambdaClient({}));
+}
+
+export function createS3Client(): S3Client {
+  return tracer.captureAWSv3Client(new S3Client({}));
+}
+
+/**
+ * An S3 client for presigning upload URLs. It computes no checksum unless an operation requires
+ * one: by default the SDK would sign the CRC32 of the empty body it sees when presigning into the
+ * URL, and S3 would reject every real upload through it (aws-sdk-js-v3 #6994).
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
+ */
+export function createPresigningS3Client(): S3Client {
+  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
 }

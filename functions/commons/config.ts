@@ -7,6 +7,11 @@
  */
 import { ConfigurationError } from './errors.ts';
 import {
+  ALLOWED_INPUT_BUCKET_ARNS_ENV,
+  INPUT_BUCKET_NAME_ENV,
+  parseBucketArns,
+} from './input/buckets.ts';
+import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
@@ -114,6 +119,30 @@ export function loadDispatcherConfig(env: Environment = process.env): Dispatcher
         { min: MIN_IDEMPOTENCY_EXPIRY_SECONDS, max: MAX_IDEMPOTENCY_EXPIRY_SECONDS },
         env,
       ) ?? DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
+  };
+}
+
+/** Where job inputs may be read from S3 (the dispatcher and the worker). */
+export interface InputBucketsConfig {
+  /** The stack's own input bucket (uploads). */
+  readonly inputBucketName: string;
+  /** Names of the buckets the operator allowed for `s3Uri` inputs (may be empty). */
+  readonly allowedBucketNames: readonly string[];
+}
+
+export function loadInputBucketsConfig(env: Environment = process.env): InputBucketsConfig {
+  const inputBucketName = getStringFromEnv(INPUT_BUCKET_NAME_ENV, env);
+  const parsed = parseBucketArns(
+    getOptionalStringFromEnv(ALLOWED_INPUT_BUCKET_ARNS_ENV, env) ?? '',
+  );
+  if (!parsed.ok) {
+    throw new ConfigurationError(
+      `${ALLOWED_INPUT_BUCKET_ARNS_ENV} environment variable: ${parsed.problem}`,
+    );
+  }
+  return {
+    inputBucketName,
+    allowedBucketNames: parsed.names,
   };
 }
 

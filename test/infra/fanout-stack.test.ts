@@ -19,6 +19,8 @@ let stack: FanoutStack;
 let template: Template;
 let ids: {
   table: string;
+  inputBucket: string;
+  accessLogBucket: string;
   workQueue: string;
   deadLetterQueue: string;
   parkingQueue: string;
@@ -47,6 +49,8 @@ beforeAll(() => {
   template = Template.fromStack(stack);
   ids = {
     table: logicalId(stack.table),
+    inputBucket: logicalId(stack.inputBucket),
+    accessLogBucket: logicalId(stack.accessLogBucket),
     workQueue: logicalId(stack.workQueue),
     deadLetterQueue: logicalId(stack.deadLetterQueue),
     parkingQueue: logicalId(stack.parkingQueue),
@@ -136,12 +140,16 @@ describe('Stack: Fanout (default configuration)', () => {
         JOB_RETENTION_DAYS: String(DEFAULT_CONFIG.jobRetentionDays),
         JOB_DEADLINE_SECONDS: '3600',
         IDEMPOTENCY_EXPIRY_SECONDS: '3600',
+        INPUT_BUCKET_NAME: { Ref: ids.inputBucket },
+        ALLOWED_INPUT_BUCKET_ARNS: '',
       });
       expect(env('status')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
       expect(env('worker')).toEqual({
         ...common,
         TABLE_NAME: { Ref: ids.table },
         AGGREGATOR_FUNCTION_NAME: { Ref: ids.aggregator },
+        INPUT_BUCKET_NAME: { Ref: ids.inputBucket },
+        ALLOWED_INPUT_BUCKET_ARNS: '',
       });
       expect(env('aggregator')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
       expect(env('dlqConsumer')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
@@ -168,6 +176,11 @@ describe('Stack: Fanout (default configuration)', () => {
   });
 
   describe('IAM (least privilege)', () => {
+    /** The input bucket's objects under uploads/, as grantsOfRole prints the Fn::Join. */
+    const uploads = () =>
+      JSON.stringify({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.inputBucket, 'Arn'] }, '/uploads/*']],
+      });
     const xray = { 'xray:PutTelemetryRecords': ['*'], 'xray:PutTraceSegments': ['*'] };
     const logsOf = (name: FunctionName) => {
       const logGroupId = describeRef((functionProperties(name).LoggingConfig as Json).LogGroup);
@@ -188,6 +201,11 @@ describe('Stack: Fanout (default configuration)', () => {
         'dynamodb:Query': [table],
         'dynamodb:UpdateItem': [table],
         'sqs:SendMessage': [`GetAtt:${ids.workQueue}.Arn`],
+        // Presigned uploads act with these (PutObject covers the multipart calls), and
+        // HeadObject needs GetObject: under uploads/ of the input bucket only.
+        's3:AbortMultipartUpload': [uploads()],
+        's3:GetObject': [uploads()],
+        's3:PutObject': [uploads()],
       });
     });
 
@@ -215,6 +233,7 @@ describe('Stack: Fanout (default configuration)', () => {
         'sqs:GetQueueAttributes': [queue],
         'sqs:GetQueueUrl': [queue],
         'sqs:ReceiveMessage': [queue],
+        's3:GetObject': [uploads()],
       });
     });
 
@@ -660,6 +679,89 @@ describe('Stack: Fanout (default configuration)', () => {
     });
   });
 
+  describe('Input bucket', () => {
+    /** The statements of the bucket policy of a bucket. */
+    function policyStatements(bucketId: string): Json[] {
+      const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')).filter(
+        (policy) => describeRef((policy.Properties as Json).Bucket) === `Ref:${bucketId}`,
+      );
+      const [policy] = policies;
+      if (policy === undefined || policies.length !== 1) {
+        throw new Error(`expected one policy on ${bucketId}`);
+      }
+      return ((policy.Properties as Json).PolicyDocument as { Statement: Json[] }).Statement;
+    }
+
+    it('is S3-managed encrypted, blocks every public access and enforces bucket ownership', () => {
+      expect(properties(ids.inputBucket)).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      });
+    });
+
+    it('expires objects with the job retention and aborts unfinished multipart uploads after a day', () => {
+      expect(properties(ids.inputBucket).LifecycleConfiguration).toEqual({
+        Rules: [
+          {
+            ExpirationInDays: DEFAULT_CONFIG.jobRetentionDays,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          },
+        ],
+      });
+    });
+
+    it('denies every request without TLS, on the bucket and its objects', () => {
+      const bucketArn = { 'Fn::GetAtt': [ids.inputBucket, 'Arn'] };
+      expect(policyStatements(ids.inputBucket)).toContainEqual({
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
+      });
+    });
+
+    it('logs its accesses to an encrypted, private, TLS-only log bucket that expires them', () => {
+      expect(properties(ids.inputBucket).LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: ids.accessLogBucket },
+        LogFilePrefix: 'input-bucket/',
+      });
+      expect(properties(ids.accessLogBucket)).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
+        LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
+      });
+      expect(policyStatements(ids.accessLogBucket)).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    });
+
+    it('is retained when the stack is deleted, by default', () => {
+      expect(template.toJSON().Resources[ids.inputBucket]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+  });
+
   describe('Outputs', () => {
     it('give the API URL, the table name, the queue URLs and the dashboard', () => {
       const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -668,6 +770,7 @@ describe('Stack: Fanout (default configuration)', () => {
       );
       expect(byName).toMatchObject({
         TableName: { Ref: ids.table },
+        InputBucketName: { Ref: ids.inputBucket },
         WorkQueueUrl: { Ref: ids.workQueue },
         DeadLetterQueueUrl: { Ref: ids.deadLetterQueue },
         ParkingQueueUrl: { Ref: ids.parkingQueue },
@@ -675,6 +778,70 @@ describe('Stack: Fanout (default configuration)', () => {
       });
       expect(JSON.stringify(byName.ApiUrl)).toContain(ids.api);
       expect(JSON.stringify(byName.ApiUrl)).toContain(logicalId(stack.api.deploymentStage));
+    });
+  });
+});
+
+describe('Stack: Fanout (operator-allowed input buckets, 30-day retention)', () => {
+  const allowed = ['arn:aws:s3:::lab-inputs', 'arn:aws-cn:s3:::archive.example'];
+  let configured: FanoutStack;
+  let configuredTemplate: Template;
+
+  beforeAll(() => {
+    configured = testStack({
+      context: { 'fanout:inputBucketArns': allowed.join(','), 'fanout:jobRetentionDays': '30' },
+    }).stack;
+    configuredTemplate = Template.fromStack(configured);
+  });
+
+  function roleOf(fn: { readonly function: { readonly role?: unknown } }): string {
+    return logicalId(fn.function.role as { node: { defaultChild?: unknown } });
+  }
+
+  it('lets the worker GetObject on the input uploads and every object of the allowed buckets, only', () => {
+    const grants = grantsOfRole(configuredTemplate, roleOf(configured.worker));
+    const s3 = Object.fromEntries(
+      Object.entries(grants).filter(([action]) => action.startsWith('s3:')),
+    );
+    const uploads = JSON.stringify({
+      'Fn::Join': [
+        '',
+        [{ 'Fn::GetAtt': [logicalId(configured.inputBucket), 'Arn'] }, '/uploads/*'],
+      ],
+    });
+    expect(s3).toEqual({
+      's3:GetObject': [...allowed.map((arn) => `${arn}/*`), uploads].sort(),
+    });
+  });
+
+  it('lets the dispatcher look up objects of the allowed buckets but upload only into its own', () => {
+    const grants = grantsOfRole(configuredTemplate, roleOf(configured.dispatcher));
+    expect(grants['s3:GetObject']).toEqual(
+      expect.arrayContaining(allowed.map((arn) => `${arn}/*`)),
+    );
+    for (const action of ['s3:PutObject', 's3:AbortMultipartUpload']) {
+      expect(grants[action]).toHaveLength(1);
+      expect(grants[action]?.[0]).toContain('/uploads/*');
+    }
+  });
+
+  it('gives the readers the allowed ARNs in ALLOWED_INPUT_BUCKET_ARNS', () => {
+    for (const fn of [configured.worker, configured.dispatcher]) {
+      const resource = configuredTemplate.toJSON().Resources[logicalId(fn.function)] as {
+        Properties: { Environment: { Variables: Json } };
+      };
+      expect(resource.Properties.Environment.Variables.ALLOWED_INPUT_BUCKET_ARNS).toBe(
+        allowed.join(','),
+      );
+    }
+  });
+
+  it('expires uploaded inputs with the configured retention', () => {
+    const bucket = configuredTemplate.toJSON().Resources[logicalId(configured.inputBucket)] as {
+      Properties: Json;
+    };
+    expect(bucket.Properties.LifecycleConfiguration).toMatchObject({
+      Rules: [{ ExpirationInDays: 30 }],
     });
   });
 });
