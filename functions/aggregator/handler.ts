@@ -12,6 +12,7 @@ import { type AggregatorDeps, aggregateChunk } from './aggregate-chunk.ts';
 const config = loadAggregatorConfig();
 const deps: AggregatorDeps = {
   table: { client: createDocumentClient(), tableName: config.tableName },
+  memoryMb: config.memoryMb,
 };
 
 export const handler = withPowertools<unknown, AggregateOutcome>(async (event) => {
