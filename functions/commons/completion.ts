@@ -40,9 +40,20 @@ export interface ChunkToCount {
   readonly usage: Partial<JobUsage>;
 }
 
+/** Reads every shard of `job` (eventually consistent). */
+export async function readAllShards(
+  table: JobTable,
+  job: JobRecord,
+  options: { readonly consistent: boolean } = { consistent: false },
+): Promise<{ readonly shards: ShardState[]; readonly readUnits: number }> {
+  const all = Array.from({ length: job.shardCount }, (_, index) => index);
+  return readShards(table, job.jobId, all, job, options);
+}
+
 /**
  * Finalizes `job` (as just read or returned by a write) when every shard is recorded and it
- * is RUNNING. Small jobs get their joined results inline. Returns the job's status after.
+ * is RUNNING: folds its shards' usage into its counters and, for small jobs, writes the
+ * joined results inline. Returns the job's status after.
  * @throws InconsistentJobError when the recorded shards do not add up to the job
  */
 export async function finalizeIfComplete(
@@ -53,21 +64,24 @@ export async function finalizeIfComplete(
 ): Promise<JobStatus> {
   const recorded = Object.values(job.shards);
   if (job.status !== 'RUNNING' || recorded.length < job.shardCount) return job.status;
-  const chunks = recorded.reduce((sum, shard) => sum + shard.chunks, 0);
-  const numbers = recorded.reduce((sum, shard) => sum + shard.numbers, 0);
-  if (chunks !== job.chunkCount || numbers !== job.numbersCount) {
+  const numbers = recorded.reduce((sum, count) => sum + count, 0);
+  if (numbers !== job.numbersCount) {
     throw new InconsistentJobError(
       job.jobId,
-      `its shards hold ${chunks}/${job.chunkCount} chunks with ${numbers}/${job.numbersCount} numbers`,
+      `its ${job.shardCount} shards hold ${numbers} numbers, not ${job.numbersCount}`,
     );
   }
+  // The shards' usage, read once: usage of deliveries after this read stays on the shards.
+  const shards = await readAllShards(table, job);
+  let usage = addUsage(...shards.shards.map((shard) => shard.usage), {
+    readUnits: shards.readUnits,
+  });
   let resultsJson: string | undefined;
-  let usage: Partial<JobUsage> = {};
   if (job.numbersCount <= MAX_INLINE_NUMBERS) {
     const read = await readPageRange(table, job, 0, job.chunkCount);
     const joined = joinResultArrays(read.pages);
     if (joined.length <= MAX_INLINE_RESULT_BYTES) resultsJson = joined;
-    usage = { readUnits: read.readUnits };
+    usage = addUsage(usage, { readUnits: read.readUnits });
   }
   if (!(await finalizeJob(table, job, now, resultsJson, usage))) {
     // Finalized by another delivery first, or cancelled or failed meanwhile: read which.
@@ -100,7 +114,7 @@ export async function completeShard(
     table,
     job.jobId,
     shard.shardIndex,
-    { chunks: shard.markers.size, numbers: shardNumbers(shard), usage: shard.usage },
+    shardNumbers(shard),
     job.itemBytes,
   );
   if (recorded.outcome === 'NO_JOB') throw new JobNotFoundError(job.jobId);
@@ -130,47 +144,29 @@ export async function countChunk(
   return completeShard(table, job, shard, now, log);
 }
 
-/** What the shards not yet recorded on a job hold, read (eventually consistent) in one go. */
-export interface OpenShards {
-  readonly shards: ShardState[];
-  /** Their read units. */
-  readonly readUnits: number;
-}
-
-/** Reads the shards of `job` that its `shards` map does not hold yet. */
-export async function readOpenShards(
-  table: JobTable,
-  job: JobRecord,
-  options: { readonly consistent: boolean } = { consistent: false },
-): Promise<OpenShards> {
+/** Reads the shards of `job` that its `shards` map does not hold yet (strongly consistent). */
+export async function readOpenShards(table: JobTable, job: JobRecord): Promise<ShardState[]> {
   const open: number[] = [];
   for (let index = 0; index < job.shardCount; index++) {
     if (job.shards[String(index)] === undefined) open.push(index);
   }
-  if (open.length === 0) return { shards: [], readUnits: 0 };
-  return readShards(table, job.jobId, open, job, options);
+  if (open.length === 0) return [];
+  return (await readShards(table, job.jobId, open, job, { consistent: true })).shards;
 }
 
-/** Progress of a job: its recorded shards plus what its open shards hold. */
-export function progressOf(
-  job: JobRecord,
-  open: readonly ShardState[],
-): { readonly chunksDone: number; readonly numbersDone: number; readonly usage: JobUsage } {
+/** Progress of a job from all of its shards: the chunks marked, their numbers and usage. */
+export function progressOf(shards: readonly ShardState[]): {
+  readonly chunksDone: number;
+  readonly numbersDone: number;
+  readonly usage: JobUsage;
+} {
   let chunksDone = 0;
   let numbersDone = 0;
-  for (const shard of Object.values(job.shards)) {
-    chunksDone += shard.chunks;
-    numbersDone += shard.numbers;
-  }
-  for (const shard of open) {
+  for (const shard of shards) {
     chunksDone += shard.markers.size;
     numbersDone += shardNumbers(shard);
   }
-  return {
-    chunksDone,
-    numbersDone,
-    usage: addUsage(...open.map((shard) => shard.usage)),
-  };
+  return { chunksDone, numbersDone, usage: addUsage(...shards.map((shard) => shard.usage)) };
 }
 
 /** The read units of a strongly consistent read of the job item. */

@@ -8,13 +8,13 @@
  * decimal strings.
  *
  * Reads per call: `GET /jobs/{jobId}` reads the job item (eventually consistent, 0.5 unit
- * per 4 KB) and, unless it SUCCEEDED, the shards not yet complete (one BatchGetItem, 0.5 unit
- * each: a shard is under 1 KB). A results response reads its 8 pages in one BatchGetItem
+ * per 4 KB) and, unless it SUCCEEDED, its shards (one BatchGetItem, 0.5 unit each: a shard
+ * is under 1 KB; 2 for the bench's job of 100 chunks). A results response reads its 8 pages in one BatchGetItem
  * (0.5 unit per 4 KB of each compressed page: about 8 x 7.5 = 60 units for the bench's
  * chunks) and the job item.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { progressOf, readOpenShards } from '../commons/completion.ts';
+import { progressOf, readAllShards } from '../commons/completion.ts';
 import { addUsage, type CostEstimate, estimateCost } from '../commons/cost.ts';
 import { ConflictError, MethodNotAllowedError, NotFoundError } from '../commons/errors.ts';
 import { errorResponse, jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
@@ -24,7 +24,6 @@ import { parseJobIdParameter } from '../commons/request.ts';
 import { getJob, type JobRecord } from '../commons/store/jobs.ts';
 import { joinResultArrays, readPageRange } from '../commons/store/pages.ts';
 import type { JobTable } from '../commons/store/table.ts';
-import { totalUsage } from '../commons/store/usage.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 
@@ -133,12 +132,10 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
   const job = await getJob(deps.table, jobId, { withResults: true });
   if (job === undefined) throw jobNotFound(jobId);
   const failure = failureView(job);
-  // A SUCCEEDED job has every shard recorded; any other reads its open shards for progress.
-  const open =
-    job.status === 'SUCCEEDED'
-      ? { shards: [], readUnits: 0 }
-      : await readOpenShards(deps.table, job);
-  const progress = progressOf(job, open.shards);
+  // A SUCCEEDED job holds its totals; any other job's progress and usage so far are on its
+  // shards (one BatchGetItem, half a unit per shard).
+  const shards = job.status === 'SUCCEEDED' ? [] : (await readAllShards(deps.table, job)).shards;
+  const progress = progressOf(shards);
   const view: JobView = {
     jobId,
     status: job.status,
@@ -155,7 +152,7 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
     timing: timingOf(job, deps.now?.() ?? new Date()),
     attempts: job.attempts,
     ...(failure !== undefined && { failure }),
-    cost: estimateCost(addUsage(totalUsage(job), progress.usage)),
+    cost: estimateCost(addUsage(job.usage, progress.usage)),
     resultsUrl: `/jobs/${jobId}/results`,
   };
   const resultsJson = job.status === 'SUCCEEDED' ? job.results : undefined;

@@ -10,17 +10,17 @@
  * completed instead of failed: the same idempotent steps (commons/completion.ts).
  */
 import type { Context } from 'aws-lambda';
-import {
-  completeShard,
-  finalizeIfComplete,
-  progressOf,
-  readOpenShards,
-} from '../commons/completion.ts';
+import { completeShard, finalizeIfComplete, readOpenShards } from '../commons/completion.ts';
 import { MAX_JOBS_PER_SWEEP, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { queryExpiredJobIds } from '../commons/store/deadlines.ts';
 import { getJob, type JobRecord, markJobDeadlineExceeded } from '../commons/store/jobs.ts';
-import { chunkIndexesOfShard, isShardComplete, type ShardState } from '../commons/store/shards.ts';
+import {
+  chunkIndexesOfShard,
+  chunksInShard,
+  isShardComplete,
+  type ShardState,
+} from '../commons/store/shards.ts';
 import type { JobTable } from '../commons/store/table.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
 
@@ -129,16 +129,20 @@ async function sweepJob(
     });
     return 'SKIPPED';
   }
-  const open = await readOpenShards(deps.table, job, { consistent: true });
-  const complete = open.shards.filter((shard) => isShardComplete(shard, job));
-  if (complete.length === open.shards.length) {
+  const open = await readOpenShards(deps.table, job);
+  const complete = open.filter((shard) => isShardComplete(shard, job));
+  if (complete.length === open.length) {
     const status = await healJob(deps, job, complete, now, jobLogger);
     jobLogger.warn('expired job had every chunk stored: finalized', { jobStatus: status });
     return status === 'SUCCEEDED' ? 'FINALIZED' : 'SKIPPED';
   }
-  const { chunksDone } = progressOf(job, open.shards);
-  const missing = missingChunks(job, open.shards, MAX_RECORDED_FAILED_CHUNKS);
-  const failure = deadlineFailure(job, missing, job.chunkCount - chunksDone);
+  const missingCount = open.reduce(
+    (sum, shard) =>
+      sum + chunksInShard(shard.shardIndex, job.chunkCount, job.shardCount) - shard.markers.size,
+    0,
+  );
+  const missing = missingChunks(job, open, MAX_RECORDED_FAILED_CHUNKS);
+  const failure = deadlineFailure(job, missing, missingCount);
   if (!(await markJobDeadlineExceeded(deps.table, jobId, failure, now))) {
     jobLogger.info('expired job skipped: it ended or got a new deadline meanwhile');
     return 'SKIPPED';

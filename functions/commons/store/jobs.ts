@@ -48,15 +48,6 @@ import {
 } from './table.ts';
 import { addUsageTo, usageOf } from './usage.ts';
 
-/** What a completed shard contributed, as recorded in the job's `shards` map. */
-export interface ShardSummary {
-  /** Chunks of the shard (all of them: a shard is recorded once complete). */
-  readonly chunks: number;
-  readonly numbers: number;
-  /** What the shard's deliveries used, up to the recording. */
-  readonly usage: JobUsage;
-}
-
 /** A job item as read back. */
 export interface JobRecord {
   readonly jobId: string;
@@ -65,8 +56,12 @@ export interface JobRecord {
   readonly chunkCount: number;
   /** Shards the chunks are counted in (shards.ts); chunk i belongs to shard i mod shardCount. */
   readonly shardCount: number;
-  /** The completed shards, by shard index. */
-  readonly shards: Readonly<Record<string, ShardSummary>>;
+  /**
+   * The completed shards: shard index → its count of numbers. One small number per shard,
+   * so the job item, read (and billed by its size) by every chunk's worker and aggregator,
+   * stays small however many shards a job has.
+   */
+  readonly shards: Readonly<Record<string, number>>;
   /** Numbers of the job's results once SUCCEEDED (0 before). */
   readonly numbersDone: number;
   /** ISO 8601. */
@@ -91,7 +86,10 @@ export interface JobRecord {
   readonly failedChunks: Readonly<Record<string, Omit<FailedChunk, 'chunkIndex'>>>;
   /** How many chunks reached the dead-letter queue, each counted once. */
   readonly failedChunkCount: number;
-  /** What the job item's own counters hold (the shards' usage is in `shards`; totalUsage). */
+  /**
+   * What the job item's own counters hold: what the dispatcher, failures, drops and redrives
+   * used, and, once SUCCEEDED, every shard's usage (folded in by the finalize).
+   */
   readonly usage: JobUsage;
   /** The size of the item as read, for the units of later writes and reads. */
   readonly itemBytes: number;
@@ -171,13 +169,12 @@ function toFailedChunks(value: unknown): Record<string, Omit<FailedChunk, 'chunk
   return chunks;
 }
 
-/** The shard summaries of a job item's `shards` map. */
-export function toShardSummaries(value: unknown): Record<string, ShardSummary> {
-  const shards: Record<string, ShardSummary> = {};
+/** The completed shards of a job item's `shards` map. */
+function toRecordedShards(value: unknown): Record<string, number> {
+  const shards: Record<string, number> = {};
   if (!isPlainObject(value)) return shards;
-  for (const [index, entry] of Object.entries(value)) {
-    if (!isPlainObject(entry) || !isCount(entry.chunks) || !isCount(entry.numbers)) continue;
-    shards[index] = { chunks: entry.chunks, numbers: entry.numbers, usage: usageOf(entry) };
+  for (const [index, numbers] of Object.entries(value)) {
+    if (isCount(numbers)) shards[index] = numbers;
   }
   return shards;
 }
@@ -203,7 +200,7 @@ export function toJobRecord(jobId: string, item: Item): JobRecord {
     numbersCount,
     chunkCount,
     shardCount,
-    shards: toShardSummaries(item.shards),
+    shards: toRecordedShards(item.shards),
     numbersDone: counter(item.numbersDone),
     createdAt,
     updatedAt,
@@ -513,7 +510,8 @@ export async function markJobDeadlineExceeded(
 
 /**
  * Marks a RUNNING job SUCCEEDED: its numbers done, its joined results when given (small
- * jobs), and `usage` (the finalizer's reads of them). The condition on RUNNING makes it happen
+ * jobs), and `usage` (its shards' usage, folded into the job's counters, and the finalizer's
+ * reads). The condition on RUNNING makes it happen
  * exactly once, and never for a job cancelled or failed meanwhile.
  * @returns false when it was finalized before, or is no longer RUNNING
  */
@@ -575,23 +573,22 @@ export type RecordShardOutcome =
   | { readonly outcome: 'NO_JOB' };
 
 /**
- * Records a completed shard on its job: `shards.<k> = summary`, idempotent (a redelivery
- * writes the same entry again, with the usage grown since), returning the job as it is after
- * the write (ALL_NEW), so the write that makes the map complete sees it complete. Written
- * whatever the job's status: a FAILED job keeps its completed shards for a redrive.
- * `ownUsage` (the caller's units of this write) goes to the job's own counters.
+ * Records a completed shard on its job: `shards.<k> = numbers`, idempotent (a redelivery
+ * writes the same entry again), returning the job as it is after the write (ALL_NEW), so the
+ * write that makes the map complete sees it complete. Written whatever the job's status: a
+ * FAILED job keeps its completed shards for a redrive. This write's units go to the job's
+ * own counters.
  */
 export async function recordShard(
   table: JobTable,
   jobId: string,
   shardIndex: number,
-  summary: ShardSummary,
+  numbers: number,
   itemBytes: number = ASSUMED_JOB_ITEM_BYTES,
 ): Promise<RecordShardOutcome> {
-  const entry = { chunks: summary.chunks, numbers: summary.numbers, ...summary.usage };
-  const update = new UpdateBuilder().set(['shards', String(shardIndex)], entry);
+  const update = new UpdateBuilder().set(['shards', String(shardIndex)], numbers);
   addUsageTo(update, {
-    writeUnits: writeUnits(itemBytes + String(shardIndex).length + itemSizeBytes(entry)),
+    writeUnits: writeUnits(itemBytes + itemSizeBytes({ [String(shardIndex)]: numbers })),
   });
   update.condition((name) => `attribute_exists(${name(PARTITION_KEY)})`);
   try {

@@ -19,11 +19,3 @@ export function usageOf(item: unknown): JobUsage {
   if (!isPlainObject(item)) return NO_USAGE;
   return addUsage(Object.fromEntries(USAGE_COUNTERS.map((name) => [name, counter(item[name])])));
 }
-
-/** A job's usage: its own counters plus the totals of its completed shards. */
-export function totalUsage(job: {
-  readonly usage: JobUsage;
-  readonly shards: Readonly<Record<string, { readonly usage: JobUsage }>>;
-}): JobUsage {
-  return addUsage(job.usage, ...Object.values(job.shards).map((shard) => shard.usage));
-}

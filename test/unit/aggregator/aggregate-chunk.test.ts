@@ -132,9 +132,7 @@ describe('Function: aggregateChunk', () => {
 
     // Shard 1 holds only chunk 1: complete at once, while shard 0 is still open.
     expect(outcome.jobStatus).toBe('RUNNING');
-    expect(job()?.shards).toEqual({
-      1: expect.objectContaining({ chunks: 1, numbers: 2, writeUnits: 2, readUnits: 2 }),
-    });
+    expect(job()?.shards).toEqual({ 1: 2 });
     expect(job()?.status).toBe('RUNNING');
   });
 
@@ -323,7 +321,26 @@ describe('Function: aggregateChunk', () => {
     expect(job()?.status).toBe('SUCCEEDED');
     expect(job()?.numbersDone).toBe(70_000);
     expect(job()).not.toHaveProperty('results');
-    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
+    // The finalize reads the shard (to fold its usage), never the pages.
+    const keys = ddbMock
+      .commandCalls(BatchGetCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.[TABLE_NAME]?.Keys ?? []);
+    expect(keys).toEqual([{ pk: `SHARD#${JOB_ID}#0`, sk: 'SHARD' }]);
+  });
+
+  it("folds every shard's usage into the job when it finalizes", async () => {
+    for (const index of [0, 1, 2]) await aggregateChunk(chunk(index), deps());
+
+    const shardUsage = [shard(0), shard(1)].reduce(
+      (sum, item) => sum + Number(item?.sqsRequests),
+      0,
+    );
+    // Three deliveries: a receive and a delete each.
+    expect(shardUsage).toBe(6);
+    expect(job()?.sqsRequests).toBe(6);
+    expect(Number(job()?.writeUnits)).toBeGreaterThan(
+      Number(shard(0)?.writeUnits) + Number(shard(1)?.writeUnits),
+    );
   });
 
   it('throws JobNotFoundError for a chunk of an unknown job', async () => {
