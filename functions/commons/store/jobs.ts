@@ -19,7 +19,8 @@ import {
   NO_USAGE,
   writeUnits,
 } from '../cost.ts';
-import { InconsistentJobError } from '../errors.ts';
+import { errorName, InconsistentJobError } from '../errors.ts';
+import { retryWhile } from '../retry.ts';
 import {
   type ChunkError,
   type FailedChunk,
@@ -567,6 +568,16 @@ export async function addJobUsage(
   }
 }
 
+/**
+ * Retries of a plain write that met an item held by a transaction.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
+ */
+const CONFLICT_RETRY = { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 400 };
+
+function isTransactionConflict(error: unknown): error is Error {
+  return errorName(error) === 'TransactionConflictException';
+}
+
 /** What recordShard read back: the job after the shard is in its `shards` map. */
 export type RecordShardOutcome =
   | { readonly outcome: 'RECORDED'; readonly job: JobRecord }
@@ -592,13 +603,19 @@ export async function recordShard(
   });
   update.condition((name) => `attribute_exists(${name(PARTITION_KEY)})`);
   try {
-    const response = await table.client.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: jobKey(jobId),
-        ...update.build(),
-        ReturnValues: 'ALL_NEW',
-      }),
+    // The DLQ consumer's transaction may hold the job item a moment; the SDK does not retry
+    // the plain write's TransactionConflictException, so a few quick retries here do.
+    const response = await retryWhile(
+      () =>
+        table.client.send(
+          new UpdateCommand({
+            TableName: table.tableName,
+            Key: jobKey(jobId),
+            ...update.build(),
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      { policy: CONFLICT_RETRY, isRetryable: isTransactionConflict },
     );
     if (response.Attributes === undefined) {
       throw new InconsistentJobError(jobId, 'the job item was not returned by its update');

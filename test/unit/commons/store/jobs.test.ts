@@ -289,4 +289,20 @@ describe('Function: recordShard', () => {
     expect(lastUpdate().condition).toBe('(attribute_exists(pk))');
     expect(await recordShard(table, 'nope', 0, 3)).toEqual({ outcome: 'NO_JOB' });
   });
+
+  it('retries a write that met the job item inside a transaction', async () => {
+    fake.put(jobItem({ shardCount: 2 }));
+    const conflict = Object.assign(new Error('Transaction is ongoing for the item'), {
+      name: 'TransactionConflictException',
+    });
+    ddbMock
+      .on(UpdateCommand)
+      .rejectsOnce(conflict)
+      .callsFake(() => ({ Attributes: job() }));
+
+    const outcome = await recordShard(table, JOB_ID, 1, 2);
+
+    expect(outcome.outcome).toBe('RECORDED');
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
+  });
 });
