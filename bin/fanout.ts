@@ -5,14 +5,16 @@
  *
  *   fanout square 1 2 3 4 5          → Squares: [1, 4, 9, 16, 25]
  *   fanout serve --port 3000         → the local API until Ctrl-C
- *   fanout status <jobId> --url …    → a job's status as JSON
+ *   fanout submit 1 2 3              → a job id; then status, wait, results, cancel, redrive
+ *   fanout jobs                      → the caller's jobs
  *
  * Exit codes: 0 done; 1 the job or the stack failed; 2 usage or input error (a 4xx answer).
  */
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import type { CloudLimitsReport, EmbeddedStack } from '../infra/local/embedded-stack.ts';
+import type { LocalPrincipal } from '../infra/local/sigv4/principals.ts';
 import {
   ApiError,
   createSigV4Signer,
@@ -28,16 +30,29 @@ import {
   parseRange,
   UsageError,
 } from './input.ts';
+import { runJobCommand } from './job-commands.ts';
+import { progressBar } from './progress.ts';
 
 const MAX_NUMBERS_PER_JOB = 1_000_000;
+/** Where the job commands look without --url or --api: `fanout serve`'s default port. */
+const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
 
 const HELP = `fanout: square numbers on a serverless fan-out pipeline
 
 Usage:
   fanout square [NUMBER...] [options]   square numbers and print "Squares: [...]"
-  fanout serve [--port 3000]            run the local stack and its API until Ctrl-C
-  fanout status JOB_ID (--url URL | --api URL) [--json]
-                                        print a job's status
+  fanout serve [--port 3000] [--json] [--cloud-limits] [--principal NAME=KEY_ID:SECRET]...
+               [--no-auth]              run the local stack and its API until Ctrl-C
+  fanout submit [NUMBER...] [options]   submit a job to a running API, print its id
+  fanout status JOB_ID                  print a job's status (JSON)
+  fanout wait JOB_ID [--timeout S]      wait for a job to end; exit 0 if it SUCCEEDED
+  fanout results JOB_ID [-o FILE]       a job's squares, streamed as they are computed
+                                        (--output writes them to FILE as a JSON array)
+  fanout cancel JOB_ID                  cancel a running job (terminate())
+  fanout redrive JOB_ID                 re-send a FAILED job's failed chunks
+  fanout jobs                           list your jobs, newest first
+  The job commands talk to --url URL or --api URL, by default a fanout serve at
+  http://127.0.0.1:3000; each prints the API's JSON with --json.
 
 Input (square), one of:
   NUMBER...               numbers as arguments: 1 2.5 -3 123456789012345678901234567890
@@ -46,12 +61,20 @@ Input (square), one of:
   --range A..B            the integers from A to B inclusive
 
 Options:
-  --json                  print the whole job result as JSON instead of "Squares: [...]"
+  --json                  square: print the whole job result as JSON instead of "Squares: [...]";
+                          serve: print one JSON line with the API, the endpoints, tables, queues
+  --cloud-limits          enforce AWS's quotas in the local stack (DynamoDB capacity units,
+                          partitions and transaction conflicts, API Gateway's 29 s timeout) and
+                          report what the job consumed and where it throttled
   --api URL               use a deployed stack (the ApiUrl output of cdk deploy); requests
                           are SigV4-signed with the default AWS credential chain
   --region REGION         region for signing (default: from the URL, then AWS_REGION)
-  --url URL               use a running API without signing (e.g. a "fanout serve")
+  --url URL               use a running API (e.g. a "fanout serve"); a local one is signed
+                          with the local default principal's keys
   --port PORT             serve: port on 127.0.0.1 (default 3000; 0 picks a free one)
+  --principal N=KEY:SECRET  serve: accept SigV4 signatures of one more local principal
+                          (repeatable); the default principal is always accepted
+  --no-auth               serve: do not check SigV4 signatures (unsigned curl works)
   --log-level LEVEL       log level of the local functions (default WARN), logs go to stderr
   --timeout SECONDS       give up waiting for the job (default 600)
   --no-progress           no progress bar on stderr
@@ -59,8 +82,9 @@ Options:
 
 Without --api or --url, "square" starts the whole stack on this machine (SQS and DynamoDB
 emulators on 127.0.0.1, the functions from their bundles in cdk.out, synthesized first if
-needed) and stops it when done. The local API listens on 127.0.0.1 only and does not check
-SigV4 signatures (the deployed API requires them); Java 17 is needed for DynamoDB Local.
+needed) and stops it when done. The local API listens on 127.0.0.1 only and checks SigV4
+signatures as API Gateway does (the CLI signs with the local default principal's keys);
+Java 17 is needed for DynamoDB Local.
 
 Exit codes: 0 done, 1 the job or the stack failed, 2 a usage or input error.
 `;
@@ -76,6 +100,9 @@ const VALUE_OPTIONS = new Set([
   '--log-level',
   '--timeout',
   '--region',
+  '--principal',
+  '--output',
+  '-o',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 
@@ -123,6 +150,10 @@ function parseCommandLine(argv: readonly string[]) {
         'log-level': { type: 'string' },
         timeout: { type: 'string' },
         'no-progress': { type: 'boolean', default: false },
+        'cloud-limits': { type: 'boolean', default: false },
+        principal: { type: 'string', multiple: true },
+        output: { type: 'string', short: 'o' },
+        'no-auth': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -179,32 +210,6 @@ function seconds(text: string | undefined, fallback: number, option: string): nu
   if (!Number.isFinite(value) || value <= 0)
     throw new UsageError(`${option} must be a positive number of seconds`);
   return value;
-}
-
-/** A progress bar on stderr, drawn only when stderr is a terminal. */
-function progressBar(enabled: boolean): {
-  update: (done: number, total: number) => void;
-  clear: () => void;
-} {
-  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, clear: () => undefined };
-  let drawn = false;
-  const startedAt = Date.now();
-  return {
-    update(done, total) {
-      // Jobs that finish in a moment get no bar at all.
-      if (Date.now() - startedAt < 300 && done < total) return;
-      const width = 30;
-      const filled = total === 0 ? width : Math.round((done / total) * width);
-      process.stderr.write(
-        `\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} chunks`,
-      );
-      drawn = true;
-    },
-    clear() {
-      if (drawn) process.stderr.write('\r\x1b[K');
-      drawn = false;
-    },
-  };
 }
 
 /** Prints an API error the way a user can act on it. */
@@ -269,7 +274,9 @@ async function startLocalStack(
 ): Promise<EmbeddedStack> {
   const { EmbeddedStack } = await import('../infra/local/embedded-stack.ts');
   const stack = new EmbeddedStack({
+    auth: await localAuth(values),
     logSink: functionLogs(),
+    ...(values['cloud-limits'] ? { cloudLimits: true } : {}),
     ...(apiPort === undefined ? {} : { apiPort }),
     ...(values['log-level'] === undefined ? {} : { logLevel: values['log-level'].toUpperCase() }),
   });
@@ -294,6 +301,8 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   const numbers = readNumbers(values, args);
   const timeoutMs = seconds(values.timeout, 600, '--timeout') * 1000;
   let client = await clientFor(values);
+  if (client !== undefined && values['cloud-limits'])
+    throw new UsageError('--cloud-limits applies to the local stack, not to --url or --api');
   let stack: EmbeddedStack | undefined;
   if (client === undefined) {
     stack = await startLocalStack(values, undefined);
@@ -303,17 +312,19 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   const bar = progressBar(!values['no-progress']);
   try {
     const submitted = await client.submit(numbers);
-    const job = await client.waitForJob(submitted.jobId, { onProgress: bar.update, timeoutMs });
+    const job = await client.waitForJob(submitted.jobId, { onStatus: bar.update, timeoutMs });
     bar.clear();
+    const report = values['cloud-limits'] ? await stack?.cloudLimitsReport() : undefined;
+    if (report !== undefined && !values.json) process.stderr.write(describeLimits(report));
     if (job.status !== 'SUCCEEDED') {
       process.stderr.write(`fanout: job ${job.jobId} ended ${job.status}${describeFailure(job)}\n`);
-      if (values.json) process.stdout.write(`${JSON.stringify(job)}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify({ ...job, ...report })}\n`);
       return 1;
     }
     const results = await client.resultsOf(job);
     if (values.json) {
       const { results: _inline, ...rest } = job;
-      process.stdout.write(`${JSON.stringify({ ...rest, results })}\n`);
+      process.stdout.write(`${JSON.stringify({ ...rest, results, ...report })}\n`);
     } else {
       process.stdout.write(`${formatSquares(results)}\n`);
     }
@@ -324,10 +335,35 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   }
 }
 
+/** The cloud-limits report in a few lines, for stderr. */
+function describeLimits(report: CloudLimitsReport): string {
+  const { dynamodb } = report;
+  return [
+    `fanout: cloud limits: DynamoDB ${dynamodb.writeUnits} write units, ${dynamodb.readUnits} read units; ${dynamodb.throttledRequests} throttled requests, ${dynamodb.transactionConflicts} transaction conflicts`,
+    `  hottest partition: ${dynamodb.hottestPartitionPeakWcuPerSecond} WCU/s, ${dynamodb.hottestPartitionPeakRcuPerSecond} RCU/s at peak (1 s windows); ${report.redeliveries} redeliveries, ${report.deadLetters} dead letters`,
+    '',
+  ].join('\n');
+}
+
 function describeFailure(job: JobStatusBody): string {
   const failure = job.failure;
   if (failure === undefined) return '';
   return `: ${failure.code ?? ''}${failure.message === undefined ? '' : ` ${failure.message}`}`;
+}
+
+/** `--no-auth` and `--principal`: the local API's SigV4 checks. */
+async function localAuth(values: Values): Promise<false | { principals: LocalPrincipal[] }> {
+  const given = values.principal ?? [];
+  if (values['no-auth']) {
+    if (given.length > 0) throw new UsageError('give --principal or --no-auth, not both');
+    return false;
+  }
+  const { parsePrincipal } = await import('../infra/local/sigv4/principals.ts');
+  try {
+    return { principals: given.map(parsePrincipal) };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 async function serve(values: Values): Promise<number> {
@@ -336,33 +372,42 @@ async function serve(values: Values): Promise<number> {
     throw new UsageError('--port must be 0 to 65535');
   const stack = await startLocalStack(values, port);
   stopOnSignals(stack, 0);
-  process.stdout.write(`${stack.apiUrl}\n`);
+  const described = stack.describe();
+  const { cloudLimits: _, ...where } = described;
+  const { principalsJson } = await import('../infra/local/sigv4/principals.ts');
+  const principals = principalsJson(stack.principals);
+  // With --json, stdout is that one line; otherwise the API's URL, the rest on stderr.
+  process.stdout.write(
+    values.json ? `${JSON.stringify({ ...where, principals })}\n` : `${stack.apiUrl}\n`,
+  );
+  const { endpointsBanner, serveBanner } = await import('./serve-banner.ts');
   process.stderr.write(
-    [
-      `fanout: local API at ${stack.apiUrl} (127.0.0.1 only, no SigV4 checks); Ctrl-C stops it`,
-      `  curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' -d '{"numbers":[1,2,3]}'`,
-      `  curl -s ${stack.apiUrl}/jobs/JOB_ID`,
-      '',
-    ].join('\n'),
+    serveBanner(stack.apiUrl, stack.authEnabled, stack.principals) + endpointsBanner(described),
   );
   // Runs until a signal: the HTTP server keeps the event loop alive.
   await new Promise<never>(() => undefined);
   return 0;
 }
 
-async function status(values: Values, args: readonly string[]): Promise<number> {
-  const [jobId, ...extra] = args;
-  if (jobId === undefined || extra.length > 0)
-    throw new UsageError('usage: fanout status JOB_ID (--url URL | --api URL)');
-  const client = await clientFor(values);
-  if (client === undefined) {
-    throw new UsageError(
-      'status needs --url (a running "fanout serve") or --api (a deployed stack): a local stack started by "square" ends with it',
-    );
-  }
-  const job = await client.status(jobId);
-  process.stdout.write(`${JSON.stringify(job, null, values.json ? undefined : 2)}\n`);
-  return 0;
+/** The job commands: against --url, --api, or a `fanout serve` on its default port. */
+async function jobCommand(
+  command: string,
+  values: Values,
+  args: readonly string[],
+): Promise<number> {
+  const client = (await clientFor(values)) ?? new FanoutClient(DEFAULT_SERVE_URL);
+  return runJobCommand(
+    command,
+    args,
+    client,
+    {
+      json: values.json,
+      progress: !values['no-progress'],
+      timeoutMs: seconds(values.timeout, 600, '--timeout') * 1000,
+      ...(values.output === undefined ? {} : { output: values.output }),
+    },
+    () => readNumbers(values, args),
+  );
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -383,7 +428,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'serve':
         return await serve(values);
       case 'status':
-        return await status(values, positionals);
+      case 'submit':
+      case 'wait':
+      case 'results':
+      case 'cancel':
+      case 'redrive':
+      case 'jobs':
+        return await jobCommand(command, values, positionals);
       default:
         throw new UsageError(`unknown command "${command}"; try fanout --help`);
     }

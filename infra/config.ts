@@ -25,6 +25,29 @@ import {
 export const AGGREGATOR_TIMEOUT_SECONDS = 30;
 
 /**
+ * Lambda's longest function timeout, 900 s (15 minutes).
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
+ */
+export const LAMBDA_MAX_TIMEOUT_SECONDS = 900;
+
+/**
+ * The SQS event source takes a batch size over 10 only with a batching window of at least
+ * 1 second ("When you set BatchSize to a value greater than 10, you must set
+ * MaximumBatchingWindowInSeconds to at least 1").
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/API_EventSourceMappingConfiguration.html
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
+ */
+export const MAX_BATCH_SIZE_WITHOUT_WINDOW = 10;
+
+/**
+ * A queue's visibility timeout is at most 43,200 s (12 hours).
+ * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+ */
+export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+
+const SECONDS_PER_DAY = 86_400;
+
+/**
  * The work queue's visibility timeout is this many times the worker's timeout (plus the
  * batching window), so a batch that is retried after a throttle is not redelivered while
  * an earlier attempt may still run.
@@ -74,14 +97,14 @@ export interface FanoutConfig {
    */
   readonly workerMemoryMb: number;
   /**
-   * Worker timeout in seconds. It must exceed the aggregator's timeout (30 s), which the
-   * worker waits for, and at most 900 (Lambda's maximum).
+   * Worker timeout in seconds, 1 to 900 (Lambda's maximum). It must exceed the aggregator's
+   * timeout (30 s): the worker waits for the aggregator on a synchronous Invoke.
    * @default 120
    */
   readonly workerTimeoutSeconds: number;
   /**
    * Most SQS messages (chunks) per worker invocation (1-10,000; over 10 needs a batching
-   * window).
+   * window of at least 1 second, MAX_BATCH_SIZE_WITHOUT_WINDOW).
    * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html
    * @default 5
    */
@@ -130,17 +153,19 @@ export interface FanoutConfig {
   /**
    * Seconds a job may run (from submission) before the sweeper marks it FAILED with
    * `DEADLINE_EXCEEDED`, even if a message was lost somewhere (MIN_JOB_DEADLINE_SECONDS to
-   * MAX_JOB_DEADLINE_SECONDS, 60-86,400, the range the dispatcher accepts). Keep it above
-   * the time a chunk may spend in retries, `maxReceiveCount` x the visibility timeout, or
-   * a job with a retrying chunk fails on its deadline before its chunk reaches the DLQ.
-   * @default DEFAULT_JOB_DEADLINE_SECONDS (3,600)
+   * MAX_JOB_DEADLINE_SECONDS, 60-86,400, the range the dispatcher accepts). It must be at
+   * least the time a chunk may spend in retries, `maxReceiveCount` x the visibility timeout
+   * (chunkRetrySeconds), or a job with a failing chunk would fail on its deadline before
+   * the chunk reaches the DLQ with its real reason: a value set below it fails the synth.
+   * @default the larger of DEFAULT_JOB_DEADLINE_SECONDS (3,600) and chunkRetrySeconds
    */
   readonly jobDeadlineSeconds: number;
   /**
    * Seconds a `POST /jobs` with an `Idempotency-Key` header returns the same job for the
    * same key and body (MIN_IDEMPOTENCY_EXPIRY_SECONDS to MAX_IDEMPOTENCY_EXPIRY_SECONDS,
-   * 60-604,800, the range the dispatcher accepts). Powertools keeps the records in the
-   * table; the TTL on `expiresAt` removes them.
+   * 60-604,800, the range the dispatcher accepts), and at most `jobRetentionDays`: a key
+   * must not outlive the job it answers with. Powertools keeps the records in the table;
+   * the TTL on `expiresAt` removes them.
    * @default DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS (3,600)
    */
   readonly idempotencyExpirySeconds: number;
@@ -264,6 +289,84 @@ function optionalSnsTopicArn(setting: Setting, value: unknown): string | undefin
   return value;
 }
 
+/** A resolved setting: where it came from, and its value. */
+interface Resolved extends Setting {
+  readonly value: number;
+}
+
+/** `"key" (source) = value`, for a sentence about two settings. */
+function named(setting: Resolved): string {
+  return `"${setting.key}" (${setting.source}) = ${setting.value}`;
+}
+
+interface Pairs {
+  readonly workerTimeout: Resolved;
+  readonly batchSize: Resolved;
+  readonly batchingWindow: Resolved;
+  readonly maxReceiveCount: Resolved;
+  readonly jobDeadline: Resolved;
+  readonly jobRetentionDays: Resolved;
+  readonly idempotencyExpiry: Resolved;
+}
+
+/** A rule between settings: the sentence that rejects them, or undefined when they agree. */
+type PairRule = (pairs: Pairs) => string | undefined;
+
+/** The worker waits on a synchronous Invoke of the aggregator for each of its chunks. */
+const workerOutlivesAggregator: PairRule = ({ workerTimeout }) =>
+  workerTimeout.value > AGGREGATOR_TIMEOUT_SECONDS
+    ? undefined
+    : `The fanout setting ${named(workerTimeout)} must be more than the aggregator's timeout (AGGREGATOR_TIMEOUT_SECONDS = ${AGGREGATOR_TIMEOUT_SECONDS} s): the worker waits for the aggregator on a synchronous Invoke, so it must outlive one.`;
+
+const batchHasWindow: PairRule = ({ batchSize, batchingWindow }) =>
+  batchSize.value <= MAX_BATCH_SIZE_WITHOUT_WINDOW || batchingWindow.value >= 1
+    ? undefined
+    : `The fanout setting ${named(batchSize)} needs ${named(batchingWindow)} to be at least 1: Lambda's SQS event source takes a batch size over ${MAX_BATCH_SIZE_WITHOUT_WINDOW} only with a batching window.`;
+
+/**
+ * A job's deadline covers the retries of its chunks: otherwise a chunk that keeps failing
+ * outlives its job, which fails as DEADLINE_EXCEEDED instead of with the chunk's reason.
+ */
+const deadlineCoversRetries: PairRule = (pairs) => {
+  const { workerTimeout, batchingWindow, maxReceiveCount, jobDeadline } = pairs;
+  const visibility = visibilityTimeoutSeconds({
+    workerTimeoutSeconds: workerTimeout.value,
+    maxBatchingWindowSeconds: batchingWindow.value,
+  });
+  const retries = maxReceiveCount.value * visibility;
+  if (jobDeadline.source === 'default' && jobDeadline.value > MAX_JOB_DEADLINE_SECONDS) {
+    return `The fanout settings ${named(maxReceiveCount)} and ${named(workerTimeout)} let a failing chunk retry for ${maxReceiveCount.value} x ${visibility} s (the visibility timeout) = ${retries} s, longer than the longest job deadline (${MAX_JOB_DEADLINE_SECONDS} s); lower one of them.`;
+  }
+  if (jobDeadline.value >= retries) return undefined;
+  return `The fanout setting ${named(jobDeadline)} is shorter than the ${retries} s a failing chunk may spend in retries: ${named(maxReceiveCount)} deliveries x the work queue's visibility timeout of ${visibility} s (${VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO} x ${named(workerTimeout)}, plus the batching window of ${batchingWindow.value} s). The job would fail on its deadline before its chunk reaches the DLQ; raise "jobDeadlineSeconds" to at least ${retries}, or lower the others.`;
+};
+
+/** An Idempotency-Key answers with its job: the job's data must outlive the key. */
+const keyWithinRetention: PairRule = ({ jobRetentionDays, idempotencyExpiry }) => {
+  const retentionSeconds = jobRetentionDays.value * SECONDS_PER_DAY;
+  return idempotencyExpiry.value <= retentionSeconds
+    ? undefined
+    : `The fanout setting ${named(idempotencyExpiry)} is longer than ${named(jobRetentionDays)} (${retentionSeconds} s): an Idempotency-Key would answer with a job whose data has expired.`;
+};
+
+const PAIR_RULES: readonly PairRule[] = [
+  workerOutlivesAggregator,
+  batchHasWindow,
+  deadlineCoversRetries,
+  keyWithinRetention,
+];
+
+/**
+ * Settings that are each valid alone but cannot work together fail the synth, with a
+ * sentence that names both settings, their sources and their values.
+ */
+function rejectConflicts(pairs: Pairs): void {
+  for (const rule of PAIR_RULES) {
+    const conflict = rule(pairs);
+    if (conflict !== undefined) throw new ConfigError(conflict);
+  }
+}
+
 /**
  * Resolves and validates the configuration. `node` is where context is read (the stack's
  * node sees the app's context); `overrides` come from stack props.
@@ -279,24 +382,18 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   };
 
   const workerMemoryMb = integerIn(...pick('workerMemoryMb'), 128, 10_240);
-  const workerTimeoutSeconds = integerIn(
-    ...pick('workerTimeoutSeconds'),
-    AGGREGATOR_TIMEOUT_SECONDS + 1,
-    900,
-  );
-  const batchSizeSetting = pick('batchSize');
-  const batchSize = integerIn(...batchSizeSetting, 1, 10_000);
-  const maxBatchingWindowSeconds = integerIn(...pick('maxBatchingWindowSeconds'), 0, 300);
-  if (batchSize > 10 && maxBatchingWindowSeconds < 1) {
-    // Lambda rejects a batch size over 10 without a batching window.
-    throw new ConfigError(
-      `The ${describeSetting(batchSizeSetting[0])} is ${batchSize}, and a batch size over 10 needs "maxBatchingWindowSeconds" of at least 1.`,
-    );
-  }
+  const timeout = pick('workerTimeoutSeconds');
+  const workerTimeoutSeconds = integerIn(...timeout, 1, LAMBDA_MAX_TIMEOUT_SECONDS);
+  const batch = pick('batchSize');
+  const batchSize = integerIn(...batch, 1, 10_000);
+  const window = pick('maxBatchingWindowSeconds');
+  const maxBatchingWindowSeconds = integerIn(...window, 0, 300);
   const maxConcurrency = integerIn(...pick('maxConcurrency'), 2, 1_000);
   const numbersPerChunk = integerIn(...pick('numbersPerChunk'), 1, MAX_NUMBERS_PER_CHUNK);
-  const jobRetentionDays = integerIn(...pick('jobRetentionDays'), 1, MAX_JOB_RETENTION_DAYS);
-  const maxReceiveCount = integerIn(...pick('maxReceiveCount'), 1, SQS_MAX_RECEIVE_COUNT);
+  const retention = pick('jobRetentionDays');
+  const jobRetentionDays = integerIn(...retention, 1, MAX_JOB_RETENTION_DAYS);
+  const receives = pick('maxReceiveCount');
+  const maxReceiveCount = integerIn(...receives, 1, SQS_MAX_RECEIVE_COUNT);
 
   const rateSetting = pick('apiRateLimit');
   const apiRateLimit = toNumber(rateSetting[0], rateSetting[1]);
@@ -313,16 +410,34 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     );
   }
 
-  const jobDeadlineSeconds = integerIn(
-    ...pick('jobDeadlineSeconds'),
-    MIN_JOB_DEADLINE_SECONDS,
-    MAX_JOB_DEADLINE_SECONDS,
-  );
+  const deadline = pick('jobDeadlineSeconds');
+  const retrySeconds = chunkRetrySeconds({
+    workerTimeoutSeconds,
+    maxBatchingWindowSeconds,
+    maxReceiveCount,
+  });
+  // Unset, the deadline is derived: never shorter than a failing chunk's retries.
+  const jobDeadlineSeconds =
+    deadline[0].source === 'default'
+      ? Math.max(DEFAULT_JOB_DEADLINE_SECONDS, retrySeconds)
+      : integerIn(...deadline, MIN_JOB_DEADLINE_SECONDS, MAX_JOB_DEADLINE_SECONDS);
+  const expiry = pick('idempotencyExpirySeconds');
   const idempotencyExpirySeconds = integerIn(
-    ...pick('idempotencyExpirySeconds'),
+    ...expiry,
     MIN_IDEMPOTENCY_EXPIRY_SECONDS,
     MAX_IDEMPOTENCY_EXPIRY_SECONDS,
   );
+
+  rejectConflicts({
+    workerTimeout: { ...timeout[0], value: workerTimeoutSeconds },
+    batchSize: { ...batch[0], value: batchSize },
+    batchingWindow: { ...window[0], value: maxBatchingWindowSeconds },
+    maxReceiveCount: { ...receives[0], value: maxReceiveCount },
+    jobDeadline: { ...deadline[0], value: jobDeadlineSeconds },
+    jobRetentionDays: { ...retention[0], value: jobRetentionDays },
+    idempotencyExpiry: { ...expiry[0], value: idempotencyExpirySeconds },
+  });
+
   const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
 
   const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
@@ -347,12 +462,37 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   });
 }
 
-/** The work queue's visibility timeout, derived from the worker's settings (never set apart). */
-export function visibilityTimeoutSeconds(config: FanoutConfig): number {
-  return (
+/**
+ * The work queue's visibility timeout, derived from the worker's settings (never set apart).
+ * Throws a ConfigError naming both settings if it would pass SQS's maximum (12 hours): the
+ * ranges of the two keep it below 5,700 s today, and this guards a change of those ranges.
+ */
+export function visibilityTimeoutSeconds(
+  config: Pick<FanoutConfig, 'workerTimeoutSeconds' | 'maxBatchingWindowSeconds'>,
+): number {
+  const seconds =
     VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO * config.workerTimeoutSeconds +
-    config.maxBatchingWindowSeconds
-  );
+    config.maxBatchingWindowSeconds;
+  if (seconds > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS) {
+    throw new ConfigError(
+      `The work queue's visibility timeout, ${VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO} x "workerTimeoutSeconds" (${config.workerTimeoutSeconds}) + "maxBatchingWindowSeconds" (${config.maxBatchingWindowSeconds}) = ${seconds} s, is above SQS's maximum of ${SQS_MAX_VISIBILITY_TIMEOUT_SECONDS} s (12 hours).`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * The longest a chunk that keeps failing stays on the work queue: `maxReceiveCount`
+ * deliveries, one visibility timeout apart, before SQS moves it to the DLQ. The job deadline
+ * is never shorter (resolveConfig).
+ */
+export function chunkRetrySeconds(
+  config: Pick<
+    FanoutConfig,
+    'workerTimeoutSeconds' | 'maxBatchingWindowSeconds' | 'maxReceiveCount'
+  >,
+): number {
+  return config.maxReceiveCount * visibilityTimeoutSeconds(config);
 }
 
 /**
@@ -361,14 +501,12 @@ export function visibilityTimeoutSeconds(config: FanoutConfig): number {
  * before SQS moves it to the DLQ, so no healthy message (first try or retry) gets older than
  * `maxReceiveCount` x the visibility timeout; an older one waits because no worker takes
  * it. Past the job deadline the message's job has already been failed by the sweeper, so
- * the threshold is never above the deadline.
+ * the threshold is never above the deadline (resolveConfig keeps the deadline at least
+ * chunkRetrySeconds, so with a resolved config the threshold is chunkRetrySeconds).
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
  */
 export function oldestMessageAgeAlarmSeconds(config: FanoutConfig): number {
-  return Math.min(
-    config.maxReceiveCount * visibilityTimeoutSeconds(config),
-    config.jobDeadlineSeconds,
-  );
+  return Math.min(chunkRetrySeconds(config), config.jobDeadlineSeconds);
 }
 
 /**

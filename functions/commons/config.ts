@@ -135,8 +135,16 @@ export interface WorkerConfig {
   readonly memoryMb: number | undefined;
 }
 
-/** Lambda's largest function has 6 vCPUs; a pool larger than a few per vCPU only thrashes. */
-const MAX_POOL_SIZE = 64;
+/**
+ * The most child processes one compute pool may have, whether from POOL_SIZE or from the
+ * pool's `size` option: the one bound, imported by the worker's pool (pool/options.ts).
+ * Lambda's largest function has 6 vCPUs (10,240 MB), and a pool sized from the function's
+ * memory never has more; the bound is higher so that a pool can match a larger machine off
+ * Lambda (the local runner, the bench), and low enough that a typo (POOL_SIZE=1000) fails at
+ * start instead of forking hundreds of processes of ~80 MB each.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
+ */
+export const MAX_POOL_SIZE = 64;
 
 export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
   return {

@@ -25,6 +25,7 @@ import { getJob, type JobRecord } from '../commons/store/jobs.ts';
 import { joinResultArrays, readPageRange } from '../commons/store/pages.ts';
 import type { JobTable } from '../commons/store/table.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
+import { readAvailablePages } from './available-page.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 
 export interface StatusDeps {
@@ -160,18 +161,39 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
 }
 
 /**
+ * With `partial`, a RUNNING job answers the results stored so far from the cursor on
+ * (possibly none yet: `count` 0), and `nextCursor` points at the first chunk still to come.
  * @throws BadRequestError (INVALID_CURSOR) for a cursor that is malformed or past the job
  * @throws NotFoundError (JOB_NOT_FOUND)
- * @throws ConflictError (JOB_NOT_SUCCEEDED) while the job has no complete results
+ * @throws ConflictError (JOB_NOT_SUCCEEDED) while the job has no complete results (and,
+ * with `partial`, once it has FAILED or been CANCELLED)
  */
 export async function getResultsPage(
   jobId: string,
   cursor: string | undefined,
   deps: StatusDeps,
+  partial = false,
 ): Promise<ResultsPage> {
   const requestedChunk = cursor === undefined || cursor === '' ? 0 : decodeCursor(cursor);
   const job = await getJob(deps.table, jobId);
   if (job === undefined) throw jobNotFound(jobId);
+  if (partial && job.status === 'RUNNING') {
+    if (requestedChunk >= job.chunkCount) throw invalidCursorError();
+    const page = await readAvailablePages(
+      deps.table,
+      job,
+      requestedChunk,
+      deps.pagesPerResponse ?? RESULT_PAGES_PER_RESPONSE,
+    );
+    return {
+      jobId,
+      status: job.status,
+      offset: page.offset,
+      count: page.chunks.reduce((sum, chunk) => sum + chunk.count, 0),
+      nextCursor: page.nextChunkIndex === undefined ? null : encodeCursor(page.nextChunkIndex),
+      resultsJson: joinResultArrays(page.chunks),
+    };
+  }
   if (job.status !== 'SUCCEEDED') {
     throw new ConflictError(
       'JOB_NOT_SUCCEEDED',
@@ -246,6 +268,7 @@ export async function handleStatusRequest(
       jobId,
       event.queryStringParameters?.cursor,
       deps,
+      event.queryStringParameters?.partial === 'true',
     );
     return rawJsonResponse(200, jsonWithRawMember(page, 'results', resultsJson));
   } catch (error) {

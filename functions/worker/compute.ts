@@ -8,8 +8,9 @@
  */
 import type { NumberInput, SquareResult } from '../commons/numbers.ts';
 import { applyInline, type Kernel, workerKernel } from './kernel.ts';
-import { type PoolOptions, poolSizeFromEnvironment, sampleCost } from './pool/options.ts';
+import { type PoolOptions, poolSizeFromEnvironment } from './pool/options.ts';
 import { ProcessPool } from './pool/pool.ts';
+import { sampleCost } from './pool/split.ts';
 
 /** Squares a chunk: results[i] is the square (the kernel's result) of numbers[i], exactly. */
 export type ChunkComputer = (numbers: NumberInput[]) => Promise<SquareResult[]>;

@@ -78,6 +78,25 @@ export interface InjectedFault {
   readonly forwarded: boolean;
 }
 
+/** DynamoDB Local's answer to a forwarded request. */
+export interface ForwardedAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[]>>;
+  readonly body: Buffer;
+}
+
+/**
+ * Decides on every request no fault rule answered (the cloud-limits mode): forwards it, as
+ * received or with another input, or answers it itself.
+ */
+export interface DynamoDbRequestHandler {
+  handle(
+    request: DynamoDbRequest & {
+      readonly forward: (input?: Readonly<Record<string, unknown>>) => Promise<ForwardedAnswer>;
+    },
+  ): Promise<ForwardedAnswer>;
+}
+
 interface ActiveRule {
   readonly rule: DynamoDbFaultRule;
   injected: number;
@@ -156,22 +175,29 @@ export class DynamoDbFaultProxy {
   readonly #rules = new Set<ActiveRule>();
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 64 });
   #random: () => number;
+  readonly #handler: DynamoDbRequestHandler | undefined;
 
-  private constructor(target: string, random: () => number) {
+  private constructor(
+    target: string,
+    random: () => number,
+    handler: DynamoDbRequestHandler | undefined,
+  ) {
     this.target = new URL(target);
     this.#random = random;
+    this.#handler = handler;
   }
 
   /**
    * Starts one listener on 127.0.0.1 per client (function logical id), each forwarding to
-   * `target` (DynamoDB Local's endpoint).
+   * `target` (DynamoDB Local's endpoint), through `handler` when one is given.
    */
   static async start(
     target: string,
     clients: readonly string[],
     seed = 1,
+    handler?: DynamoDbRequestHandler,
   ): Promise<DynamoDbFaultProxy> {
-    const proxy = new DynamoDbFaultProxy(target, seededRandom(seed));
+    const proxy = new DynamoDbFaultProxy(target, seededRandom(seed), handler);
     try {
       for (const client of clients) await proxy.#listen(client);
     } catch (error) {
@@ -300,6 +326,21 @@ export class DynamoDbFaultProxy {
     byOperation.set(operation, (byOperation.get(operation) ?? 0) + 1);
     this.#requests.set(client, byOperation);
     const active = this.#pick({ client, operation, input });
+    if (active === undefined && this.#handler !== undefined) {
+      const answer = await this.#handler.handle({
+        client,
+        operation,
+        input,
+        forward: (replacement) =>
+          this.#forward(
+            request,
+            replacement === undefined ? body : Buffer.from(JSON.stringify(replacement), 'utf8'),
+          ),
+      });
+      response.writeHead(answer.status, answer.headers);
+      response.end(answer.body);
+      return;
+    }
     if (active === undefined || active.rule.afterForward === true) {
       const answer = await this.#forward(request, body);
       if (active === undefined) {
@@ -327,10 +368,7 @@ export class DynamoDbFaultProxy {
     response.end(text);
   }
 
-  #forward(
-    request: IncomingMessage,
-    body: Buffer,
-  ): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
+  #forward(request: IncomingMessage, body: Buffer): Promise<ForwardedAnswer> {
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;

@@ -27,6 +27,15 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
+import {
+  type CloudLimits,
+  type CloudLimitsOptions,
+  resolveCloudLimits,
+} from './cloud-limits/options.ts';
+import type { DynamoDbUsage } from './cloud-limits/report.ts';
+import type { WarmThroughput } from './cloud-limits/tables.ts';
+import { warmThroughputOf } from './cloud-limits/warm-throughput.ts';
 import { DynamoDbFaultProxy, type DynamoDbFaultRule } from './dynamodb-faults.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
 import {
@@ -47,6 +56,8 @@ import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
 import { type Interceptor, LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { type ScheduleSpec, scheduledEvent, scheduleSpecs } from './schedules.ts';
+import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
+import type { LocalPrincipal } from './sigv4/principals.ts';
 import { ensureSynthesized } from './synth.ts';
 import {
   type FunctionSpec,
@@ -132,6 +143,21 @@ export interface EmbeddedStackOptions {
    * probabilistic faults repeatable. Test use only. @default false
    */
   readonly dynamoDbFaults?: boolean | { readonly seed?: number };
+  /**
+   * Enforce AWS's quotas locally (docs/CLOUD-LIMITS.md): DynamoDB capacity units, partitions
+   * and transaction conflicts on every request to the DynamoDB endpoint (the functions' and
+   * `endpoints.dynamodb`, for any client), and API Gateway's integration timeout. `true` is
+   * AWS's defaults; an object overrides some of them. `cloudLimitsReport()` then tells what
+   * was consumed and throttled. @default false
+   */
+  readonly cloudLimits?: boolean | CloudLimitsOptions;
+  /**
+   * SigV4 checks on the local API's AWS_IAM methods, as API Gateway makes them: `false`
+   * serves them unsigned (`fanout serve --no-auth`). The default principal
+   * (sigv4/principals.ts) is always accepted; `principals` adds more. `apiRequest()` plays
+   * requests in-process without these checks. @default true
+   */
+  readonly auth?: boolean | { readonly principals?: readonly LocalPrincipal[] };
   /** Progress notes (synth). @default writes to stderr */
   readonly note?: (message: string) => void;
   /** Errors outside any function (SQS polling, the local servers). @default stderr */
@@ -163,9 +189,47 @@ export type StackDynamoDbFaultRule = Omit<DynamoDbFaultRule, 'clients'> & {
 
 export interface LocalEndpoints {
   readonly sqs: string;
+  /** The DynamoDB endpoint for any client: with cloud limits, the limiting proxy. */
   readonly dynamodb: string;
   readonly lambda: string;
+  /** fauxqs serves S3 (path-style) on its SQS endpoint. */
+  readonly s3: string;
 }
+
+/** What `fanout serve --json` prints: where everything is, for the AWS CLI or an SDK. */
+export interface StackDescription {
+  readonly api: string;
+  readonly region: string;
+  readonly endpoints: { readonly sqs: string; readonly dynamodb: string; readonly s3: string };
+  /** Table names by construct id (e.g. `Table`). */
+  readonly tables: Readonly<Record<string, string>>;
+  /** Queue URLs by construct id (e.g. `WorkQueue`). */
+  readonly queues: Readonly<Record<string, string>>;
+  /** Whether the DynamoDB endpoint enforces AWS's limits. */
+  readonly cloudLimits: boolean;
+}
+
+/** What a run in the cloud-limits mode consumed and hit, since the stack started. */
+export interface CloudLimitsReport {
+  readonly cloudLimits: true;
+  readonly dynamodb: {
+    readonly readUnits: number;
+    readonly writeUnits: number;
+    readonly throttledRequests: number;
+    readonly transactionConflicts: number;
+    readonly hottestPartitionPeakWcuPerSecond: number;
+    readonly hottestPartitionPeakRcuPerSecond: number;
+    /** The same counts by function (its construct id, e.g. `Worker`), and `external`. */
+    readonly byFunction: Readonly<Record<string, DynamoDbUsage>>;
+  };
+  /** Work-queue records received again (ApproximateReceiveCount > 1). */
+  readonly redeliveries: number;
+  /** Messages moved to the work queue's dead-letter queue. */
+  readonly deadLetters: number;
+}
+
+/** The DynamoDB proxy's listener for clients that are not functions (the CLI, tests). */
+export const EXTERNAL_DYNAMODB_CLIENT = 'external';
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -195,6 +259,8 @@ export class EmbeddedStack {
   #httpApi: HttpApi | undefined;
   #gateway: RestApiGateway | undefined;
   #dynamoFaults: DynamoDbFaultProxy | undefined;
+  #limits: CloudLimits | undefined;
+  #dynamoLimiter: DynamoDbLimiter | undefined;
   #clients: { sqs: SQSClient; dynamodb: DynamoDBClient; lambda: LambdaClient } | undefined;
   readonly #queues = new Map<string, LocalQueue>();
   readonly #functions = new Map<string, LocalFunction>();
@@ -208,6 +274,16 @@ export class EmbeddedStack {
 
   constructor(options: EmbeddedStackOptions = {}) {
     this.options = options;
+    // Validated at once: a bad limit fails here, with the setting named.
+    this.#limits =
+      options.cloudLimits === undefined || options.cloudLimits === false
+        ? undefined
+        : resolveCloudLimits(options.cloudLimits);
+  }
+
+  /** The limits enforced (AWS's defaults with the overrides), or undefined without them. */
+  get cloudLimits(): CloudLimits | undefined {
+    return this.#limits;
   }
 
   // ---------------------------------------------------------------- what tests and the CLI see
@@ -217,12 +293,89 @@ export class EmbeddedStack {
     return this.#required(this.#httpApi, 'apiUrl').url;
   }
 
+  /** The principals whose SigV4 signatures the local API accepts; none with `auth: false`. */
+  get principals(): readonly LocalPrincipal[] {
+    return this.#required(this.#httpApi, 'principals').auth?.principals.principals ?? [];
+  }
+
+  /** Whether the local API checks SigV4 signatures. */
+  get authEnabled(): boolean {
+    return this.#required(this.#httpApi, 'authEnabled').auth !== undefined;
+  }
+
   get endpoints(): LocalEndpoints {
+    const dynamodb = this.#required(this.#dynamo, 'endpoints').endpoint;
+    const sqs = this.#required(this.#sqsEmulator, 'endpoints').endpoint;
     return {
-      sqs: this.#required(this.#sqsEmulator, 'endpoints').endpoint,
-      dynamodb: this.#required(this.#dynamo, 'endpoints').endpoint,
+      sqs,
+      s3: sqs,
+      dynamodb:
+        this.#dynamoLimiter === undefined
+          ? dynamodb
+          : (this.#dynamoFaults?.endpointFor(EXTERNAL_DYNAMODB_CLIENT) ?? dynamodb),
       lambda: this.#required(this.#lambdaApi, 'endpoints').endpoint,
     };
+  }
+
+  /** The construct id of a template resource (`FanoutStack/Worker/Resource` → `Worker`). */
+  constructIdOf(logicalId: string): string {
+    const metadata = this.model.template.Resources[logicalId]?.Metadata;
+    const path = isObject(metadata) ? metadata['aws:cdk:path'] : undefined;
+    return (typeof path === 'string' ? path.split('/')[1] : undefined) ?? logicalId;
+  }
+
+  /** Where everything is: the API, the endpoints, the tables' and queues' names. */
+  describe(): StackDescription {
+    const { sqs, dynamodb, s3 } = this.endpoints;
+    return {
+      api: this.apiUrl,
+      region: LOCAL_REGION,
+      endpoints: { sqs, dynamodb, s3 },
+      tables: Object.fromEntries(
+        this.model.tables.map((table) => [this.constructIdOf(table.logicalId), table.name]),
+      ),
+      queues: Object.fromEntries(
+        [...this.#queues.values()].map((queue) => [this.constructIdOf(queue.logicalId), queue.url]),
+      ),
+      cloudLimits: this.#dynamoLimiter !== undefined,
+    };
+  }
+
+  /**
+   * What the run consumed and hit in the cloud-limits mode: DynamoDB units (by function),
+   * throttles, conflicts, the hottest partition's peaks, redeliveries and dead letters.
+   */
+  async cloudLimitsReport(): Promise<CloudLimitsReport> {
+    const limiter = this.#dynamoLimiter;
+    if (limiter === undefined) {
+      throw new Error(
+        this.#started
+          ? 'this stack was started without the cloudLimits option'
+          : 'EmbeddedStack.cloudLimitsReport is not available before start()',
+      );
+    }
+    const { byClient, ...totals } = limiter.report();
+    const byFunction: Record<string, DynamoDbUsage> = {};
+    for (const [client, usage] of Object.entries(byClient)) {
+      byFunction[client === EXTERNAL_DYNAMODB_CLIENT ? client : this.constructIdOf(client)] = usage;
+    }
+    const work = this.#mappingOn(this.workQueue);
+    const dlq = this.#mappingOn(this.deadLetterQueue);
+    const waiting = await this.queueDepth(this.deadLetterQueue);
+    return {
+      cloudLimits: true,
+      dynamodb: { ...totals, byFunction },
+      redeliveries: work?.stats.redeliveries ?? 0,
+      // Dead letters the DLQ consumer received, and those still waiting in the DLQ.
+      deadLetters: (dlq?.stats.firstReceives ?? 0) + waiting.visible,
+    };
+  }
+
+  #mappingOn(queue: LocalQueue): SqsEventSourceMapping | undefined {
+    for (const mapping of this.#mappings.values()) {
+      if (mapping.options.queueUrl === queue.url) return mapping;
+    }
+    return undefined;
   }
 
   /** SDK clients for the emulators (region, fake credentials and endpoints set). */
@@ -499,6 +652,7 @@ export class EmbeddedStack {
     await attempt(this.#lambdaApi?.stop);
     const faults = this.#dynamoFaults;
     await attempt(faults === undefined ? undefined : () => faults.stop());
+    this.#dynamoLimiter?.destroy();
     this.#clients?.sqs.destroy();
     this.#clients?.dynamodb.destroy();
     this.#clients?.lambda.destroy();
@@ -553,15 +707,6 @@ export class EmbeddedStack {
     const dynamo = this.#required(this.#dynamo, 'dynamo');
     const sqsEmulator = this.#required(this.#sqsEmulator, 'sqs');
 
-    if (this.options.dynamoDbFaults !== undefined && this.options.dynamoDbFaults !== false) {
-      const seed =
-        typeof this.options.dynamoDbFaults === 'object' ? this.options.dynamoDbFaults.seed : 1;
-      this.#dynamoFaults = await DynamoDbFaultProxy.start(
-        dynamo.endpoint,
-        model.functions.map((spec) => spec.logicalId),
-        seed,
-      );
-    }
     this.#lambdaApi = await startLambdaApi(
       (name) => this.#functionsByName.get(name),
       this.#onError,
@@ -578,6 +723,7 @@ export class EmbeddedStack {
       { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT_ID, stackName: model.stackName },
       model.template.Parameters,
     );
+    await this.#startDynamoDbProxy(model, resolver, dynamo.endpoint);
     this.#createFunctions(model, resolver);
     this.#schedules = scheduleSpecs(model.template);
     const warming =
@@ -593,15 +739,59 @@ export class EmbeddedStack {
     this.#startSchedules();
     const api = model.restApis[0];
     if (api !== undefined) {
-      this.#gateway = new RestApiGateway(api, LOCAL_ACCOUNT_ID);
+      const timeout = this.#limits?.apiGateway.integrationTimeoutMs;
+      const timeouts = timeout === undefined ? {} : { integrationTimeoutMs: timeout };
+      this.#gateway = new RestApiGateway(api, LOCAL_ACCOUNT_ID, timeouts);
+      const auth = this.#gatewayAuth();
       this.#httpApi = await startHttpApi({
         api,
         accountId: LOCAL_ACCOUNT_ID,
+        ...timeouts,
         ...(this.options.apiPort === undefined ? {} : { port: this.options.apiPort }),
         invoke: (logicalId, payload) => this.#invokeByLogicalId(logicalId, payload),
         onError: this.#onError,
+        ...(auth === undefined ? {} : { auth }),
       });
     }
+  }
+
+  /**
+   * The proxy between every DynamoDB client and DynamoDB Local (one listener per function
+   * and one for everyone else), when faults or cloud limits need it.
+   */
+  async #startDynamoDbProxy(
+    model: StackModel,
+    resolver: TemplateResolver,
+    target: string,
+  ): Promise<void> {
+    const faults = this.options.dynamoDbFaults;
+    const limits = this.#limits;
+    if ((faults === undefined || faults === false) && limits === undefined) return;
+    if (limits !== undefined) {
+      const onDemand = {
+        writeUnitsPerSecond: limits.dynamodb.onDemandWriteUnitsPerSecond,
+        readUnitsPerSecond: limits.dynamodb.onDemandReadUnitsPerSecond,
+      };
+      const warm = new Map<string, WarmThroughput>();
+      for (const table of model.tables) {
+        const properties = resolver.resolve(table.properties);
+        if (isObject(properties))
+          warm.set(table.name, warmThroughputOf(table.name, properties, onDemand));
+      }
+      this.#dynamoLimiter = new DynamoDbLimiter({ target, limits: limits.dynamodb, warm });
+    }
+    this.#dynamoFaults = await DynamoDbFaultProxy.start(
+      target,
+      [...model.functions.map((spec) => spec.logicalId), EXTERNAL_DYNAMODB_CLIENT],
+      typeof faults === 'object' ? faults.seed : 1,
+      this.#dynamoLimiter,
+    );
+  }
+
+  #gatewayAuth(): GatewayAuth | undefined {
+    const auth = this.options.auth ?? true;
+    if (auth === false) return undefined;
+    return localGatewayAuth(auth === true ? [] : (auth.principals ?? []));
   }
 
   #checkVersions(): void {

@@ -136,8 +136,19 @@ export class SqsEventSourceMapping {
   #running = false;
   #loop: Promise<void> | undefined;
   #slotFreed: (() => void) | undefined;
-  /** Totals, for tests and the benchmark. */
-  readonly stats = { batches: 0, records: 0, deleted: 0, failedRecords: 0, functionErrors: 0 };
+  /**
+   * Totals, for tests and the benchmark. `redeliveries` are records received again
+   * (ApproximateReceiveCount > 1); `firstReceives` the records received for the first time.
+   */
+  readonly stats = {
+    batches: 0,
+    records: 0,
+    deleted: 0,
+    failedRecords: 0,
+    functionErrors: 0,
+    firstReceives: 0,
+    redeliveries: 0,
+  };
   /** Called after every batch: tests wait on it. */
   onBatch: ((report: BatchReport) => void) | undefined;
 
@@ -250,6 +261,10 @@ export class SqsEventSourceMapping {
   async #process(messages: Message[]): Promise<void> {
     const { queueArn, region } = this.options;
     const records = messages.map((message) => toSqsRecord(message, queueArn, region));
+    for (const record of records) {
+      if (Number(record.attributes.ApproximateReceiveCount) > 1) this.stats.redeliveries++;
+      else this.stats.firstReceives++;
+    }
     const event: SQSEvent = { Records: records };
     let outcome: InvocationOutcome;
     try {

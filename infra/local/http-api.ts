@@ -4,9 +4,10 @@
  * that API Gateway's Lambda proxy integration sends, then maps the function's
  * `APIGatewayProxyResult` back to HTTP.
  *
- * Differences from the deployed API, on purpose: requests are not SigV4-verified (AWS_IAM
- * routes are open on loopback), there is no throttling, and unknown routes answer 404/405
- * (a REST API answers 403 "Missing Authentication Token").
+ * AWS_IAM methods check SigV4 as API Gateway does (sigv4/verify.ts) against the local
+ * principals, and unknown routes answer 403 "Missing Authentication Token", as a REST API
+ * behind IAM auth does. Without `auth` (`fanout serve --no-auth`) requests are not checked
+ * and unknown routes answer 404/405. There is no throttling.
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
  */
 import { randomUUID } from 'node:crypto';
@@ -16,6 +17,14 @@ import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { MAX_SYNC_PAYLOAD_BYTES } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
+import {
+  authenticate,
+  type GatewayAuth,
+  MISSING_TOKEN_FAILURE,
+  refusal,
+} from './sigv4/gateway-auth.ts';
+import type { VerifiedIdentity } from './sigv4/principals.ts';
+import type { AuthFailure } from './sigv4/verify.ts';
 import type { ApiRouteSpec, RestApiSpec } from './template.ts';
 
 /**
@@ -24,7 +33,24 @@ import type { ApiRouteSpec, RestApiSpec } from './template.ts';
  */
 export const MAX_API_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
-export interface HttpApiOptions {
+/** How the local gateway plays API Gateway's limits. */
+export interface GatewayLimitOptions {
+  /**
+   * Answer 504 "Endpoint request timed out" when the integration takes longer (the function
+   * goes on running, as in AWS). API Gateway's default is 29 s.
+   * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html
+   * @default no timeout
+   */
+  readonly integrationTimeoutMs?: number;
+}
+
+/** How the local gateway plays API Gateway: its limits, and the SigV4 checks if any. */
+export interface GatewayOptions extends GatewayLimitOptions {
+  /** SigV4 checks of AWS_IAM methods; none when absent. */
+  readonly auth?: GatewayAuth;
+}
+
+export interface HttpApiOptions extends GatewayOptions {
   readonly api: RestApiSpec;
   readonly accountId: string;
   /** Port on 127.0.0.1; a free one when 0 or absent. */
@@ -38,6 +64,8 @@ export interface HttpApi {
   /** Base URL, without a trailing slash: `http://127.0.0.1:PORT`. */
   readonly url: string;
   readonly port: number;
+  /** The SigV4 checks it makes, if any. */
+  readonly auth: GatewayAuth | undefined;
   stop(): Promise<void>;
 }
 
@@ -190,6 +218,8 @@ interface EventInput {
   readonly requestId: string;
   readonly host: string;
   readonly port: number;
+  /** The caller SigV4 authenticated, for `requestContext.identity`. */
+  readonly identity?: VerifiedIdentity;
 }
 
 /** The value of a header (the last one sent), its name matched case-insensitively. */
@@ -256,11 +286,11 @@ export function buildProxyEvent(input: EventInput): APIGatewayProxyEvent {
       extendedRequestId: input.requestId.replaceAll('-', '').slice(0, 16),
       httpMethod: method,
       identity: {
-        accessKey: null,
-        accountId: null,
+        accessKey: input.identity?.accessKey ?? null,
+        accountId: input.identity?.accountId ?? null,
         apiKey: null,
         apiKeyId: null,
-        caller: null,
+        caller: input.identity?.caller ?? null,
         clientCert: null,
         cognitoAuthenticationProvider: null,
         cognitoAuthenticationType: null,
@@ -268,9 +298,9 @@ export function buildProxyEvent(input: EventInput): APIGatewayProxyEvent {
         cognitoIdentityPoolId: null,
         principalOrgId: null,
         sourceIp,
-        user: null,
+        user: input.identity?.user ?? null,
         userAgent: rawHeader(raw, 'user-agent') ?? null,
-        userArn: null,
+        userArn: input.identity?.userArn ?? null,
       },
       path: `/${api.stageName}${path}`,
       protocol: `HTTP/${request.httpVersion ?? '1.1'}`,
@@ -416,12 +446,19 @@ export type GatewayStep =
 export class RestApiGateway {
   readonly api: RestApiSpec;
   readonly accountId: string;
+  readonly auth: GatewayAuth | undefined;
   readonly #root: ResourceNode;
   readonly #stagePrefix: string;
+  readonly #integrationTimeoutMs: number | undefined;
 
-  constructor(api: RestApiSpec, accountId: string) {
+  constructor(api: RestApiSpec, accountId: string, options: GatewayOptions = {}) {
+    const timeout = options.integrationTimeoutMs;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
+      throw new RangeError(`integrationTimeoutMs must be a positive number, got ${timeout}`);
+    this.#integrationTimeoutMs = timeout;
     this.api = api;
     this.accountId = accountId;
+    this.auth = options.auth;
     this.#root = buildTree(api.routes);
     this.#stagePrefix = `/${api.stageName}`;
   }
@@ -452,6 +489,11 @@ export class RestApiGateway {
     const url = new URL(request.url, 'http://127.0.0.1');
     const { match, path } = this.route(method, request.url);
     const respond = (response: GatewayResponse): GatewayStep => ({ kind: 'respond', response });
+    const refuse = (failure: AuthFailure) => {
+      const { statusCode, body, headers } = refusal(failure);
+      return respond(jsonResponse(statusCode, body, requestId, headers));
+    };
+    if (this.auth !== undefined && match?.route === undefined) return refuse(MISSING_TOKEN_FAILURE);
     if (match === undefined) {
       return respond(
         jsonResponse(404, { message: `Not Found: no route for ${method} ${path}` }, requestId),
@@ -471,6 +513,12 @@ export class RestApiGateway {
     }
     if (bodyTooLarge || request.body.length > MAX_API_PAYLOAD_BYTES) {
       return respond(jsonResponse(413, { message: 'Request Too Long' }, requestId));
+    }
+    let identity: VerifiedIdentity | undefined;
+    if (this.auth !== undefined && match.route.authorizationType === 'AWS_IAM') {
+      const outcome = authenticate(this.auth, { ...request, target: request.url });
+      if (!outcome.ok) return refuse(outcome);
+      identity = outcome.identity;
     }
     const body = decodeContent(request.body, rawHeader(request.rawHeaders, 'content-encoding'));
     if (body === 'too-large') {
@@ -508,6 +556,7 @@ export class RestApiGateway {
       requestId,
       host,
       port: endpoint.port,
+      ...(identity === undefined ? {} : { identity }),
     });
     const payload = JSON.stringify(event);
     if (Buffer.byteLength(payload) > MAX_SYNC_PAYLOAD_BYTES) {
@@ -542,8 +591,26 @@ export class RestApiGateway {
   ): Promise<GatewayResponse> {
     const step = this.prepare(request, endpoint, bodyTooLarge);
     if (step.kind === 'respond') return step.response;
-    const outcome = await invoke(step.functionLogicalId, step.payload);
-    return proxyResultResponse(outcome, step.requestId, step.compressAbove);
+    const invocation = invoke(step.functionLogicalId, step.payload);
+    const timeoutMs = this.#integrationTimeoutMs;
+    if (timeoutMs === undefined) {
+      return proxyResultResponse(await invocation, step.requestId, step.compressAbove);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    try {
+      const outcome = await Promise.race([invocation, timedOut]);
+      if (outcome === 'timeout') {
+        // The function goes on; its result is dropped, as API Gateway drops it.
+        invocation.catch(() => undefined);
+        return jsonResponse(504, { message: 'Endpoint request timed out' }, step.requestId);
+      }
+      return proxyResultResponse(outcome, step.requestId, step.compressAbove);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
@@ -567,7 +634,12 @@ function send(response: ServerResponse, answer: GatewayResponse): void {
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
-  const gateway = new RestApiGateway(options.api, options.accountId);
+  const gateway = new RestApiGateway(options.api, options.accountId, {
+    ...(options.integrationTimeoutMs === undefined
+      ? {}
+      : { integrationTimeoutMs: options.integrationTimeoutMs }),
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
+  });
   let port = 0;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -618,6 +690,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    auth: options.auth,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,5 +1,14 @@
 /** The embedded local stack: everything `fanout` and the end-to-end tests need. */
 
+export { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
+export {
+  AWS_DEFAULT_LIMITS,
+  type CloudLimits,
+  type CloudLimitsOptions,
+  resolveCloudLimits,
+} from './cloud-limits/options.ts';
+export type { DynamoDbLimitsReport, DynamoDbUsage } from './cloud-limits/report.ts';
+export { S3RateLimiter } from './cloud-limits/s3-rate-limiter.ts';
 export {
   type DynamoDbFaultKind,
   DynamoDbFaultProxy,
@@ -10,11 +19,14 @@ export {
 } from './dynamodb-faults.ts';
 export {
   type ApiRequest,
+  type CloudLimitsReport,
   EmbeddedStack,
   type EmbeddedStackOptions,
+  EXTERNAL_DYNAMODB_CLIENT,
   type LocalEndpoints,
   type LocalQueue,
   PROJECT_DIR,
+  type StackDescription,
   type StackDynamoDbFaultRule,
 } from './embedded-stack.ts';
 export { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';

@@ -4,7 +4,9 @@
  * - RequestResponse: 200 with the function's JSON result; a function error is still a 200,
  *   with `X-Amz-Function-Error: Unhandled` and Lambda's error document as the payload.
  * - Event: 202 at once, the function runs in the background. DryRun: 204.
- * - Unknown function: 404 ResourceNotFoundException; payload over 6 MB: 413.
+ * - Unknown function: 404 ResourceNotFoundException; a request payload over 6 MB: 413
+ *   RequestTooLargeException; a response over 6 MB: Function.ResponseSizeTooLarge (a
+ *   function error), as Lambda answers them. These limits hold in every mode.
  * Requests are not SigV4-verified locally.
  * @see https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
  */
@@ -56,8 +58,11 @@ export function functionNameOf(identifier: string): string {
   return match?.[1] ?? decoded.split(':')[0] ?? decoded;
 }
 
+/** What the Invoke API needs of a function. */
+export type InvocableFunction = Pick<LocalFunction, 'invoke'>;
+
 export async function startLambdaApi(
-  lookup: (name: string) => LocalFunction | undefined,
+  lookup: (name: string) => InvocableFunction | undefined,
   onBackgroundError: (error: unknown) => void,
 ): Promise<LambdaApi> {
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

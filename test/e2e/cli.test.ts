@@ -6,6 +6,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import aws4 from 'aws4';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
 import { localStackProcesses, processGroupMembers, waitFor } from './helpers.ts';
@@ -14,6 +17,34 @@ interface Run {
   readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** A request signed by aws4 (an independent SigV4 implementation) with the given keys. */
+function aws4Fetch(
+  baseUrl: string,
+  method: string,
+  path: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  body?: string,
+): Promise<Response> {
+  const url = new URL(`${baseUrl}${path}`);
+  const signed = aws4.sign(
+    {
+      host: url.host,
+      method,
+      path: url.pathname,
+      service: 'execute-api',
+      region: 'us-east-1',
+      ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+    },
+    credentials,
+  );
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(signed.headers ?? {})) {
+    // fetch sets these itself, to the same values.
+    if (!['host', 'content-length'].includes(name.toLowerCase())) headers[name] = String(value);
+  }
+  return fetch(url, { method, headers, ...(body === undefined ? {} : { body }) });
 }
 
 function cliEnv(): NodeJS.ProcessEnv {
@@ -147,6 +178,31 @@ describe('Feature: the fanout CLI', () => {
     expect(job).toMatchObject({ status: 'SUCCEEDED', numbersCount: 3, results: [1, 4, 9] });
   });
 
+  it('adds the cloud-limits report to the JSON with --cloud-limits', {
+    timeout: 60_000,
+  }, async () => {
+    const result = await run(['square', '--range', '1..3', '--json', '--cloud-limits']);
+    expect(result.code).toBe(0);
+    const job = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(job).toMatchObject({
+      status: 'SUCCEEDED',
+      results: [1, 4, 9],
+      cloudLimits: true,
+      dynamodb: { throttledRequests: 0, transactionConflicts: 0 },
+      redeliveries: 0,
+      deadLetters: 0,
+    });
+    expect((job.dynamodb as { writeUnits: number }).writeUnits).toBeGreaterThan(0);
+  });
+
+  it('refuses --cloud-limits with --url, exiting 2', async () => {
+    const result = await run(['square', '1', '--cloud-limits', '--url', 'http://127.0.0.1:9']);
+    expect(result.code).toBe(2);
+    expect(ownStderr(result.stderr)).toBe(
+      'fanout: --cloud-limits applies to the local stack, not to --url or --api',
+    );
+  });
+
   it('explains bad input on stderr and exits 2', { timeout: 60_000 }, async () => {
     const result = await run(['square', '1', 'two', '3']);
     expect(result.code).toBe(2);
@@ -163,36 +219,83 @@ describe('Feature: the fanout CLI', () => {
     );
   });
 
-  it('serves the local API until SIGINT, then stops every emulator', {
+  it('serves the local API until SIGINT, signed with the printed keys, then stops every emulator', {
     timeout: 120_000,
   }, async () => {
-    const child = start(['serve', '--port', '0']);
+    const child = start([
+      'serve',
+      '--port',
+      '0',
+      '--principal',
+      'bob=AKIABOBBOBBOBBOB0001:bob-secret',
+    ]);
     const group = child.pid ?? 0;
     let stdout = '';
+    let stderr = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
     });
-    child.stderr?.resume();
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
     try {
       await waitFor(() => /^http:\/\/127\.0\.0\.1:\d+\n/.test(stdout), 90_000, 'the base URL');
+      await waitFor(() => /curl .*JOB_ID/.test(stderr), 5_000, 'the curl lines');
       const baseUrl = stdout.trim();
-      const submitted = await fetch(`${baseUrl}/jobs`, {
+      const keys = (name: string) => {
+        const match = new RegExp(
+          `^  ${name}: AWS_ACCESS_KEY_ID=(\\S+) AWS_SECRET_ACCESS_KEY=(\\S+)$`,
+          'm',
+        ).exec(stderr);
+        return { accessKeyId: match?.[1] ?? '', secretAccessKey: match?.[2] ?? '' };
+      };
+      expect(keys('bob')).toEqual({
+        accessKeyId: 'AKIABOBBOBBOBBOB0001',
+        secretAccessKey: 'bob-secret',
+      });
+      const body = JSON.stringify({ numbers: [7, 8] });
+      const unsigned = await fetch(`${baseUrl}/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ numbers: [7, 8] }),
+        body,
       });
+      expect(unsigned.status).toBe(403);
+      expect(await unsigned.json()).toEqual({ message: 'Missing Authentication Token' });
+      // Signed with the printed keys by an independent SigV4 implementation.
+      const submitted = await aws4Fetch(baseUrl, 'POST', '/jobs', keys('local'), body);
       expect(submitted.status).toBe(202);
       const { jobId } = (await submitted.json()) as { jobId: string };
       let job: { status?: string; results?: unknown } = {};
       await waitFor(
         async () => {
-          job = (await (await fetch(`${baseUrl}/jobs/${jobId}`)).json()) as typeof job;
+          const answer = await aws4Fetch(baseUrl, 'GET', `/jobs/${jobId}`, keys('bob'));
+          job = (await answer.json()) as typeof job;
           return job.status === 'SUCCEEDED';
         },
         20_000,
         'the job',
       );
       expect(job.results).toEqual([49, 64]);
+
+      // The job commands, signed by the CLI itself.
+      const url = ['--url', baseUrl];
+      const submit = await run(['submit', '5', '-6', '123456789012345678901', ...url]);
+      expect(submit.code).toBe(0);
+      const submittedId = submit.stdout.trim();
+      expect(submittedId).toMatch(/^[0-9a-f-]{36}$/);
+      const output = join(tmpdir(), `fanout-results-${process.pid}.json`);
+      const results = await run(['results', submittedId, '--output', output, ...url]);
+      expect(results.code).toBe(0);
+      expect(JSON.parse(readFileSync(output, 'utf8'))).toEqual([
+        25,
+        36,
+        (123456789012345678901n ** 2n).toString(),
+      ]);
+      const waited = await run(['wait', submittedId, ...url]);
+      expect(waited).toMatchObject({ code: 0, stdout: `${submittedId} SUCCEEDED\n` });
+      const cancel = await run(['cancel', submittedId, ...url]);
+      expect(cancel.code).toBe(2);
+      expect(ownStderr(cancel.stderr)).toContain('HTTP 409 JOB_NOT_RUNNING');
       // The JVM runs in the CLI's process group while it serves.
       const members = await processGroupMembers(group);
       const running = await localStackProcesses();
@@ -206,6 +309,44 @@ describe('Feature: the fanout CLI', () => {
       10_000,
       'DynamoDB Local to exit',
     );
+  });
+
+  it('prints one JSON line of endpoints with serve --json, the DynamoDB one limited', {
+    timeout: 120_000,
+  }, async () => {
+    const child = start(['serve', '--port', '0', '--json', '--cloud-limits']);
+    let stdout = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    try {
+      await waitFor(() => stdout.endsWith('\n'), 90_000, 'the JSON line');
+      const described = JSON.parse(stdout) as {
+        api: string;
+        region: string;
+        endpoints: Record<string, string>;
+        tables: Record<string, string>;
+        queues: Record<string, string>;
+      };
+      expect(Object.keys(described)).toEqual(['api', 'region', 'endpoints', 'tables', 'queues']);
+      expect(Object.keys(described.endpoints)).toEqual(['sqs', 'dynamodb', 's3']);
+      expect(described.tables.Table).toBeDefined();
+      expect(described.queues.WorkQueue).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      const answer = await fetch(`${described.api}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ numbers: [2] }),
+      });
+      expect(answer.status).toBe(202);
+      await waitFor(() => stderr.includes("(enforcing AWS's limits)"), 10_000, 'the endpoints');
+      expect(stderr).toContain(`table Table: ${described.tables.Table}`);
+    } finally {
+      expect(['SIGINT', 'exit 0', 'exit 130']).toContain(await interrupt(child));
+    }
   });
 
   it('stops everything on SIGTERM in the middle of a job', { timeout: 120_000 }, async () => {

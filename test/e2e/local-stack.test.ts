@@ -27,11 +27,13 @@ function isRunning(pid: number): boolean {
 }
 
 describe('Class: EmbeddedStack (stand-in template)', () => {
+  // This file is about the stack's parts and the proxy mapping; SigV4 has local-auth.test.ts.
   const stack = new EmbeddedStack({
     cdkOutDir: ASSEMBLY,
     synth: false,
     logSink: null,
     logLevel: 'WARN',
+    auth: false,
   });
   let javaPid = 0;
   let forkerChild = 0;

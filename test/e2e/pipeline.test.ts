@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, FanoutClient } from '../../bin/client.ts';
 import { seededRandom } from '../../infra/local/seeded-random.ts';
+import { signedFetch } from '../helpers/signed-fetch.ts';
 import { appStack, exactIntegerSquare } from './helpers.ts';
 
 /** The square the API must answer for one accepted element. */
@@ -126,7 +127,7 @@ describe('Feature: the whole pipeline, locally', () => {
 
   describe('bad input', () => {
     async function rejection(body: string, headers: Record<string, string> = {}) {
-      const response = await fetch(`${stack.apiUrl}/jobs`, {
+      const response = await signedFetch(`${stack.apiUrl}/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body,
@@ -158,7 +159,7 @@ describe('Feature: the whole pipeline, locally', () => {
     });
 
     it('answers 400 to an empty body', async () => {
-      const response = await fetch(`${stack.apiUrl}/jobs`, { method: 'POST' });
+      const response = await signedFetch(`${stack.apiUrl}/jobs`, { method: 'POST' });
       expect(response.status).toBe(400);
     });
 

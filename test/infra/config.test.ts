@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NUMBERS_PER_CHUNK } from '../../functions/commons/limits.ts';
 import {
   CONTEXT_KEYS,
+  chunkRetrySeconds,
   DEFAULT_CONFIG,
   DLQ_CONSUMER_ATTEMPTS,
   deadLetterMaxReceiveCount,
@@ -57,10 +58,10 @@ describe('Function: resolveConfig', () => {
 
   it('parses the deadline and the idempotency window from strings', () => {
     const config = configFromContext({
-      'fanout:jobDeadlineSeconds': '600',
+      'fanout:jobDeadlineSeconds': '7200',
       'fanout:idempotencyExpirySeconds': '120',
     });
-    expect(config).toMatchObject({ jobDeadlineSeconds: 600, idempotencyExpirySeconds: 120 });
+    expect(config).toMatchObject({ jobDeadlineSeconds: 7200, idempotencyExpirySeconds: 120 });
   });
 
   it('parses numbers given as strings on the command line (-c key=value)', () => {
@@ -93,8 +94,8 @@ describe('Function: resolveConfig', () => {
     ['workerMemoryMb', 64, 'must be an integer from 128 to 10240, got 64.'],
     ['workerMemoryMb', 10_241, 'must be an integer from 128 to 10240, got 10241.'],
     ['workerMemoryMb', 'lots', 'must be a number, got "lots".'],
-    ['workerTimeoutSeconds', 30, 'must be an integer from 31 to 900, got 30.'],
-    ['workerTimeoutSeconds', 901, 'must be an integer from 31 to 900, got 901.'],
+    ['workerTimeoutSeconds', 0, 'must be an integer from 1 to 900, got 0.'],
+    ['workerTimeoutSeconds', 901, 'must be an integer from 1 to 900, got 901.'],
     ['batchSize', 0, 'must be an integer from 1 to 10000, got 0.'],
     ['batchSize', 2.5, 'must be an integer from 1 to 10000, got 2.5.'],
     ['maxBatchingWindowSeconds', 301, 'must be an integer from 0 to 300, got 301.'],
@@ -145,13 +146,66 @@ describe('Function: resolveConfig', () => {
     );
   });
 
-  it('throws when a batch over 10 has no batching window', () => {
+  it('throws naming both settings when a batch over 10 has no batching window', () => {
     expect(() => configFromContext({ 'fanout:batchSize': 11 })).toThrow(
-      'The fanout setting "batchSize" (context fanout:batchSize) is 11, and a batch size over 10 needs "maxBatchingWindowSeconds" of at least 1.',
+      'The fanout setting "batchSize" (context fanout:batchSize) = 11 needs "maxBatchingWindowSeconds" (default) = 0 to be at least 1: Lambda\'s SQS event source takes a batch size over 10 only with a batching window.',
     );
     expect(
       configFromContext({ 'fanout:batchSize': 11, 'fanout:maxBatchingWindowSeconds': 1 }).batchSize,
     ).toBe(11);
+  });
+
+  it('throws naming the aggregator timeout when the worker would not outlive it', () => {
+    expect(() => configFromContext({ 'fanout:workerTimeoutSeconds': 30 })).toThrow(
+      'The fanout setting "workerTimeoutSeconds" (context fanout:workerTimeoutSeconds) = 30 must be more than the aggregator\'s timeout (AGGREGATOR_TIMEOUT_SECONDS = 30 s): the worker waits for the aggregator on a synchronous Invoke, so it must outlive one.',
+    );
+    expect(configFromContext({ 'fanout:workerTimeoutSeconds': 31 }).workerTimeoutSeconds).toBe(31);
+  });
+
+  it("throws naming both settings when the job deadline is shorter than a chunk's retries", () => {
+    // 3 deliveries x (6 x 900 + 0) s = 16200 s > 3600 s.
+    expect(() =>
+      configFromContext({
+        'fanout:workerTimeoutSeconds': '900',
+        'fanout:jobDeadlineSeconds': '3600',
+      }),
+    ).toThrow(
+      'The fanout setting "jobDeadlineSeconds" (context fanout:jobDeadlineSeconds) = 3600 is shorter than the 16200 s a failing chunk may spend in retries: "maxReceiveCount" (default) = 3 deliveries x the work queue\'s visibility timeout of 5400 s (6 x "workerTimeoutSeconds" (context fanout:workerTimeoutSeconds) = 900, plus the batching window of 0 s). The job would fail on its deadline before its chunk reaches the DLQ; raise "jobDeadlineSeconds" to at least 16200, or lower the others.',
+    );
+  });
+
+  it("derives an unset job deadline from a chunk's retries when they take longer than 3600 s", () => {
+    expect(configFromContext({ 'fanout:workerTimeoutSeconds': 900 }).jobDeadlineSeconds).toBe(
+      16_200,
+    );
+    expect(
+      configFromContext({ 'fanout:workerTimeoutSeconds': 900, 'fanout:jobDeadlineSeconds': 16_200 })
+        .jobDeadlineSeconds,
+    ).toBe(16_200);
+  });
+
+  it('throws naming both settings when the retries are longer than any job deadline', () => {
+    // 30 deliveries x (6 x 900) s = 162000 s > 86400 s, the longest deadline.
+    expect(() =>
+      configFromContext({ 'fanout:workerTimeoutSeconds': 900, 'fanout:maxReceiveCount': 30 }),
+    ).toThrow(
+      'The fanout settings "maxReceiveCount" (context fanout:maxReceiveCount) = 30 and "workerTimeoutSeconds" (context fanout:workerTimeoutSeconds) = 900 let a failing chunk retry for 30 x 5400 s (the visibility timeout) = 162000 s, longer than the longest job deadline (86400 s); lower one of them.',
+    );
+  });
+
+  it('throws naming both settings when an idempotency key would outlive its job', () => {
+    expect(() =>
+      configFromContext({
+        'fanout:jobRetentionDays': 1,
+        'fanout:idempotencyExpirySeconds': 86_401,
+      }),
+    ).toThrow(
+      'The fanout setting "idempotencyExpirySeconds" (context fanout:idempotencyExpirySeconds) = 86401 is longer than "jobRetentionDays" (context fanout:jobRetentionDays) = 1 (86400 s): an Idempotency-Key would answer with a job whose data has expired.',
+    );
+    expect(
+      configFromContext({ 'fanout:jobRetentionDays': 1, 'fanout:idempotencyExpirySeconds': 86_400 })
+        .idempotencyExpirySeconds,
+    ).toBe(86_400);
   });
 
   it('throws when the burst is below the rate', () => {
@@ -172,6 +226,22 @@ describe('Function: visibilityTimeoutSeconds', () => {
         maxBatchingWindowSeconds: 7,
       }),
     ).toBe(607);
+  });
+
+  it('throws naming both settings when the result would pass the SQS maximum of 12 hours', () => {
+    // Out of today's ranges (timeout <= 900 s): the guard for a change of those ranges.
+    expect(() =>
+      visibilityTimeoutSeconds({ workerTimeoutSeconds: 7_200, maxBatchingWindowSeconds: 1 }),
+    ).toThrow(
+      'The work queue\'s visibility timeout, 6 x "workerTimeoutSeconds" (7200) + "maxBatchingWindowSeconds" (1) = 43201 s, is above SQS\'s maximum of 43200 s (12 hours).',
+    );
+  });
+});
+
+describe('Function: chunkRetrySeconds', () => {
+  it('returns maxReceiveCount x the visibility timeout', () => {
+    // 3 x (6 x 120 + 0)
+    expect(chunkRetrySeconds(DEFAULT_CONFIG)).toBe(2_160);
   });
 });
 
@@ -219,7 +289,7 @@ describe('Stack: Fanout (configured through context)', () => {
         'fanout:maxReceiveCount': 5,
         'fanout:apiRateLimit': 100,
         'fanout:apiBurstLimit': 200,
-        'fanout:jobDeadlineSeconds': 7200,
+        'fanout:jobDeadlineSeconds': 10_000,
         'fanout:idempotencyExpirySeconds': 600,
         'fanout:removalPolicy': 'destroy',
         'fanout:logLevel': 'DEBUG',
@@ -250,10 +320,10 @@ describe('Stack: Fanout (configured through context)', () => {
   });
 
   it('derives the oldest-message alarm from the deliveries, capped by the deadline', () => {
-    // min(5 x 1810, 7200)
+    // min(5 x 1810, 10000)
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'Fanout-WorkQueueOldestMessageAge',
-      Threshold: 7200,
+      Threshold: 9050,
     });
   });
 
@@ -264,7 +334,7 @@ describe('Stack: Fanout (configured through context)', () => {
     expect(dispatcher.Properties.Environment.Variables).toMatchObject({
       NUMBERS_PER_CHUNK: '2500',
       JOB_RETENTION_DAYS: '30',
-      JOB_DEADLINE_SECONDS: '7200',
+      JOB_DEADLINE_SECONDS: '10000',
       IDEMPOTENCY_EXPIRY_SECONDS: '600',
     });
   });
@@ -284,6 +354,15 @@ describe('Stack: Fanout (configured through context)', () => {
 });
 
 describe('Stack: Fanout (bad configuration)', () => {
+  it('fails the synth with a sentence naming both settings when they conflict', () => {
+    const app = new App({
+      context: { 'fanout:workerTimeoutSeconds': '900', 'fanout:jobDeadlineSeconds': '3600' },
+    });
+    expect(() => new FanoutStack(app, 'Fanout')).toThrow(
+      /"jobDeadlineSeconds" \(context fanout:jobDeadlineSeconds\) = 3600 is shorter than .* "workerTimeoutSeconds" \(context fanout:workerTimeoutSeconds\) = 900/,
+    );
+  });
+
   it('fails the synth with a sentence naming the setting', () => {
     const app = new App({ context: { 'fanout:maxConcurrency': 5000 } });
     expect(() => new FanoutStack(app, 'Fanout')).toThrow(

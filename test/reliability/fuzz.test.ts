@@ -15,6 +15,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayResponse } from '../../infra/local/http-api.ts';
+import { signedFetch } from '../helpers/signed-fetch.ts';
 import {
   anyHostileCase,
   CATEGORIES,
@@ -120,7 +121,7 @@ describe('Feature: hostile request bodies are refused cleanly', () => {
 
   async function overHttp(request: HostileCase): Promise<Answer> {
     const response = await withinTime(
-      fetch(`${stack.apiUrl}/jobs`, {
+      signedFetch(`${stack.apiUrl}/jobs`, {
         method: 'POST',
         headers: request.headers,
         body: request.body,
@@ -231,8 +232,10 @@ describe('Feature: hostile request bodies are refused cleanly', () => {
         context,
       ).toBe(true);
     }
-    const wrongMethod = await fetch(`${stack.apiUrl}/jobs`, { method: 'PUT', body: '{}' });
-    expect(wrongMethod.status).toBe(405);
+    // A method the API lacks, behind IAM auth: API Gateway's 403, whatever the signature.
+    const wrongMethod = await signedFetch(`${stack.apiUrl}/jobs`, { method: 'PUT', body: '{}' });
+    expect(wrongMethod.status).toBe(403);
+    expect(await wrongMethod.json()).toEqual({ message: 'Missing Authentication Token' });
     await expectNothingStored();
 
     // The server is up and still exact.

@@ -16,6 +16,7 @@ import { expect } from 'vitest';
 import { FanoutClient, type JobStatusBody } from '../../bin/client.ts';
 import type { EmbeddedStack, EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
 import { appStack, waitFor } from '../e2e/helpers.ts';
+import { signedFetch } from '../helpers/signed-fetch.ts';
 
 /** One row of the reliability report (test/reliability/reporter.ts prints them). */
 export interface ReliabilityRow {
@@ -39,9 +40,17 @@ declare module 'vitest' {
 export const FAST_VISIBILITY_TIMEOUT_SECONDS = 2;
 
 /**
+ * Whether the reliability tests run their stacks with AWS's quotas enforced
+ * (`FANOUT_RELIABILITY_CLOUD_LIMITS=1 npm run test:reliability`), unless a test says.
+ */
+export const CLOUD_LIMITS_FROM_ENVIRONMENT = process.env.FANOUT_RELIABILITY_CLOUD_LIMITS === '1';
+
+/**
  * A local stack of the real app for a reliability test file: function logs dropped (unless
  * FANOUT_E2E_LOGS=1), schedules fired by the tests only, and, unless `slowRetries`, the
  * work queue and its dead-letter queue redelivering after 2 s instead of 6 × the timeout.
+ * `cloudLimits` (or FANOUT_RELIABILITY_CLOUD_LIMITS=1) runs the case under AWS's quotas
+ * (docs/CLOUD-LIMITS.md); `stack.cloudLimitsReport()` then tells what it consumed and hit.
  */
 export function reliabilityStack(
   options: EmbeddedStackOptions & { readonly slowRetries?: boolean } = {},
@@ -49,6 +58,7 @@ export function reliabilityStack(
   const { slowRetries, ...rest } = options;
   return appStack({
     schedules: 'manual',
+    ...(CLOUD_LIMITS_FROM_ENVIRONMENT ? { cloudLimits: true } : {}),
     ...(slowRetries === true
       ? {}
       : {
@@ -270,7 +280,7 @@ export async function call(
   path: string,
   options: { readonly body?: string | Uint8Array; readonly headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: unknown; headers: Headers }> {
-  const response = await fetch(`${baseUrl}${path}`, {
+  const response = await signedFetch(`${baseUrl}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...options.headers },
     ...(options.body === undefined ? {} : { body: options.body }),

@@ -4,6 +4,13 @@
  * built-in TypeError / RangeError instead (see options.ts).
  */
 
+/** What a value is, for a message: `null`, `an array`, or its typeof. */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}
+
 /** The base class: anything the pool itself reports. */
 export class PoolError extends Error {
   override name = 'PoolError';

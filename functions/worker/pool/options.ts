@@ -3,32 +3,10 @@
  * check each, as piscina and workerpool do), and the pool size a Lambda function pays for.
  */
 import { availableParallelism } from 'node:os';
-import type { NumberInput } from '../../commons/numbers.ts';
+import { MAX_POOL_SIZE } from '../../commons/config.ts';
 import { defaultChildScript } from './child-script.ts';
-
-/** Estimated cost of `values[from..to)`, in any unit; it balances the children's shares. */
-export type CostEstimator = (values: readonly NumberInput[], from: number, to: number) => number;
-
-/**
- * The cost of `values[from..to)` estimated from `samples` evenly spaced elements (exact when
- * the range has no more elements than that), so that it costs O(samples), not O(range).
- */
-export function sampleCost(
-  estimate: CostEstimator,
-  values: readonly NumberInput[],
-  from: number,
-  to: number,
-  samples: number,
-): number {
-  const length = to - from;
-  if (length <= samples) return estimate(values, from, to);
-  let sampled = 0;
-  for (let sample = 0; sample < samples; sample++) {
-    const index = from + Math.floor(((sample + 0.5) * length) / samples);
-    sampled += estimate(values, index, index + 1);
-  }
-  return (sampled * length) / samples;
-}
+import { describeType } from './errors.ts';
+import type { CostEstimator } from './split.ts';
 
 export interface PoolOptions {
   /**
@@ -102,8 +80,6 @@ export interface ResolvedPoolOptions {
  */
 export const MB_PER_VCPU = 1_769;
 export const MAX_LAMBDA_VCPUS = 6;
-/** A guard against a typo forking thousands of processes. */
-export const MAX_POOL_SIZE = 1_024;
 /** setTimeout's largest delay (2^31 - 1 ms); a larger one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -121,15 +97,9 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'execArgv',
 ]);
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
 function positiveInteger(name: string, value: unknown, max: number): number {
   if (typeof value !== 'number') {
-    throw new TypeError(`options.${name} must be a number, got ${describe(value)}`);
+    throw new TypeError(`options.${name} must be a number, got ${describeType(value)}`);
   }
   if (!Number.isInteger(value) || value < 1) {
     throw new RangeError(`options.${name} must be a positive integer, got ${value}`);
@@ -149,7 +119,7 @@ function childScriptOption(value: unknown): string | URL {
   }
   if (typeof value !== 'string') {
     throw new TypeError(
-      `options.childScript must be a path or a file: URL, got ${describe(value)}`,
+      `options.childScript must be a path or a file: URL, got ${describeType(value)}`,
     );
   }
   if (value.length === 0) throw new TypeError('options.childScript must not be empty');
@@ -158,12 +128,12 @@ function childScriptOption(value: unknown): string | URL {
 
 function execArgvOption(value: unknown): readonly string[] {
   if (!Array.isArray(value)) {
-    throw new TypeError(`options.execArgv must be an array of strings, got ${describe(value)}`);
+    throw new TypeError(`options.execArgv must be an array of strings, got ${describeType(value)}`);
   }
   const index = value.findIndex((flag) => typeof flag !== 'string');
   if (index >= 0) {
     throw new TypeError(
-      `options.execArgv[${index}] must be a string, got ${describe(value[index])}`,
+      `options.execArgv[${index}] must be a string, got ${describeType(value[index])}`,
     );
   }
   return [...value];
@@ -173,7 +143,7 @@ function execArgvOption(value: unknown): readonly string[] {
  * The pool size a function pays for. On Lambda, the cores a process sees are not the vCPUs
  * it gets (2 are visible from 128 MB up to 3,008 MB), so the size comes from
  * AWS_LAMBDA_FUNCTION_MEMORY_SIZE, ceil(MB / 1,769) and at most 6, capped by the cores
- * visible. Off Lambda, every visible core.
+ * visible. Off Lambda, every visible core, up to MAX_POOL_SIZE.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
  */
 export function poolSizeFromEnvironment(
@@ -181,7 +151,7 @@ export function poolSizeFromEnvironment(
   parallelism: number = availableParallelism(),
 ): number {
   const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
-  if (raw === undefined || raw === '') return Math.max(1, parallelism);
+  if (raw === undefined || raw === '') return Math.max(1, Math.min(parallelism, MAX_POOL_SIZE));
   const megabytes = Number(raw);
   if (!Number.isInteger(megabytes) || megabytes < 1) {
     throw new RangeError(
@@ -195,7 +165,7 @@ export function poolSizeFromEnvironment(
 /** Validates `options` and fills in the defaults. */
 export function resolvePoolOptions(options: unknown = {}): ResolvedPoolOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
+    throw new TypeError(`options must be an object, got ${describeType(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`options.${key} is not a pool option`);
@@ -203,7 +173,9 @@ export function resolvePoolOptions(options: unknown = {}): ResolvedPoolOptions {
   const given = options as Record<string, unknown>;
   const estimateCost = given.estimateCost ?? countElements;
   if (typeof estimateCost !== 'function') {
-    throw new TypeError(`options.estimateCost must be a function, got ${describe(estimateCost)}`);
+    throw new TypeError(
+      `options.estimateCost must be a function, got ${describeType(estimateCost)}`,
+    );
   }
   return {
     size:

@@ -9,6 +9,7 @@ import {
   loadStatusConfig,
   loadSweeperConfig,
   loadWorkerConfig,
+  MAX_POOL_SIZE,
 } from '../../../functions/commons/config.ts';
 import { ConfigurationError } from '../../../functions/commons/errors.ts';
 
@@ -121,6 +122,18 @@ describe('Function: loadWorkerConfig', () => {
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538',
       }),
     ).toEqual({ aggregatorFunctionName: 'agg', tableName: 't', poolSize: 6, memoryMb: 3538 });
+  });
+
+  it('rejects a POOL_SIZE above MAX_POOL_SIZE, the bound the pool has too', () => {
+    expect(() =>
+      loadWorkerConfig({
+        AGGREGATOR_FUNCTION_NAME: 'agg',
+        TABLE_NAME: 't',
+        POOL_SIZE: String(MAX_POOL_SIZE + 1),
+      }),
+    ).toThrow(
+      `POOL_SIZE environment variable must be an integer from 1 to ${MAX_POOL_SIZE}, got "65"`,
+    );
   });
 
   it('names the missing aggregator function', () => {

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChildExitError } from '../../../functions/worker/pool/errors.ts';
 import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 import { fixture } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {
   describe('Method: run', () => {
+    // A fresh pool per test, so that no test depends on what an earlier one crashed.
     let pool: ProcessPool;
-    beforeAll(async () => {
+    beforeEach(async () => {
       pool = new ProcessPool({ size: 2, childScript: fixture('crash-always-child.ts') });
       await pool.start();
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await pool.destroy();
     });
 
@@ -32,6 +33,8 @@ describe('Class: ProcessPool', () => {
     });
 
     it('keeps serving other runs after replacing the crashed children', async () => {
+      await expect(pool.run([13])).rejects.toThrow(ChildExitError);
+
       expect(await pool.run([1, 2, 3])).toEqual([1, 4, 9]);
     });
   });

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KernelError } from '../../../functions/worker/pool/errors.ts';
 import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 import { fixture } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {
   describe('Method: run', () => {
+    // A fresh pool per test, so that no test depends on an earlier one's kernel error.
     let pool: ProcessPool;
-    beforeAll(async () => {
+    beforeEach(async () => {
       pool = new ProcessPool({ size: 1, childScript: fixture('throwing-child.ts') });
       await pool.start();
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await pool.destroy();
     });
 
@@ -30,6 +31,7 @@ describe('Class: ProcessPool', () => {
 
     it('keeps the child serving after a kernel error', async () => {
       const [pid] = pool.pids;
+      await expect(pool.run([13])).rejects.toThrow(KernelError);
 
       expect(await pool.run([3])).toEqual([9]);
       expect(pool.pids).toEqual([pid]);

@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_POOL_SIZE,
-  resolvePoolOptions,
-  sampleCost,
-} from '../../../functions/worker/pool/options.ts';
+import { MAX_POOL_SIZE } from '../../../functions/commons/config.ts';
+import { resolvePoolOptions } from '../../../functions/worker/pool/options.ts';
 import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 
 describe('Function: resolvePoolOptions', () => {
@@ -65,6 +62,11 @@ describe('Function: resolvePoolOptions', () => {
     );
   });
 
+  it('accepts options.size up to MAX_POOL_SIZE, the bound POOL_SIZE has too', () => {
+    expect(MAX_POOL_SIZE).toBe(64);
+    expect(resolvePoolOptions({ size: MAX_POOL_SIZE }).size).toBe(64);
+  });
+
   it('throws a RangeError when options.size is above the guard', () => {
     expect(() => resolvePoolOptions({ size: MAX_POOL_SIZE + 1 })).toThrow(
       new RangeError(`options.size must be at most ${MAX_POOL_SIZE}, got ${MAX_POOL_SIZE + 1}`),
@@ -121,23 +123,5 @@ describe('Class: ProcessPool', () => {
         new RangeError('options.size must be a positive integer, got -1'),
       );
     });
-  });
-});
-
-describe('Function: sampleCost', () => {
-  const perElement = (values: readonly (number | string)[], from: number, to: number) => {
-    let cost = 0;
-    for (let index = from; index < to; index++) cost += Number(values[index]);
-    return cost;
-  };
-
-  it('costs a range no longer than the sample exactly', () => {
-    expect(sampleCost(perElement, [1, 2, 3, 4], 1, 4, 8)).toBe(9);
-  });
-
-  it('scales a sample of evenly spaced elements up to the whole range', () => {
-    const values = Array.from({ length: 1_000 }, () => 3);
-
-    expect(sampleCost(perElement, values, 0, 1_000, 10)).toBe(3_000);
   });
 });

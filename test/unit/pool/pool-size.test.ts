@@ -1,10 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { poolSizeFromEnvironment } from '../../../functions/worker/pool/options.ts';
+import { MAX_POOL_SIZE } from '../../../functions/commons/config.ts';
+import {
+  MAX_LAMBDA_VCPUS,
+  poolSizeFromEnvironment,
+} from '../../../functions/worker/pool/options.ts';
 import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 
 describe('Function: poolSizeFromEnvironment', () => {
   it('returns every visible core off Lambda', () => {
     expect(poolSizeFromEnvironment({}, 8)).toBe(8);
+  });
+
+  it('returns at most MAX_POOL_SIZE off Lambda, however many cores are visible', () => {
+    expect(poolSizeFromEnvironment({}, MAX_POOL_SIZE + 64)).toBe(MAX_POOL_SIZE);
+  });
+
+  it('never needs more than MAX_POOL_SIZE on Lambda', () => {
+    expect(MAX_LAMBDA_VCPUS).toBeLessThanOrEqual(MAX_POOL_SIZE);
   });
 
   it.each([

@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskTimeoutError } from '../../../functions/worker/pool/errors.ts';
 import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 import { fixture, isAlive, waitFor } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {
   describe('Method: run', () => {
+    // A fresh pool per test, so that no test depends on a child an earlier one killed.
     let pool: ProcessPool;
-    beforeAll(async () => {
+    beforeEach(async () => {
       pool = new ProcessPool({
         size: 1,
         childScript: fixture('hang-child.ts'),
@@ -14,7 +15,7 @@ describe('Class: ProcessPool', () => {
       });
       await pool.start();
     });
-    afterAll(async () => {
+    afterEach(async () => {
       await pool.destroy();
     });
 
@@ -28,8 +29,12 @@ describe('Class: ProcessPool', () => {
     });
 
     it('replaces the killed child', async () => {
+      const [stuck] = pool.pids;
+      await expect(pool.run([-1])).rejects.toThrow(TaskTimeoutError);
+
       expect(await pool.run([12])).toEqual([144]);
       expect(pool.pids).toHaveLength(1);
+      expect(pool.pids).not.toContain(stuck);
     });
   });
 });

@@ -1,13 +1,22 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { squareNumber } from '../../../functions/commons/numbers.ts';
-import { computeChunk, createChunkEngine } from '../../../functions/worker/compute.ts';
+import {
+  type ChunkEngine,
+  computeChunk,
+  createChunkEngine,
+} from '../../../functions/worker/compute.ts';
 
 const heavy = Array.from({ length: 8 }, (_, i) => `${i + 1}${'3'.repeat(9_999)}`);
 
 describe('Function: createChunkEngine', () => {
-  const engine = createChunkEngine({ poolSize: 2 });
-  const single = createChunkEngine({ poolSize: 1 });
-  afterAll(async () => {
+  // A fresh engine (and pool) per test: whether the pool has started is part of what is tested.
+  let engine: ChunkEngine;
+  let single: ChunkEngine;
+  beforeEach(() => {
+    engine = createChunkEngine({ poolSize: 2 });
+    single = createChunkEngine({ poolSize: 1 });
+  });
+  afterEach(async () => {
     await Promise.all([engine.destroy(), single.destroy()]);
   });
 
@@ -26,10 +35,12 @@ describe('Function: createChunkEngine', () => {
   });
 
   it('reuses the same children for the next chunk', async () => {
+    await engine.compute(heavy);
     const pids = engine.pool.pids;
 
     await engine.compute(heavy.slice(0, 4));
 
+    expect(pids).toHaveLength(2);
     expect(engine.pool.pids).toEqual(pids);
   });
 

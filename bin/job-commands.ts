@@ -1,0 +1,143 @@
+/**
+ * The CLI's job commands, on the client library: submit, status, wait, results, cancel,
+ * redrive and jobs. Each prints a short line for people, or with `--json` the API's JSON.
+ * Exit codes follow the CLI's rule: 0 done, 1 the job failed (or was cancelled, or the wait
+ * timed out), 2 a usage or input error (a 4xx answer).
+ */
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { type FanoutApi, Job, type JobStatusBody, type SquareResult } from '../client/index.ts';
+import { UsageError } from './input.ts';
+import { progressBar } from './progress.ts';
+
+export interface JobCommandOptions {
+  readonly json: boolean;
+  readonly progress: boolean;
+  readonly timeoutMs: number;
+  /** `results --output FILE`. */
+  readonly output?: string;
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+function oneJobId(command: string, args: readonly string[]): string {
+  const [jobId, ...extra] = args;
+  if (jobId === undefined || extra.length > 0)
+    throw new UsageError(`usage: fanout ${command} JOB_ID`);
+  return jobId;
+}
+
+function describeEnd(job: JobStatusBody): string {
+  const failure = job.failure;
+  return `${job.jobId} ${job.status}${failure === undefined ? '' : `: ${failure.code} ${failure.message}`}`;
+}
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+/** Streams a job's squares as one JSON array (or the `Squares: [...]` line) to `stream`. */
+async function streamResults(job: Job, stream: Writable, asJson: boolean): Promise<number> {
+  let count = 0;
+  await write(stream, asJson ? '[' : 'Squares: [');
+  for await (const page of job.pages()) {
+    const text = page.results
+      .map((value: SquareResult) => (asJson ? JSON.stringify(value) : String(value)))
+      .join(asJson ? ',' : ', ');
+    await write(stream, `${count > 0 ? (asJson ? ',' : ', ') : ''}${text}`);
+    count += page.results.length;
+  }
+  await write(stream, ']\n');
+  return count;
+}
+
+/** Runs one job command against `api`; `numbers` are submit's input. */
+export async function runJobCommand(
+  command: string,
+  args: readonly string[],
+  api: FanoutApi,
+  options: JobCommandOptions,
+  numbers: () => unknown[],
+): Promise<number> {
+  switch (command) {
+    case 'submit': {
+      const submitted = await api.submit(numbers());
+      print(options.json ? JSON.stringify(submitted) : submitted.jobId);
+      return 0;
+    }
+    case 'status': {
+      const job = await api.status(oneJobId(command, args));
+      print(JSON.stringify(job, null, options.json ? undefined : 2));
+      return 0;
+    }
+    case 'wait': {
+      const bar = progressBar(options.progress);
+      try {
+        const job = await api.waitForJob(oneJobId(command, args), {
+          onStatus: bar.update,
+          timeoutMs: options.timeoutMs,
+        });
+        bar.clear();
+        print(options.json ? JSON.stringify(job) : describeEnd(job));
+        return job.status === 'SUCCEEDED' ? 0 : 1;
+      } finally {
+        bar.clear();
+      }
+    }
+    case 'results': {
+      const job = new Job(api, oneJobId(command, args));
+      if (options.output === undefined) {
+        await streamResults(job, process.stdout, options.json);
+        return 0;
+      }
+      const file = createWriteStream(options.output);
+      try {
+        const count = await streamResults(job, file, true);
+        process.stderr.write(`fanout: wrote ${count} results of ${job.id} to ${options.output}\n`);
+      } finally {
+        file.end();
+        await once(file, 'close');
+      }
+      return 0;
+    }
+    case 'cancel': {
+      const cancelled = await api.cancel(oneJobId(command, args));
+      print(options.json ? JSON.stringify(cancelled) : `${cancelled.jobId} ${cancelled.status}`);
+      return 0;
+    }
+    case 'redrive': {
+      const redriven = await api.redrive(oneJobId(command, args));
+      print(
+        options.json
+          ? JSON.stringify(redriven)
+          : `${redriven.jobId} ${redriven.status}: ${redriven.redrivenChunks} chunks sent again`,
+      );
+      return 0;
+    }
+    case 'jobs': {
+      if (args.length > 0) throw new UsageError('usage: fanout jobs');
+      const jobs = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api.listJobs(cursor);
+        jobs.push(...page.jobs);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+      if (options.json) print(JSON.stringify(jobs));
+      else {
+        for (const job of jobs) {
+          print(
+            `${job.jobId}  ${job.status.padEnd(9)}  ${job.progress.numbersDone}/${job.numbersCount} numbers  ${job.createdAt}`,
+          );
+        }
+      }
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"; try fanout --help`);
+  }
+}

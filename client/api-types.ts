@@ -1,0 +1,55 @@
+/**
+ * The API's request and response shapes, as the functions that answer them declare them.
+ * Type-only imports: nothing of the functions runs in a client.
+ */
+
+import type { ErrorBody } from '../functions/commons/http.ts';
+import type { InvalidElement, NumberInput, SquareResult } from '../functions/commons/numbers.ts';
+import type { FailedChunk, JobFailure, JobStatus } from '../functions/commons/types.ts';
+import type { CancelledJob } from '../functions/dispatcher/cancel-job.ts';
+import type { RedrivenJob } from '../functions/dispatcher/redrive-job.ts';
+import type { SubmittedJob } from '../functions/dispatcher/submit-job.ts';
+import type { JobView, ResultsPage } from '../functions/status/job-status.ts';
+
+export type {
+  CancelledJob,
+  ErrorBody,
+  FailedChunk,
+  InvalidElement,
+  JobFailure,
+  JobStatus,
+  JobView,
+  NumberInput,
+  RedrivenJob,
+  SquareResult,
+  SubmittedJob,
+};
+
+/** The body of `GET /jobs/{jobId}`: the job's view, and its results inline when small. */
+export type JobStatusBody = JobView & { readonly results?: SquareResult[] };
+
+/** The body of `GET /jobs/{jobId}/results`: one page of results, in order. */
+export type ResultsPageBody = Omit<ResultsPage, 'resultsJson'> & {
+  readonly results: SquareResult[];
+};
+
+/** One page of squares: `results[i]` is the square of the job's `numbers[offset + i]`. */
+export interface ResultChunk {
+  readonly offset: number;
+  readonly results: readonly SquareResult[];
+}
+
+/**
+ * One job of `GET /jobs` (the caller's own jobs, newest first). The route comes with job
+ * ownership; until then `pool.jobs()` answers what the API answers (a 403 locally).
+ */
+export type JobSummary = Pick<
+  JobView,
+  'jobId' | 'status' | 'numbersCount' | 'progress' | 'createdAt' | 'updatedAt'
+>;
+
+/** The body of `GET /jobs?cursor=`. */
+export interface JobListPage {
+  readonly jobs: readonly JobSummary[];
+  readonly nextCursor: string | null;
+}

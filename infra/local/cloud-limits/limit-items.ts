@@ -1,0 +1,110 @@
+/**
+ * Single-item operations: PutItem, UpdateItem, DeleteItem and GetItem, metered on the item's
+ * table partition (and, for writes, on the index partitions its entries move through).
+ */
+import { itemWriteUnits, type ReadMode, readUnits } from './capacity.ts';
+import { throughputExceeded, transactionConflict } from './dynamodb-errors.ts';
+import { type ItemLike, itemSize } from './item-size.ts';
+import {
+  asItem,
+  bodyOf,
+  errorAnswer,
+  type Forwarded,
+  indexCharges,
+  itemIdentity,
+  keyOf,
+  type LimitedRequest,
+  type LimiterContext,
+  tablePartition,
+  throttledResources,
+} from './limiter-context.ts';
+import type { TableSchema } from './tables.ts';
+import type { Charge } from './throughput.ts';
+
+function sizeOf(item: ItemLike | undefined): number | undefined {
+  return item === undefined ? undefined : itemSize(item);
+}
+
+function throttled(ctx: LimiterContext, request: LimitedRequest, blocked: readonly Charge[]) {
+  ctx.usage.add(request.client, 'throttledRequests');
+  return errorAnswer(throughputExceeded(throttledResources(ctx, blocked)));
+}
+
+/** PutItem, UpdateItem, DeleteItem: the larger of before and after, index writes on success. */
+export async function limitItemWrite(
+  ctx: LimiterContext,
+  schema: TableSchema,
+  request: LimitedRequest,
+): Promise<Forwarded> {
+  const { input, operation } = request;
+  const given = asItem(operation === 'PutItem' ? input.Item : input.Key);
+  if (given === undefined) return request.forward();
+  const key = keyOf(schema, given);
+  if (ctx.locks.isHeld(itemIdentity(schema, key))) {
+    ctx.usage.add(request.client, 'transactionConflicts');
+    return errorAnswer(transactionConflict());
+  }
+  const before = await ctx.reader.get(schema.name, key);
+  // What is known before the write: a put's new item; an update's result is read after it.
+  const expected =
+    operation === 'PutItem' ? given : operation === 'DeleteItem' ? undefined : before;
+  const at = tablePartition(ctx, schema, key);
+  const estimate: Charge = {
+    at,
+    kind: 'write',
+    units: itemWriteUnits(sizeOf(before), sizeOf(expected)),
+  };
+  const estimatedIndex = indexCharges(ctx, schema, before, expected);
+  const blocked = ctx.meter.blocked([estimate, ...estimatedIndex]);
+  if (blocked.length > 0) return throttled(ctx, request, blocked);
+  ctx.meter.take([estimate]);
+  const answer = await request.forward();
+  let units = estimate.units;
+  if (answer.status === 200) {
+    const after = operation === 'UpdateItem' ? await ctx.reader.get(schema.name, key) : expected;
+    const actual = itemWriteUnits(sizeOf(before), sizeOf(after));
+    const index = indexCharges(ctx, schema, before, after);
+    const extra: Charge[] = [{ at, kind: 'write', units: Math.max(0, actual - estimate.units) }];
+    ctx.meter.take([...extra, ...index]);
+    units = Math.max(actual, estimate.units) + index.reduce((total, c) => total + c.units, 0);
+  }
+  ctx.usage.add(request.client, 'writeUnits', units);
+  return answer;
+}
+
+function readModeOf(input: Readonly<Record<string, unknown>>): ReadMode {
+  return input.ConsistentRead === true ? 'strong' : 'eventual';
+}
+
+/** Whether a read returns less than the whole item, so that the item must be read to size. */
+export function isPartialRead(input: Readonly<Record<string, unknown>>): boolean {
+  return input.ProjectionExpression !== undefined || input.AttributesToGet !== undefined;
+}
+
+/** GetItem: 4 KB steps of the whole item, whatever the projection; a missing item the minimum. */
+export async function limitGetItem(
+  ctx: LimiterContext,
+  schema: TableSchema,
+  request: LimitedRequest,
+): Promise<Forwarded> {
+  const given = asItem(request.input.Key);
+  if (given === undefined) return request.forward();
+  const key = keyOf(schema, given);
+  const mode = readModeOf(request.input);
+  const at = tablePartition(ctx, schema, key);
+  const minimum: Charge = { at, kind: 'read', units: readUnits(0, mode) };
+  const blocked = ctx.meter.blocked([minimum]);
+  if (blocked.length > 0) return throttled(ctx, request, blocked);
+  ctx.meter.take([minimum]);
+  const answer = await request.forward();
+  let units = minimum.units;
+  if (answer.status === 200) {
+    const item = isPartialRead(request.input)
+      ? await ctx.reader.get(schema.name, key)
+      : asItem(bodyOf(answer).Item);
+    units = readUnits(sizeOf(item) ?? 0, mode);
+    ctx.meter.take([{ at, kind: 'read', units: units - minimum.units }]);
+  }
+  ctx.usage.add(request.client, 'readUnits', units);
+  return answer;
+}

@@ -1,0 +1,125 @@
+/**
+ * `GET /jobs/{jobId}/results?partial=true`: a RUNNING job's results stored so far, so that a
+ * client streams them (the library's imap) while later chunks still compute.
+ */
+import 'aws-sdk-client-mock-vitest/extend';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../../functions/status/cursor.ts';
+import { handleStatusRequest, type StatusDeps } from '../../../functions/status/job-status.ts';
+import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { apiGatewayEvent } from '../../helpers/events.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
+
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const deps: StatusDeps = {
+  table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
+  pagesPerResponse: 2,
+};
+
+function partialEvent(cursor?: string) {
+  return apiGatewayEvent({
+    httpMethod: 'GET',
+    resource: '/jobs/{jobId}/results',
+    path: `/jobs/${JOB_ID}/results`,
+    pathParameters: { jobId: JOB_ID },
+    queryStringParameters: { partial: 'true', ...(cursor === undefined ? {} : { cursor }) },
+  });
+}
+
+async function request(cursor?: string) {
+  const response = await handleStatusRequest(partialEvent(cursor), deps);
+  return { statusCode: response.statusCode, body: JSON.parse(response.body) };
+}
+
+let fake: FakeTable;
+
+beforeEach(() => {
+  ddbMock.reset();
+  fake = new FakeTable();
+  fake.attach(ddbMock);
+});
+
+describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)', () => {
+  it('answers the consecutive stored chunks of a RUNNING job and where to ask next', async () => {
+    // Prepare: chunks 0 and 2 of 3 are stored, chunk 1 is not yet.
+    fake.put(jobItem());
+    fake.put(pageItem(0, 0, [1, 4]));
+    fake.put(pageItem(2, 4, ['9007199326062756']));
+
+    // Act
+    const { statusCode, body } = await request();
+
+    // Assess
+    expect(statusCode).toBe(200);
+    expect(body).toEqual({
+      jobId: JOB_ID,
+      status: 'RUNNING',
+      offset: 0,
+      count: 2,
+      nextCursor: encodeCursor(1),
+      results: [1, 4],
+    });
+  });
+
+  it('answers an empty page at the offset after the chunk before the cursor', async () => {
+    fake.put(jobItem());
+    fake.put(pageItem(0, 0, [1, 4]));
+
+    const { body } = await request(encodeCursor(1));
+
+    expect(body).toEqual({
+      jobId: JOB_ID,
+      status: 'RUNNING',
+      offset: 2,
+      count: 0,
+      nextCursor: encodeCursor(1),
+      results: [],
+    });
+    // The page before the cursor is read too, to know where its numbers start; strongly
+    // consistent, so a page stored a moment ago is seen.
+    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [TABLE_NAME]: {
+          Keys: [
+            { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
+            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
+            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
+          ],
+          ConsistentRead: true,
+        },
+      },
+    });
+  });
+
+  it('ends with a null cursor once the last chunk is in the page', async () => {
+    fake.put(jobItem());
+    fake.put(pageItem(1, 2, [9, 16]));
+    fake.put(pageItem(2, 4, ['9007199326062756']));
+
+    const { body } = await request(encodeCursor(2));
+
+    expect(body).toMatchObject({ offset: 4, count: 1, nextCursor: null });
+    expect(body.results).toEqual(['9007199326062756']);
+  });
+
+  it('still answers 409 for a job that FAILED or was CANCELLED', async () => {
+    fake.put(jobItem({ status: 'CANCELLED' }));
+    const { statusCode, body } = await request();
+    expect(statusCode).toBe(409);
+    expect(body.error).toMatchObject({
+      code: 'JOB_NOT_SUCCEEDED',
+      details: { status: 'CANCELLED' },
+    });
+    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
+  });
+
+  it('answers 400 for a cursor past the job chunks', async () => {
+    fake.put(jobItem());
+    const { statusCode, body } = await request(encodeCursor(3));
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('INVALID_CURSOR');
+  });
+});
