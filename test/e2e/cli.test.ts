@@ -3,6 +3,7 @@
  * prints the tutorial's line and exits 0; bad input exits 2 with the API's reason; `serve`
  * answers until SIGINT. No DynamoDB Local JVM may outlive any of them.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import aws4 from 'aws4';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
+import { signedFetch } from '../helpers/signed-fetch.ts';
 import { localStackProcesses, processGroupMembers, waitFor } from './helpers.ts';
 
 interface Run {
@@ -331,12 +333,21 @@ describe('Feature: the fanout CLI', () => {
         endpoints: Record<string, string>;
         tables: Record<string, string>;
         queues: Record<string, string>;
+        principals: Record<string, { accessKeyId: string; secretAccessKey: string }>;
       };
-      expect(Object.keys(described)).toEqual(['api', 'region', 'endpoints', 'tables', 'queues']);
+      expect(Object.keys(described)).toEqual([
+        'api',
+        'region',
+        'endpoints',
+        'tables',
+        'queues',
+        'principals',
+      ]);
+      expect(described.principals.local?.accessKeyId).toMatch(/^AKIA[A-Z0-9]{16}$/);
       expect(Object.keys(described.endpoints)).toEqual(['sqs', 'dynamodb', 's3']);
       expect(described.tables.Table).toBeDefined();
       expect(described.queues.WorkQueue).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
-      const answer = await fetch(`${described.api}/jobs`, {
+      const answer = await signedFetch(`${described.api}/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ numbers: [2] }),
