@@ -52,6 +52,14 @@ import type { Construct } from 'constructs';
 import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
 import {
+  PARTITION_KEY,
+  RUNNING_BY_DEADLINE_INDEX,
+  RUNNING_INDEX_PARTITION_KEY,
+  RUNNING_INDEX_SORT_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../functions/commons/store/keys.ts';
+import {
   AGGREGATOR_TIMEOUT_SECONDS,
   DLQ_CONSUMER_TIMEOUT_SECONDS,
   deadLetterMaxReceiveCount,
@@ -81,15 +89,6 @@ const DISPATCHER_TIMEOUT_SECONDS = 29;
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html
  */
 const DLQ_RETENTION = Duration.days(14);
-
-/**
- * The sparse index of running jobs by deadline: only a RUNNING job item has `runningPk`
- * (always `RUNNING`) and `deadlineAt` (epoch ms), so the sweeper queries the overdue jobs
- * without scanning. Keys only: the index may be stale, so the sweeper reads each job from the
- * table and fails it conditionally anyway.
- * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html
- */
-export const RUNNING_BY_DEADLINE_INDEX = 'RunningByDeadline';
 
 /**
  * An upload that never completes leaves parts that are billed until they are aborted. The
@@ -154,27 +153,29 @@ export class FanoutStack extends Stack {
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // ---------------------------------------------------------------------------------
-    // Storage: one table holds jobs (pk JOB#<id>, sk JOB), their chunk results
-    // (sk CHUNK#<index>), which are also the ordered result pages, the inputs of failed
-    // chunks kept for a redrive (sk FAILED#<index>) and Powertools idempotency records.
-    // On-demand, because load comes in bursts; point-in-time recovery; encrypted with the
-    // AWS managed KMS key; a TTL on `expiresAt`, which the dispatcher sets from the job
-    // retention (and Powertools from the idempotency window); and the sparse index of
-    // running jobs by deadline, for the sweeper.
+    // Storage: one table holds jobs (pk JOB#<id>, sk JOB), the inputs of failed chunks
+    // kept for a redrive (sk FAILED#<index>), each chunk's compressed result page and the
+    // shards its chunks are counted in (each under a partition key of its own, so a job's
+    // writes spread over the table's partitions) and Powertools idempotency records; the
+    // key design is functions/commons/store/keys.ts. On-demand, because load comes in
+    // bursts; point-in-time recovery; encrypted with the AWS managed KMS key; a TTL on
+    // `expiresAt`, which the dispatcher sets from the job retention (and Powertools from the
+    // idempotency window); and the sparse index of running jobs by deadline (keys only: the
+    // sweeper re-checks each job on the table), for the sweeper.
     // ---------------------------------------------------------------------------------
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: dataRemovalPolicy,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: RUNNING_BY_DEADLINE_INDEX,
-      partitionKey: { name: 'runningPk', type: AttributeType.STRING },
-      sortKey: { name: 'deadlineAt', type: AttributeType.NUMBER },
+      partitionKey: { name: RUNNING_INDEX_PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: RUNNING_INDEX_SORT_KEY, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
     });
 
@@ -313,7 +314,10 @@ export class FanoutStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(10),
     });
-    this.status.bindTable({ table: this.table, actions: ['dynamodb:GetItem', 'dynamodb:Query'] });
+    this.status.bindTable({
+      table: this.table,
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+    });
 
     // aggregator (invoked by the worker): stores each chunk once in a transaction
     // (conditional Put of the chunk + conditional counter Update of the job), and on the
@@ -329,7 +333,12 @@ export class FanoutStack extends Stack {
     });
     this.aggregator.bindTable({
       table: this.table,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
     });
 
     // worker (SQS): squares its chunks on a pool of child processes, one per vCPU. The
@@ -394,7 +403,12 @@ export class FanoutStack extends Stack {
     });
     this.dlqConsumer.bindTable({
       table: this.table,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
     });
     this.dlqConsumer.function.addEventSource(
       new SqsEventSource(this.deadLetterQueue, {
@@ -427,7 +441,7 @@ export class FanoutStack extends Stack {
     this.sweeper.bindIndexQuery({ table: this.table, indexName: RUNNING_BY_DEADLINE_INDEX });
     this.sweeper.bindTable({
       table: this.table,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     });
     // A sweep that fails is not retried (the next one redoes it); its record goes to the
     // sweeper's DLQ, which is alarmed on like the others.

@@ -13,9 +13,28 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
 
-/** A DynamoDB client (for Powertools idempotency, which takes a plain client). */
-export function createDynamoDbClient(): DynamoDBClient {
-  return tracer.captureAWSv3Client(new DynamoDBClient({}));
+/**
+ * Attempts of a DynamoDB request by the writers of chunk results (aggregator, DLQ consumer):
+ * the SDK's standard retries back off from 500 ms, doubling, jittered, for throttling, so 6
+ * attempts wait at most 0.5 + 1 + 2 + 4 + 8 = 15.5 s, inside the aggregator's 30 s timeout.
+ * A burst past the table's or a partition's throughput is then absorbed within the
+ * invocation instead of failing the chunk back to SQS for a whole visibility timeout.
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ */
+export const CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS = 6;
+
+/**
+ * A DynamoDB client (for Powertools idempotency, which takes a plain client).
+ * `maxAttempts` defaults to the SDK's 3.
+ */
+export function createDynamoDbClient(
+  options: { readonly maxAttempts?: number } = {},
+): DynamoDBClient {
+  return tracer.captureAWSv3Client(
+    new DynamoDBClient(
+      options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts },
+    ),
+  );
 }
 
 /**

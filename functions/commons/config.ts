@@ -190,10 +190,19 @@ export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
 
 export interface AggregatorConfig {
   readonly tableName: string;
+  /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE (set by Lambda), for the cost estimate. */
+  readonly memoryMb: number | undefined;
 }
 
 export function loadAggregatorConfig(env: Environment = process.env): AggregatorConfig {
-  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+  return {
+    tableName: getStringFromEnv('TABLE_NAME', env),
+    memoryMb: getOptionalIntegerFromEnv(
+      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      { min: 1, max: MAX_LAMBDA_MEMORY_MB },
+      env,
+    ),
+  };
 }
 
 export interface DlqConsumerConfig {

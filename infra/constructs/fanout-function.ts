@@ -55,6 +55,7 @@ const ESBUILD_TARGET = 'node24';
 /** DynamoDB actions a function may be granted on the table: exactly the ones it calls. */
 export type TableAction =
   | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
   | 'dynamodb:Query'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'

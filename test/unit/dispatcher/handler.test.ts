@@ -195,7 +195,8 @@ describe('Function: dispatcher handler', () => {
     expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     const [record] = idempotencyStore.records();
-    expect(record).toMatchObject({ pk: 'IDEMPOTENCY#submit', status: 'COMPLETED' });
+    expect(record).toMatchObject({ sk: 'IDEMPOTENCY', status: 'COMPLETED' });
+    expect(String(record?.pk)).toMatch(/^IDEMPOTENCY#submit#/);
     const expiresIn = Number(record?.expiresAt) - Date.now() / 1000;
     expect(expiresIn).toBeGreaterThan(590);
     expect(expiresIn).toBeLessThanOrEqual(601);
