@@ -60,6 +60,19 @@ function numbersFor(n: number, seedValue: number): number[] {
 }
 
 const ms = (value: number) => Math.round(value);
+
+/** The DynamoDB units of the job's own cost estimate (`GET /jobs/{jobId}` `cost`). */
+function estimateOf(
+  body: unknown,
+): { dynamodbReadUnits: number; dynamodbWriteUnits: number } | undefined {
+  if (typeof body !== 'object' || body === null || !('cost' in body)) return undefined;
+  const { cost } = body;
+  if (typeof cost !== 'object' || cost === null) return undefined;
+  const { dynamodbReadUnits, dynamodbWriteUnits } = cost as Record<string, unknown>;
+  return typeof dynamodbReadUnits === 'number' && typeof dynamodbWriteUnits === 'number'
+    ? { dynamodbReadUnits, dynamodbWriteUnits }
+    : undefined;
+}
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
 interface Span {
@@ -242,10 +255,16 @@ async function main(): Promise<void> {
       `end to end                ${ms(endToEndMs)} ms → ${Math.round(count / (endToEndMs / 1000)).toLocaleString('en-US')} numbers/s; wrong results: ${wrong}`,
     );
 
+    const estimate = estimateOf(job);
     if (report !== undefined) {
       const { dynamodb } = report;
       line(
         `cloud limits              DynamoDB ${dynamodb.writeUnits} WCU, ${dynamodb.readUnits} RCU; ${dynamodb.throttledRequests} throttled, ${dynamodb.transactionConflicts} conflicts; hottest partition ${dynamodb.hottestPartitionPeakWcuPerSecond} WCU/s, ${dynamodb.hottestPartitionPeakRcuPerSecond} RCU/s; ${report.redeliveries} redeliveries, ${report.deadLetters} dead letters`,
+      );
+      // The job's own estimate leaves out status polls and result fetches (the client's).
+      const statusReads = dynamodb.byFunction.Status?.readUnits ?? 0;
+      line(
+        `job cost estimate         ${estimate?.dynamodbWriteUnits ?? '?'} WCU (instrument ${dynamodb.writeUnits}), ${estimate?.dynamodbReadUnits ?? '?'} RCU (instrument, without the status function's ${statusReads}: ${dynamodb.readUnits - statusReads})`,
       );
     }
     const python = values['no-python'] ? { available: false, skipped: true } : runPython(numbers);
@@ -280,6 +299,7 @@ async function main(): Promise<void> {
             redeliveries: report.redeliveries,
             deadLetters: report.deadLetters,
           }),
+      ...(estimate === undefined ? {} : { costEstimate: estimate }),
       stages,
       workerInvocations: worker.count,
       aggregatorInvocations: aggregator.count,

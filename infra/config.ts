@@ -8,6 +8,7 @@
  * the command line arrive as strings, so numbers are parsed here.
  */
 import type { Node } from 'constructs';
+import { parseBucketArns } from '../functions/commons/input/buckets.ts';
 import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
@@ -179,6 +180,16 @@ export interface FanoutConfig {
    */
   readonly alarmTopicArn: string | undefined;
   /**
+   * ARNs of existing S3 buckets (`arn:aws:s3:::name`, no key) whose objects a job may name as
+   * its input (`{"input": {"s3Uri": "s3://name/key"}}`). On the command line, a comma-separated
+   * list: `-c fanout:inputBucketArns=arn:aws:s3:::a,arn:aws:s3:::b`. The worker may read (and
+   * the dispatcher look up) objects in these buckets and in the stack's own input bucket only.
+   * A bucket encrypted with a customer managed KMS key also needs the functions allowed to
+   * decrypt with it, in the key's policy.
+   * @default [] (uploads into the stack's own input bucket only)
+   */
+  readonly inputBucketArns: readonly string[];
+  /**
    * What happens to the table and the log groups when the stack is deleted: `retain` keeps
    * the data, `destroy` deletes it (for development stacks).
    * @default 'retain'
@@ -206,6 +217,7 @@ export const CONTEXT_KEYS: { readonly [K in keyof FanoutConfig]: string } = {
   jobDeadlineSeconds: 'fanout:jobDeadlineSeconds',
   idempotencyExpirySeconds: 'fanout:idempotencyExpirySeconds',
   alarmTopicArn: 'fanout:alarmTopicArn',
+  inputBucketArns: 'fanout:inputBucketArns',
   removalPolicy: 'fanout:removalPolicy',
   logLevel: 'fanout:logLevel',
 };
@@ -224,6 +236,7 @@ export const DEFAULT_CONFIG: FanoutConfig = {
   jobDeadlineSeconds: DEFAULT_JOB_DEADLINE_SECONDS,
   idempotencyExpirySeconds: DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   alarmTopicArn: undefined,
+  inputBucketArns: [],
   removalPolicy: 'retain',
   logLevel: 'INFO',
 };
@@ -367,6 +380,26 @@ function rejectConflicts(pairs: Pairs): void {
   }
 }
 
+/** Bucket ARNs, from a comma-separated string (context) or a list (props or cdk.json). */
+function bucketArns(setting: Setting, value: unknown): readonly string[] {
+  const text =
+    typeof value === 'string'
+      ? value
+      : Array.isArray(value) && value.every((entry) => typeof entry === 'string')
+        ? value.join(',')
+        : undefined;
+  if (text === undefined) {
+    throw new ConfigError(
+      `The ${describeSetting(setting)} must be a comma-separated list of S3 bucket ARNs, got ${show(value)}.`,
+    );
+  }
+  const parsed = parseBucketArns(text);
+  if (!parsed.ok) {
+    throw new ConfigError(`The ${describeSetting(setting)} is not valid: ${parsed.problem}.`);
+  }
+  return Object.freeze(parsed.arns);
+}
+
 /**
  * Resolves and validates the configuration. `node` is where context is read (the stack's
  * node sees the app's context); `overrides` come from stack props.
@@ -439,6 +472,7 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   });
 
   const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
+  const inputBucketArns = bucketArns(...pick('inputBucketArns'));
 
   const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
   const logLevel = oneOf(...pick('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const);
@@ -457,6 +491,7 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     jobDeadlineSeconds,
     idempotencyExpirySeconds,
     alarmTopicArn,
+    inputBucketArns,
     removalPolicy,
     logLevel,
   });

@@ -44,11 +44,21 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
+import {
+  PARTITION_KEY,
+  RUNNING_BY_DEADLINE_INDEX,
+  RUNNING_INDEX_PARTITION_KEY,
+  RUNNING_INDEX_SORT_KEY,
+  SORT_KEY,
+  TTL_ATTRIBUTE,
+} from '../functions/commons/store/keys.ts';
 import {
   AGGREGATOR_TIMEOUT_SECONDS,
   DLQ_CONSUMER_TIMEOUT_SECONDS,
@@ -81,13 +91,15 @@ const DISPATCHER_TIMEOUT_SECONDS = 29;
 const DLQ_RETENTION = Duration.days(14);
 
 /**
- * The sparse index of running jobs by deadline: only a RUNNING job item has `runningPk`
- * (always `RUNNING`) and `deadlineAt` (epoch ms), so the sweeper queries the overdue jobs
- * without scanning. Keys only: the index may be stale, so the sweeper reads each job from the
- * table and fails it conditionally anyway.
- * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html
+ * An upload that never completes leaves parts that are billed until they are aborted. The
+ * lifecycle rule aborts them one day after they start (its smallest unit), past the longest
+ * job deadline (MAX_JOB_DEADLINE_SECONDS, one day).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html
  */
-export const RUNNING_BY_DEADLINE_INDEX = 'RunningByDeadline';
+const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(1);
+
+/** How long the input bucket's server access logs are kept. */
+const ACCESS_LOG_RETENTION = Duration.days(90);
 
 /** Dead letters per DLQ consumer invocation, and most concurrent invocations (SQS minimum 2). */
 const DLQ_CONSUMER_BATCH_SIZE = 5;
@@ -113,6 +125,10 @@ export interface FanoutStackProps extends StackProps {
 export class FanoutStack extends Stack {
   public readonly config: FanoutConfig;
   public readonly table: Table;
+  /** Uploaded job inputs (presigned PUTs), expired with the job retention. */
+  public readonly inputBucket: Bucket;
+  /** Server access logs of the input bucket. */
+  public readonly accessLogBucket: Bucket;
   public readonly workQueue: Queue;
   public readonly deadLetterQueue: Queue;
   /** Dead letters the DLQ consumer could not record, after its own retries. */
@@ -137,28 +153,69 @@ export class FanoutStack extends Stack {
       config.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
     // ---------------------------------------------------------------------------------
-    // Storage: one table holds jobs (pk JOB#<id>, sk JOB), their chunk results
-    // (sk CHUNK#<index>), which are also the ordered result pages, the inputs of failed
-    // chunks kept for a redrive (sk FAILED#<index>) and Powertools idempotency records.
-    // On-demand, because load comes in bursts; point-in-time recovery; encrypted with the
-    // AWS managed KMS key; a TTL on `expiresAt`, which the dispatcher sets from the job
-    // retention (and Powertools from the idempotency window); and the sparse index of
-    // running jobs by deadline, for the sweeper.
+    // Storage: one table holds jobs (pk JOB#<id>, sk JOB), the inputs of failed chunks
+    // kept for a redrive (sk FAILED#<index>), each chunk's compressed result page and the
+    // shards its chunks are counted in (each under a partition key of its own, so a job's
+    // writes spread over the table's partitions) and Powertools idempotency records; the
+    // key design is functions/commons/store/keys.ts. On-demand, because load comes in
+    // bursts; point-in-time recovery; encrypted with the AWS managed KMS key; a TTL on
+    // `expiresAt`, which the dispatcher sets from the job retention (and Powertools from the
+    // idempotency window); and the sparse index of running jobs by deadline (keys only: the
+    // sweeper re-checks each job on the table), for the sweeper.
     // ---------------------------------------------------------------------------------
     this.table = new Table(this, 'Table', {
-      partitionKey: { name: 'pk', type: AttributeType.STRING },
-      sortKey: { name: 'sk', type: AttributeType.STRING },
+      partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: SORT_KEY, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: TableEncryption.AWS_MANAGED,
-      timeToLiveAttribute: 'expiresAt',
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: dataRemovalPolicy,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: RUNNING_BY_DEADLINE_INDEX,
-      partitionKey: { name: 'runningPk', type: AttributeType.STRING },
-      sortKey: { name: 'deadlineAt', type: AttributeType.NUMBER },
+      partitionKey: { name: RUNNING_INDEX_PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: RUNNING_INDEX_SORT_KEY, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
+    });
+
+    // ---------------------------------------------------------------------------------
+    // Inputs: a bucket for uploaded job inputs (presigned PUT or multipart URLs from the
+    // dispatcher, keys under uploads/). S3-managed encryption (SSE-S3) rather than KMS, so
+    // a presigned upload needs no KMS grant; no public access; TLS required; objects expire
+    // with the job retention, and unfinished multipart uploads are aborted. Its server access
+    // logs go to a bucket of their own.
+    // ---------------------------------------------------------------------------------
+    this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
+      // Server access logging delivers only to an SSE-S3 bucket.
+      // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ expiration: ACCESS_LOG_RETENTION }],
+      removalPolicy: dataRemovalPolicy,
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        "This bucket is the input bucket's server access log target; logging its own accesses would log every log delivery.",
+    });
+
+    this.inputBucket = new Bucket(this, 'InputBucket', {
+      encryption: BucketEncryption.S3_MANAGED,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'input-bucket/',
+      lifecycleRules: [
+        {
+          expiration: Duration.days(config.jobRetentionDays),
+          abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER,
+        },
+      ],
+      removalPolicy: dataRemovalPolicy,
     });
 
     // ---------------------------------------------------------------------------------
@@ -233,6 +290,14 @@ export class FanoutStack extends Stack {
       ],
     });
     this.dispatcher.bindWorkQueueProducer({ queue: this.workQueue });
+    // Uploads: it presigns PUT and multipart URLs into the input bucket, and looks up (HEAD)
+    // the object of an upload or of an allowed s3Uri to plan its byte ranges.
+    this.dispatcher.bindInputUploads({ bucket: this.inputBucket, prefix: INPUT_UPLOAD_PREFIX });
+    this.dispatcher.bindInputReader({
+      bucket: this.inputBucket,
+      prefix: INPUT_UPLOAD_PREFIX,
+      allowedBucketArns: config.inputBucketArns,
+    });
     this.dispatcher.setEnvironment('NUMBERS_PER_CHUNK', String(config.numbersPerChunk));
     this.dispatcher.setEnvironment('JOB_RETENTION_DAYS', String(config.jobRetentionDays));
     this.dispatcher.setEnvironment('JOB_DEADLINE_SECONDS', String(config.jobDeadlineSeconds));
@@ -249,7 +314,10 @@ export class FanoutStack extends Stack {
       memorySize: 512,
       timeout: Duration.seconds(10),
     });
-    this.status.bindTable({ table: this.table, actions: ['dynamodb:GetItem', 'dynamodb:Query'] });
+    this.status.bindTable({
+      table: this.table,
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+    });
 
     // aggregator (invoked by the worker): stores each chunk once in a transaction
     // (conditional Put of the chunk + conditional counter Update of the job), and on the
@@ -265,7 +333,12 @@ export class FanoutStack extends Stack {
     });
     this.aggregator.bindTable({
       table: this.table,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
     });
 
     // worker (SQS): squares its chunks on a pool of child processes, one per vCPU. The
@@ -288,6 +361,13 @@ export class FanoutStack extends Stack {
     this.worker.bindInvoke({
       target: this.aggregator.function,
       envVar: 'AGGREGATOR_FUNCTION_NAME',
+    });
+    // It reads its byte range of an S3 input (ranged GetObject), from the input bucket or
+    // an allowed bucket, and nothing else of S3.
+    this.worker.bindInputReader({
+      bucket: this.inputBucket,
+      prefix: INPUT_UPLOAD_PREFIX,
+      allowedBucketArns: config.inputBucketArns,
     });
     // Partial batch responses: only the failed chunks return to the queue.
     // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
@@ -323,7 +403,12 @@ export class FanoutStack extends Stack {
     });
     this.dlqConsumer.bindTable({
       table: this.table,
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
     });
     this.dlqConsumer.function.addEventSource(
       new SqsEventSource(this.deadLetterQueue, {
@@ -356,7 +441,7 @@ export class FanoutStack extends Stack {
     this.sweeper.bindIndexQuery({ table: this.table, indexName: RUNNING_BY_DEADLINE_INDEX });
     this.sweeper.bindTable({
       table: this.table,
-      actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
     });
     // A sweep that fails is not retried (the next one redoes it); its record goes to the
     // sweeper's DLQ, which is alarmed on like the others.
@@ -554,6 +639,7 @@ export class FanoutStack extends Stack {
         'Base URL of the API (POST jobs, GET jobs/{jobId}); requests must be SigV4-signed',
     });
     new StackOutput(this, 'TableName', { value: this.table.tableName });
+    new StackOutput(this, 'InputBucketName', { value: this.inputBucket.bucketName });
     new StackOutput(this, 'WorkQueueUrl', { value: this.workQueue.queueUrl });
     new StackOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
     new StackOutput(this, 'ParkingQueueUrl', { value: this.parkingQueue.queueUrl });

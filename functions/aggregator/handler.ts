@@ -2,7 +2,11 @@
  * The aggregator (invoked by the worker, RequestResponse): payload ChunkResult, answer
  * AggregateOutcome. A thrown error reaches the worker as a FunctionError.
  */
-import { createDocumentClient } from '../commons/clients.ts';
+import {
+  CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS,
+  createDocumentClient,
+  createDynamoDbClient,
+} from '../commons/clients.ts';
 import { loadAggregatorConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
@@ -11,7 +15,13 @@ import { type AggregatorDeps, aggregateChunk } from './aggregate-chunk.ts';
 
 const config = loadAggregatorConfig();
 const deps: AggregatorDeps = {
-  table: { client: createDocumentClient(), tableName: config.tableName },
+  table: {
+    client: createDocumentClient(
+      createDynamoDbClient({ maxAttempts: CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS }),
+    ),
+    tableName: config.tableName,
+  },
+  memoryMb: config.memoryMb,
 };
 
 export const handler = withPowertools<unknown, AggregateOutcome>(async (event) => {

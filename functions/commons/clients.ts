@@ -8,13 +8,33 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
 
-/** A DynamoDB client (for Powertools idempotency, which takes a plain client). */
-export function createDynamoDbClient(): DynamoDBClient {
-  return tracer.captureAWSv3Client(new DynamoDBClient({}));
+/**
+ * Attempts of a DynamoDB request by the writers of chunk results (aggregator, DLQ consumer):
+ * the SDK's standard retries back off from 500 ms, doubling, jittered, for throttling, so 6
+ * attempts wait at most 0.5 + 1 + 2 + 4 + 8 = 15.5 s, inside the aggregator's 30 s timeout.
+ * A burst past the table's or a partition's throughput is then absorbed within the
+ * invocation instead of failing the chunk back to SQS for a whole visibility timeout.
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ */
+export const CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS = 6;
+
+/**
+ * A DynamoDB client (for Powertools idempotency, which takes a plain client).
+ * `maxAttempts` defaults to the SDK's 3.
+ */
+export function createDynamoDbClient(
+  options: { readonly maxAttempts?: number } = {},
+): DynamoDBClient {
+  return tracer.captureAWSv3Client(
+    new DynamoDBClient(
+      options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts },
+    ),
+  );
 }
 
 /**
@@ -35,4 +55,18 @@ export function createSqsClient(): SQSClient {
 
 export function createLambdaClient(): LambdaClient {
   return tracer.captureAWSv3Client(new LambdaClient({}));
+}
+
+export function createS3Client(): S3Client {
+  return tracer.captureAWSv3Client(new S3Client({}));
+}
+
+/**
+ * An S3 client for presigning upload URLs. It computes no checksum unless an operation requires
+ * one: by default the SDK would sign the CRC32 of the empty body it sees when presigning into the
+ * URL, and S3 would reject every real upload through it (aws-sdk-js-v3 #6994).
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
+ */
+export function createPresigningS3Client(): S3Client {
+  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
 }

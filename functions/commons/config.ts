@@ -7,6 +7,11 @@
  */
 import { ConfigurationError } from './errors.ts';
 import {
+  ALLOWED_INPUT_BUCKET_ARNS_ENV,
+  INPUT_BUCKET_NAME_ENV,
+  parseBucketArns,
+} from './input/buckets.ts';
+import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
@@ -117,6 +122,30 @@ export function loadDispatcherConfig(env: Environment = process.env): Dispatcher
   };
 }
 
+/** Where job inputs may be read from S3 (the dispatcher and the worker). */
+export interface InputBucketsConfig {
+  /** The stack's own input bucket (uploads). */
+  readonly inputBucketName: string;
+  /** Names of the buckets the operator allowed for `s3Uri` inputs (may be empty). */
+  readonly allowedBucketNames: readonly string[];
+}
+
+export function loadInputBucketsConfig(env: Environment = process.env): InputBucketsConfig {
+  const inputBucketName = getStringFromEnv(INPUT_BUCKET_NAME_ENV, env);
+  const parsed = parseBucketArns(
+    getOptionalStringFromEnv(ALLOWED_INPUT_BUCKET_ARNS_ENV, env) ?? '',
+  );
+  if (!parsed.ok) {
+    throw new ConfigurationError(
+      `${ALLOWED_INPUT_BUCKET_ARNS_ENV} environment variable: ${parsed.problem}`,
+    );
+  }
+  return {
+    inputBucketName,
+    allowedBucketNames: parsed.names,
+  };
+}
+
 export interface StatusConfig {
   readonly tableName: string;
 }
@@ -161,10 +190,19 @@ export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
 
 export interface AggregatorConfig {
   readonly tableName: string;
+  /** AWS_LAMBDA_FUNCTION_MEMORY_SIZE (set by Lambda), for the cost estimate. */
+  readonly memoryMb: number | undefined;
 }
 
 export function loadAggregatorConfig(env: Environment = process.env): AggregatorConfig {
-  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+  return {
+    tableName: getStringFromEnv('TABLE_NAME', env),
+    memoryMb: getOptionalIntegerFromEnv(
+      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      { min: 1, max: MAX_LAMBDA_MEMORY_MB },
+      env,
+    ),
+  };
 }
 
 export interface DlqConsumerConfig {

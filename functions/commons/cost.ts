@@ -1,32 +1,30 @@
 /**
  * The per-job cost estimate of `GET /jobs/{jobId}`, from what the job used.
  *
- * Every stage ADDs what it used to three counters of the job item, in the same write that
- * does its work where it can:
- * - `workerMbMs`: worker time x memory. Each delivery counts its fair share of the worker
- *   invocation (records of one batch run at once, so each moment is split among the records
- *   in flight; see worker/fair-share.ts) up to its hand-off or failure, times the configured
- *   memory. Only the workers are counted: the dispatcher, aggregator, status, DLQ consumer and
- *   sweeper invocations are not, nor a worker's wait for the aggregator's answer.
- * - `sqsRequests`: billed SQS requests. SQS bills each 64 KB of a request's payload as one
- *   request, so a SendMessageBatch counts ceil(batch bytes / 64 KB), a message received
- *   counts ceil(message bytes / 64 KB) and a delete counts 1. The event source mapping
- *   receives and deletes in batches and polls while the queue is empty, so per message this
- *   is an upper bound of the receives and deletes, and empty polls are not counted.
- * - `writeUnits`: DynamoDB write request units. A write costs 1 unit per KB of the item
- *   (the larger of its sizes before and after, for an update), 2 in a transaction; a write
- *   that adds or removes the job's entry in the RunningByDeadline index costs 1 more unit.
- *   Item sizes follow the documented formula (itemSizeBytes); a job item whose size the
- *   writer does not read is counted as 1 KB. A transaction cancelled by its condition (a
- *   duplicate chunk) is counted as if it had written, like a failed conditional write.
+ * What is counted (JobUsage), by the stage that spends it, in the write that does its work:
+ * - `lambdaMbMs`: Lambda time x memory of the dispatcher (up to its job write), of each worker
+ *   delivery (its fair share of the invocation, see worker/fair-share.ts) and of each
+ *   aggregator invocation (up to its marker write);
+ * - `lambdaRequests`: one aggregator Invoke per delivery, and one worker invocation per
+ *   delivery (an upper bound: a batch of records shares one invocation);
+ * - `sqsRequests`: billed SQS requests, each 64 KB of payload one request (sends, receives,
+ *   deletes; empty polls are not counted);
+ * - `readUnits` and `writeUnits`: DynamoDB request units as AWS bills them (itemSizeBytes,
+ *   readUnits, writeUnits below), including conditional writes that failed, which are billed.
  *
- * Not counted: Lambda request charges, DynamoDB reads, API Gateway, CloudWatch, X-Ray,
- * storage, data transfer and free tiers.
+ * Where it is added (store/usage.ts is the one place that writes the counters): the
+ * dispatcher's on the job item when it is created; a chunk's on its shard item, in the same
+ * update that marks the chunk (so no chunk writes the job item); each shard's total is copied
+ * into the job's `shards` map when the shard completes; failures, drops and redrives add to
+ * the job item. A job's usage is the job item's counters plus its shards' (totalUsage).
+ *
+ * Not counted: `GET /jobs/{jobId}` polls and result fetches (they depend on the client; see
+ * docs/ARCHITECTURE.md for their units per call), the sweeper and DLQ consumer's Lambda time,
+ * API Gateway, CloudWatch, X-Ray, storage, data transfer and free tiers.
  * @see https://aws.amazon.com/lambda/pricing/
  * @see https://aws.amazon.com/sqs/pricing/
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html
- * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling
  */
 
 /**
@@ -41,6 +39,8 @@ export const PRICING = {
    * @see https://aws.amazon.com/lambda/pricing/
    */
   lambdaUsdPerGbSecond: 0.0000133334,
+  /** @see https://aws.amazon.com/lambda/pricing/ */
+  lambdaUsdPerMillionRequests: 0.2,
   /**
    * SQS standard queue requests beyond the free tier, first 100 billion a month.
    * @see https://aws.amazon.com/sqs/pricing/
@@ -51,6 +51,8 @@ export const PRICING = {
    * @see https://aws.amazon.com/dynamodb/pricing/on-demand/
    */
   dynamodbUsdPerMillionWriteUnits: 0.625,
+  /** @see https://aws.amazon.com/dynamodb/pricing/on-demand/ */
+  dynamodbUsdPerMillionReadUnits: 0.125,
 } as const;
 
 /**
@@ -65,32 +67,53 @@ export const SQS_BILLING_CHUNK_BYTES = 65_536;
  */
 export const WRITE_UNIT_BYTES = 1_024;
 
+/**
+ * One read request unit reads up to 4 KB strongly consistent; an eventually consistent read
+ * takes half. A Query sums its items' sizes before rounding; a BatchGetItem rounds each item.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#read-operation-consumption
+ */
+export const READ_UNIT_BYTES = 4_096;
+
 /** The size assumed for the job item by writers that do not read it. */
 export const ASSUMED_JOB_ITEM_BYTES = 1_024;
 
 /** Units of a write that adds or removes an entry of the KEYS_ONLY RunningByDeadline index. */
 export const INDEX_ENTRY_WRITE_UNITS = 1;
 
-/** What one job used, as counted in its item. */
+/** What one job used (see the top of this file). */
 export interface JobUsage {
-  /** Sum over worker deliveries of (share of billed ms) x (memory MB). */
-  readonly workerMbMs: number;
+  /** Sum over invocations of (billed ms, or a delivery's share of it) x (memory MB). */
+  readonly lambdaMbMs: number;
+  readonly lambdaRequests: number;
   readonly sqsRequests: number;
+  readonly readUnits: number;
   readonly writeUnits: number;
 }
 
-export const NO_USAGE: JobUsage = { workerMbMs: 0, sqsRequests: 0, writeUnits: 0 };
+/** The counters of JobUsage, in the order items store them. */
+export const USAGE_COUNTERS = [
+  'lambdaMbMs',
+  'lambdaRequests',
+  'sqsRequests',
+  'readUnits',
+  'writeUnits',
+] as const satisfies readonly (keyof JobUsage)[];
+
+export const NO_USAGE: JobUsage = {
+  lambdaMbMs: 0,
+  lambdaRequests: 0,
+  sqsRequests: 0,
+  readUnits: 0,
+  writeUnits: 0,
+};
 
 /** Adds usages together. */
-export function addUsage(...usages: readonly JobUsage[]): JobUsage {
-  return usages.reduce(
-    (sum, usage) => ({
-      workerMbMs: sum.workerMbMs + usage.workerMbMs,
-      sqsRequests: sum.sqsRequests + usage.sqsRequests,
-      writeUnits: sum.writeUnits + usage.writeUnits,
-    }),
-    NO_USAGE,
-  );
+export function addUsage(...usages: readonly Partial<JobUsage>[]): JobUsage {
+  const sum: Record<keyof JobUsage, number> = { ...NO_USAGE };
+  for (const usage of usages) {
+    for (const name of USAGE_COUNTERS) sum[name] += usage[name] ?? 0;
+  }
+  return sum;
 }
 
 /** Billed SQS requests of one call carrying `payloadBytes` (at least 1). */
@@ -107,6 +130,15 @@ export function deliverySqsRequests(messageBytes: number, deleted: boolean): num
 export function writeUnits(itemBytes: number, options: { transactional?: boolean } = {}): number {
   const units = Math.max(1, Math.ceil(itemBytes / WRITE_UNIT_BYTES));
   return options.transactional ? 2 * units : units;
+}
+
+/**
+ * Read request units of reading `itemBytes` (one item, or the sum a Query read): 1 per 4 KB
+ * strongly consistent, half eventually consistent.
+ */
+export function readUnits(itemBytes: number, options: { consistent: boolean }): number {
+  const units = Math.max(1, Math.ceil(itemBytes / READ_UNIT_BYTES));
+  return options.consistent ? units : units / 2;
 }
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -167,9 +199,11 @@ export function itemSizeBytes(item: Readonly<Record<string, unknown>>): number {
 
 /** The estimate shown by `GET /jobs/{jobId}`. */
 export interface CostEstimate {
-  /** Worker GB-seconds: workerMbMs / 1024 / 1000. */
+  /** Lambda GB-seconds of every counted invocation: lambdaMbMs / 1024 / 1000. */
   readonly lambdaGbSeconds: number;
+  readonly lambdaRequests: number;
   readonly sqsRequests: number;
+  readonly dynamodbReadUnits: number;
   readonly dynamodbWriteUnits: number;
   readonly usd: {
     readonly lambda: number;
@@ -183,7 +217,7 @@ export interface CostEstimate {
 }
 
 export const COST_COVERAGE =
-  'worker Lambda duration (fair share per chunk delivery, not the other functions), SQS requests (64 KB each) and DynamoDB write units; not Lambda requests, reads, API Gateway, CloudWatch, storage, transfer or free tiers';
+  'Lambda duration and requests of the dispatcher, workers and aggregator, SQS requests (64 KB each), DynamoDB read and write units of every stage but status polls and result fetches; not API Gateway, CloudWatch, storage, transfer or free tiers';
 
 /** Rounds a tiny amount to 10 decimal places, so JSON shows it without float noise. */
 function round(value: number, places = 10): number {
@@ -192,13 +226,19 @@ function round(value: number, places = 10): number {
 
 /** The cost estimate of a job's usage at PRICING. */
 export function estimateCost(usage: JobUsage): CostEstimate {
-  const lambdaGbSeconds = usage.workerMbMs / 1024 / 1000;
-  const lambda = lambdaGbSeconds * PRICING.lambdaUsdPerGbSecond;
+  const lambdaGbSeconds = usage.lambdaMbMs / 1024 / 1000;
+  const lambda =
+    lambdaGbSeconds * PRICING.lambdaUsdPerGbSecond +
+    (usage.lambdaRequests / 1_000_000) * PRICING.lambdaUsdPerMillionRequests;
   const sqs = (usage.sqsRequests / 1_000_000) * PRICING.sqsUsdPerMillionRequests;
-  const dynamodb = (usage.writeUnits / 1_000_000) * PRICING.dynamodbUsdPerMillionWriteUnits;
+  const dynamodb =
+    (usage.writeUnits / 1_000_000) * PRICING.dynamodbUsdPerMillionWriteUnits +
+    (usage.readUnits / 1_000_000) * PRICING.dynamodbUsdPerMillionReadUnits;
   return {
     lambdaGbSeconds: round(lambdaGbSeconds, 6),
+    lambdaRequests: usage.lambdaRequests,
     sqsRequests: usage.sqsRequests,
+    dynamodbReadUnits: round(usage.readUnits, 1),
     dynamodbWriteUnits: usage.writeUnits,
     usd: {
       lambda: round(lambda),

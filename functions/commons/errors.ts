@@ -22,7 +22,15 @@ export type ApiErrorCode =
   | 'INVALID_JOB_ID'
   | 'INVALID_CURSOR'
   | 'INVALID_IDEMPOTENCY_KEY'
+  | 'INVALID_INPUT_SOURCE'
+  | 'INVALID_S3_URI'
+  | 'INVALID_UPLOAD_PARTS'
+  | 'INPUT_EMPTY'
+  // 403: a bucket the stack may not read
+  | 'INPUT_BUCKET_NOT_ALLOWED'
+  | 'INPUT_NOT_READABLE'
   // 404, 405, 409, 422
+  | 'INPUT_NOT_FOUND'
   | 'JOB_NOT_FOUND'
   | 'ROUTE_NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
@@ -36,6 +44,7 @@ export type ApiErrorCode =
   | 'BODY_TOO_LARGE'
   | 'DECODED_BODY_TOO_LARGE'
   | 'TOO_MANY_NUMBERS'
+  | 'INPUT_TOO_LARGE'
   // 5xx
   | 'DISPATCH_FAILED'
   | 'REDRIVE_FAILED'
@@ -69,6 +78,14 @@ export class BadRequestError extends HttpError {
   constructor(code: ApiErrorCode, message: string, options?: HttpErrorOptions) {
     super(400, code, message, options);
     this.name = 'BadRequestError';
+  }
+}
+
+/** 403: the request names something the stack may not touch (a bucket outside the allowed list). */
+export class ForbiddenError extends HttpError {
+  constructor(code: ApiErrorCode, message: string, options?: HttpErrorOptions) {
+    super(403, code, message, options);
+    this.name = 'ForbiddenError';
   }
 }
 

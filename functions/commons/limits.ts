@@ -67,8 +67,15 @@ export const MAX_NUMBERS_PER_CHUNK = 10_000;
  */
 export const MAX_INLINE_RESULT_BYTES = 128_000;
 
-/** Most result bytes one `GET /jobs/{jobId}/results` page returns (API responses: 6 MB). */
-export const MAX_RESULT_PAGE_BYTES = 1_000_000;
+/**
+ * Chunk result pages joined into one `GET /jobs/{jobId}/results` response. A chunk's results
+ * are at most MAX_CHUNK_RESULT_BYTES of JSON, so a response stays under 8 x 300 KB = 2.4 MB,
+ * inside Lambda's 6 MB synchronous response (typically 8 x 125 KB = 1 MB). A fixed count
+ * makes every cursor computable (the first chunk of response p is p x 8), so a client may
+ * fetch responses in parallel.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const RESULT_PAGES_PER_RESPONSE = 8;
 
 /**
  * How long a job and its chunk results are kept (DynamoDB TTL on `expiresAt`). DynamoDB
@@ -115,8 +122,40 @@ export const MAX_IDEMPOTENCY_EXPIRY_SECONDS = 7 * 86_400;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
 
 /**
- * Bounds of one sweeper run (every minute): expired jobs examined, and the result pages read
- * per job to list its missing chunks. A run that reaches them leaves the rest to the next.
+ * Bound of one sweeper run (every minute): expired jobs examined. A run that reaches it
+ * leaves the rest to the next.
  */
 export const MAX_JOBS_PER_SWEEP = 200;
-export const MAX_CHUNK_PAGES_PER_SWEPT_JOB = 4;
+/**
+ * Most numbers of one job whose input is an S3 object (an upload or an allowed `s3Uri`); the
+ * count is known as the ranges report their lines.
+ */
+export const DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT = 100_000_000;
+
+/**
+ * Most bytes of one input object. A single PUT carries up to 5 GB, and a multipart upload up to
+ * 10,000 parts of 5 MiB to 5 GiB; fanout takes up to 16 GiB (100,000,000 lines of up to about
+ * 170 bytes), uploaded in parts beyond UPLOAD_MULTIPART_THRESHOLD_BYTES.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html
+ */
+export const MAX_INPUT_OBJECT_BYTES = 16 * 1024 ** 3;
+export const S3_MAX_PARTS = 10_000;
+export const S3_MIN_PART_BYTES = 5 * 1024 ** 2;
+
+/** An upload above this many bytes gets multipart part URLs instead of one PUT URL. */
+export const UPLOAD_MULTIPART_THRESHOLD_BYTES = 64 * 1024 ** 2;
+/** The part size of a multipart upload: 16 MiB, larger when 10,000 parts would not hold it. */
+export const UPLOAD_PART_BYTES = 16 * 1024 ** 2;
+
+/**
+ * How long a presigned upload URL stays valid. SigV4 allows up to 7 days, but a URL signed with
+ * a Lambda role's temporary credentials also ends with them, so it is kept short.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html
+ */
+export const UPLOAD_URL_EXPIRY_SECONDS = 3_600;
+
+/**
+ * The longest S3 object key, in UTF-8 bytes.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
+ */
+export const S3_MAX_KEY_BYTES = 1_024;

@@ -97,14 +97,22 @@ export function decodeRequestBody(
   return text;
 }
 
+/** JSON.parse's reviver, with the source text Node gives for primitives. */
+export type JsonReviver = (
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: { source?: string },
+) => unknown;
+
 /**
- * Parses JSON text that must hold an object.
+ * Parses JSON text that must hold an object, through `reviver` when one is given.
  * @throws BadRequestError (INVALID_JSON, BODY_NOT_OBJECT)
  */
-export function parseJsonObject(text: string): Record<string, unknown> {
+export function parseJsonObject(text: string, reviver?: JsonReviver): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = reviver === undefined ? JSON.parse(text) : JSON.parse(text, reviver);
   } catch (error) {
     throw new BadRequestError('INVALID_JSON', 'the body is not valid JSON', {
       details: { reason: error instanceof Error ? error.message : 'unparseable' },

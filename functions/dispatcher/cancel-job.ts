@@ -6,9 +6,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ConflictError, NotFoundError } from '../commons/errors.ts';
 import { jsonResponse } from '../commons/http.ts';
-import { cancelJob } from '../commons/job-store.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { parseJobIdParameter } from '../commons/request.ts';
+import { cancelJob } from '../commons/store/jobs.ts';
 import type { DispatcherDeps } from './submit-job.ts';
 
 /** The 200 body of `DELETE /jobs/{jobId}`. */

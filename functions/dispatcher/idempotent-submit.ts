@@ -2,9 +2,10 @@
  * `POST /jobs` with an `Idempotency-Key` header, on Powertools idempotency: the same key and
  * body create one job, and every repeat answers that job's 202, identical (same jobId).
  *
- * - Records live in the job table: `pk = IDEMPOTENCY#submit`, `sk = submit#<sha256 of the
- *   caller's account and the key>`, expiring through the table's TTL attribute `expiresAt`
- *   (IDEMPOTENCY_EXPIRY_SECONDS after the request).
+ * - Records live in the job table, each under its own partition key (store/idempotency.ts:
+ *   `pk = IDEMPOTENCY#submit#<sha256 of the caller's account and the key>`), expiring
+ *   through the table's TTL attribute `expiresAt` (IDEMPOTENCY_EXPIRY_SECONDS after the
+ *   request).
  * - The record keeps a hash of the decoded body: the same key with another body is refused
  *   (422 IDEMPOTENCY_KEY_REUSED) instead of answering with a job for other numbers.
  * - A repeat that arrives while the first request runs gets 409 IDEMPOTENCY_IN_PROGRESS. The
@@ -19,10 +20,9 @@
  */
 import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
-import { ASSUMED_JOB_ITEM_BYTES, NO_USAGE, writeUnits } from '../commons/cost.ts';
+import { ASSUMED_JOB_ITEM_BYTES, addUsage, writeUnits } from '../commons/cost.ts';
 import {
   ConflictError,
   errorName,
@@ -31,12 +31,8 @@ import {
 } from '../commons/errors.ts';
 import type { NumberInput } from '../commons/numbers.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
+import { createIdempotencyStore, IDEMPOTENCY_KEY_PREFIX } from '../commons/store/idempotency.ts';
 import { type DispatcherDeps, type SubmittedJob, submitJob } from './submit-job.ts';
-
-/** The partition of every idempotency record of `POST /jobs`. */
-export const IDEMPOTENCY_PARTITION = 'IDEMPOTENCY#submit';
-/** The prefix of their sort keys. */
-export const IDEMPOTENCY_KEY_PREFIX = 'submit';
 
 /** What identifies a submission: the header's key, whose it is, and the decoded body. */
 export interface IdempotentSubmitRequest {
@@ -86,10 +82,7 @@ interface ResultSink {
  * The record's two writes (put in progress, update completed), each under 1 KB, counted in
  * the job's write units.
  */
-const IDEMPOTENCY_RECORD_USAGE = {
-  ...NO_USAGE,
-  writeUnits: 2 * writeUnits(ASSUMED_JOB_ITEM_BYTES),
-};
+const IDEMPOTENCY_RECORD_USAGE = addUsage({ writeUnits: 2 * writeUnits(ASSUMED_JOB_ITEM_BYTES) });
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -157,16 +150,7 @@ function toResponseError(error: unknown): unknown {
  * every invocation).
  */
 export function createIdempotentSubmitter(options: IdempotencyOptions): IdempotentSubmitter {
-  const persistenceStore = new DynamoDBPersistenceLayer({
-    tableName: options.tableName,
-    keyAttr: 'pk',
-    sortKeyAttr: 'sk',
-    // A fixed partition, not the default `idempotency#<function name>`: a redeployed
-    // function keeps its keys.
-    staticPkValue: IDEMPOTENCY_PARTITION,
-    expiryAttr: 'expiresAt',
-    awsSdkV3Client: options.client,
-  });
+  const persistenceStore = createIdempotencyStore(options);
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'scopedKey',
     payloadValidationJmesPath: 'bodyHash',
@@ -216,7 +200,7 @@ export function createIdempotentSubmitter(options: IdempotencyOptions): Idempote
           // the job. Until the in-progress lock expires a repeat gets 409; after it, a repeat
           // would create a second job (a limit of the pattern, logged).
           logger.warn('job submitted, but its idempotency record was not completed', {
-            error: error as Error,
+            error,
           });
           return sink.job;
         }

@@ -2,9 +2,9 @@
  * The body of `POST /jobs`: `{"numbers": [...]}` and nothing else.
  */
 import { BadRequestError, PayloadTooLargeError } from '../commons/errors.ts';
+import { parseNumbersObject } from '../commons/json-numbers.ts';
 import { MAX_NUMBERS_PER_JOB } from '../commons/limits.ts';
 import { type NumberInput, validateNumbers } from '../commons/numbers.ts';
-import { parseJsonObject } from '../commons/request.ts';
 
 const ALLOWED_FIELDS: ReadonlySet<string> = new Set(['numbers']);
 /** Unknown field names echoed back, and how much of each: a body may hold a million. */
@@ -29,7 +29,7 @@ function describeType(value: unknown): string {
  * @throws PayloadTooLargeError (TOO_MANY_NUMBERS)
  */
 export function parseJobRequest(text: string): NumberInput[] {
-  const body = parseJsonObject(text);
+  const body = parseNumbersObject(text);
 
   const unknownFields: string[] = [];
   let unknownFieldCount = 0;

@@ -16,20 +16,19 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mapWithConcurrency } from '../commons/concurrency.ts';
-import { ASSUMED_JOB_ITEM_BYTES, type JobUsage, NO_USAGE, writeUnits } from '../commons/cost.ts';
+import { addUsage, type JobUsage, NO_USAGE, writeUnits } from '../commons/cost.ts';
 import { ConflictError, NotFoundError, ServiceUnavailableError } from '../commons/errors.ts';
-import {
-  deleteFailedChunk,
-  queryFailedChunkPages,
-  reopenJobForRedrive,
-  type StoredFailedChunk,
-} from '../commons/failed-chunks.ts';
 import { jsonResponse } from '../commons/http.ts';
-import { addJobUsage, getJob, markJobFailed } from '../commons/job-store.ts';
 import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { type FailedQueueEntry, sendMessagesInBatches } from '../commons/queue.ts';
 import { parseJobIdParameter } from '../commons/request.ts';
+import {
+  deleteFailedChunk,
+  queryFailedChunkPages,
+  type StoredFailedChunk,
+} from '../commons/store/failed-chunks.ts';
+import { addJobUsage, getJob, markJobFailed, reopenJobForRedrive } from '../commons/store/jobs.ts';
 import type { JobFailure } from '../commons/types.ts';
 import { type DispatcherDeps, deadlineAfter, sendSqsRequests } from './submit-job.ts';
 
@@ -77,14 +76,14 @@ async function redrivePage(
       // aggregator would count it as a duplicate.
       logger.warn('redriven chunk input could not be deleted', {
         chunkIndex: chunk.chunkIndex,
-        error: error as Error,
+        error,
       });
     }
   });
   return {
     sent: sent.length,
     unsent,
-    usage: { ...NO_USAGE, sqsRequests: sendSqsRequests(entries), writeUnits: deleteUnits },
+    usage: addUsage({ sqsRequests: sendSqsRequests(entries), writeUnits: deleteUnits }),
   };
 }
 
@@ -137,11 +136,7 @@ export async function redriveJob(jobId: string, deps: DispatcherDeps): Promise<R
       const outcome = await redrivePage(jobId, page, deps);
       sent += outcome.sent;
       unsent.push(...outcome.unsent);
-      usage = {
-        ...usage,
-        sqsRequests: usage.sqsRequests + outcome.usage.sqsRequests,
-        writeUnits: usage.writeUnits + outcome.usage.writeUnits,
-      };
+      usage = addUsage(usage, outcome.usage);
       const next = await pages.next();
       page = next.done === true ? undefined : next.value;
     }
@@ -201,19 +196,16 @@ async function failRedrive(
     await markJobFailed(deps.table, jobId, failure, deps.now?.() ?? new Date());
     metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
   } catch (error) {
-    logger.error('redriven job could not be marked FAILED', { error: error as Error });
+    logger.error('redriven job could not be marked FAILED', { error });
   }
 }
 
 async function addUsageBestEffort(jobId: string, deps: DispatcherDeps, usage: JobUsage) {
   try {
-    await addJobUsage(deps.table, jobId, {
-      ...usage,
-      // This update writes the job item too.
-      writeUnits: usage.writeUnits + writeUnits(ASSUMED_JOB_ITEM_BYTES),
-    });
+    // addJobUsage adds its own write.
+    await addJobUsage(deps.table, jobId, usage);
   } catch (error) {
-    logger.warn('redrive usage could not be added', { error: error as Error });
+    logger.warn('redrive usage could not be added', { error });
   }
 }
 

@@ -14,10 +14,9 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { planChunks } from '../commons/chunking.ts';
-import { type JobUsage, NO_USAGE, sqsBilledRequests } from '../commons/cost.ts';
+import { addUsage, type JobUsage, NO_USAGE, sqsBilledRequests } from '../commons/cost.ts';
 import { ServiceUnavailableError } from '../commons/errors.ts';
 import { clientPath, errorResponse, jsonResponse } from '../commons/http.ts';
-import { createJob, expiryAfterDays, type JobTable, markJobFailed } from '../commons/job-store.ts';
 import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import type { NumberInput } from '../commons/numbers.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
@@ -28,6 +27,9 @@ import {
   sendMessagesInBatches,
 } from '../commons/queue.ts';
 import { decodeRequestBody, parseIdempotencyKey } from '../commons/request.ts';
+import { createJob, expiryAfterDays, markJobFailed } from '../commons/store/jobs.ts';
+import { shardCountFor } from '../commons/store/shards.ts';
+import type { JobTable } from '../commons/store/table.ts';
 import type { ChunkMessage, JobFailure } from '../commons/types.ts';
 import type { IdempotentSubmitter } from './idempotent-submit.ts';
 import { parseJobRequest } from './job-request.ts';
@@ -124,10 +126,12 @@ export async function submitJob(
     jobId,
     numbersCount: numbers.length,
     chunkCount: entries.length,
+    shardCount: shardCountFor(entries.length),
     now,
     expiresAt: expiryAfterDays(now, deps.jobRetentionDays),
     deadlineAt: deadlineAfter(now, deps.jobDeadlineSeconds ?? DEFAULT_JOB_DEADLINE_SECONDS),
-    usage: { ...extraUsage, sqsRequests: extraUsage.sqsRequests + sendSqsRequests(entries) },
+    // This invocation (its duration is not known yet: not counted) and its sends.
+    usage: addUsage(extraUsage, { lambdaRequests: 1, sqsRequests: sendSqsRequests(entries) }),
   });
 
   const failed = await sendMessagesInBatches(deps.sqs, deps.workQueueUrl, entries, deps.send);
@@ -149,7 +153,7 @@ export async function submitJob(
       await markJobFailed(deps.table, jobId, failure, deps.now?.() ?? new Date());
     } catch (error) {
       // The job stays RUNNING until its deadline; the client is told it failed either way.
-      logger.error('job could not be marked FAILED', { error: error as Error });
+      logger.error('job could not be marked FAILED', { error });
     }
     throw new ServiceUnavailableError(
       'DISPATCH_FAILED',

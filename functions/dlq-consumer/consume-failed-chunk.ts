@@ -5,8 +5,10 @@
  * 2. marks the job FAILED (CHUNKS_FAILED) and lists the chunk in its `failedChunks`, with the
  *    reason a worker recorded in `chunkErrors` (else "exhausted its deliveries").
  * Both happen in one transaction, so a duplicate DLQ message is counted once. A CANCELLED or
- * SUCCEEDED job stays as it is, and a chunk whose result is stored after all (another copy
- * of the message succeeded) fails nothing.
+ * SUCCEEDED job stays as it is. A chunk whose page is stored after all (another copy of the
+ * message succeeded, or its aggregator crashed after the page on every delivery) fails
+ * nothing: it is counted instead (commons/completion.ts), which is idempotent, so the job
+ * completes even when the crash left the chunk unmarked.
  *
  * Transient failures (throttling, conflicts with other chunks of the job, after a few quick
  * retries) make the record a batch item failure, redelivered from the DLQ.
@@ -15,19 +17,21 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { countChunk, jobReadUnits } from '../commons/completion.ts';
 import { parseChunkMessage } from '../commons/contracts.ts';
-import { deliverySqsRequests, NO_USAGE } from '../commons/cost.ts';
+import { deliverySqsRequests } from '../commons/cost.ts';
 import { isTransientTransactionError } from '../commons/errors.ts';
-import {
-  isChunkStored,
-  readFailureContext,
-  type StoreFailedChunkOutcome,
-  storeFailedChunk,
-} from '../commons/failed-chunks.ts';
-import type { JobTable } from '../commons/job-store.ts';
 import { MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { type RetryPolicy, retryWhile, type Sleep } from '../commons/retry.ts';
+import {
+  readFailureContext,
+  type StoreFailedChunkOutcome,
+  storeFailedChunk,
+} from '../commons/store/failed-chunks.ts';
+import { getJob } from '../commons/store/jobs.ts';
+import { getPageCount } from '../commons/store/pages.ts';
+import type { JobTable } from '../commons/store/table.ts';
 import type { ChunkMessage, JobStatus } from '../commons/types.ts';
 
 export interface DlqConsumerDeps {
@@ -108,7 +112,7 @@ export async function consumeDeadLetter(
       messageId: record.messageId,
       bodyBytes: Buffer.byteLength(record.body, 'utf8'),
       body: record.body.slice(0, LOGGED_BODY_CHARACTERS),
-      error: error as Error,
+      error,
     });
     metrics.addMetric('UnparseableDeadLetters', MetricUnit.Count, 1);
     return 'UNPARSEABLE';
@@ -121,8 +125,25 @@ export async function consumeDeadLetter(
     },
   });
 
-  if (await isChunkStored(deps.table, message.jobId, message.chunkIndex)) {
-    recordLogger.info('dead letter ignored: the chunk is stored');
+  // Received from the DLQ, and deleted when this record succeeds.
+  const sqsRequests = deliverySqsRequests(Buffer.byteLength(record.body, 'utf8'), true);
+  const storedCount = await getPageCount(deps.table, message.jobId, message.chunkIndex);
+  if (storedCount !== undefined) {
+    const job = await getJob(deps.table, message.jobId, { consistentRead: true });
+    if (job !== undefined && !ENDED_STATUSES.has(job.status)) {
+      await countChunk(
+        deps.table,
+        job,
+        {
+          chunkIndex: message.chunkIndex,
+          count: storedCount,
+          usage: { sqsRequests, readUnits: jobReadUnits(job) },
+        },
+        deps.now?.() ?? new Date(),
+        recordLogger,
+      );
+    }
+    recordLogger.info('dead letter ignored: the chunk is stored (counted again, idempotently)');
     metrics.addMetric('DeadLettersOfStoredChunks', MetricUnit.Count, 1);
     return 'ALREADY_STORED';
   }
@@ -152,12 +173,7 @@ export async function consumeDeadLetter(
           receiveCount,
           expiresAt: context.expiresAt,
           listInJob: context.failedChunkCount < MAX_RECORDED_FAILED_CHUNKS,
-          wasRunning: context.status === 'RUNNING',
-          usage: {
-            ...NO_USAGE,
-            // Received from the DLQ, and deleted when this record succeeds.
-            sqsRequests: deliverySqsRequests(Buffer.byteLength(record.body, 'utf8'), true),
-          },
+          usage: { sqsRequests },
         },
         deps.now?.() ?? new Date(),
       ),

@@ -4,14 +4,23 @@
  * and keeps their inputs for a redrive.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createDocumentClient } from '../commons/clients.ts';
+import {
+  CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS,
+  createDocumentClient,
+  createDynamoDbClient,
+} from '../commons/clients.ts';
 import { loadDlqConsumerConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
 import { consumeDeadLetters, type DlqConsumerDeps } from './consume-failed-chunk.ts';
 
 const config = loadDlqConsumerConfig();
 const deps: DlqConsumerDeps = {
-  table: { client: createDocumentClient(), tableName: config.tableName },
+  table: {
+    client: createDocumentClient(
+      createDynamoDbClient({ maxAttempts: CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS }),
+    ),
+    tableName: config.tableName,
+  },
 };
 
 export const handler = withPowertools<SQSEvent, SQSBatchResponse>((event, context) =>

@@ -1,45 +1,44 @@
 /**
  * The results of a RUNNING job that are stored so far, from one chunk on: the run of
- * consecutive stored chunks starting there (`GET /jobs/{jobId}/results?partial=true`).
+ * consecutive stored pages starting there (`GET /jobs/{jobId}/results?partial=true`).
  * A client streams a job's squares by following `nextCursor`, which points at the first
- * chunk not yet stored (or not yet sent, past the page's byte budget).
+ * chunk not yet stored (or past the response's pages).
  */
-import { type JobTable, queryChunks, type StoredChunk } from '../commons/job-store.ts';
+import { readPages, type StoredPage } from '../commons/store/pages.ts';
+import type { JobTable } from '../commons/store/table.ts';
 
 export interface AvailablePage {
-  /** Consecutive stored chunks from the one asked for; empty when it is not stored yet. */
-  readonly chunks: StoredChunk[];
-  /** Index in the job of the page's first number (known from the chunk before when empty). */
+  /** Consecutive stored pages from the one asked for; empty when it is not stored yet. */
+  readonly chunks: StoredPage[];
+  /** Index in the job of the page's first number (known from the page before when empty). */
   readonly offset: number;
   /** The chunk to ask for next, or undefined after the job's last chunk. */
   readonly nextChunkIndex: number | undefined;
 }
 
 /**
- * Consecutive stored chunks from `fromChunkIndex`, at most `maxBytes` of results (at least
- * one chunk when the first is stored). The query starts one chunk earlier, so that an empty
- * page still says where its numbers start; a cursor only ever follows a stored chunk.
+ * Consecutive stored pages from `fromChunkIndex`, at most `maxPages` (strongly consistent:
+ * a page stored a moment ago is seen). The page before is read too, so that an empty answer
+ * still says where its numbers start; a cursor only ever follows a stored chunk.
  */
-export async function readAvailableChunkPage(
+export async function readAvailablePages(
   table: JobTable,
   job: { readonly jobId: string; readonly chunkCount: number },
   fromChunkIndex: number,
-  maxBytes: number,
+  maxPages: number,
 ): Promise<AvailablePage> {
-  const chunks: StoredChunk[] = [];
-  let offset = 0;
-  let bytes = 0;
-  for await (const chunk of queryChunks(table, job.jobId, Math.max(0, fromChunkIndex - 1))) {
-    if (chunk.chunkIndex === fromChunkIndex - 1) {
-      offset = chunk.offset + chunk.count;
-      continue;
-    }
-    if (chunk.chunkIndex !== fromChunkIndex + chunks.length) break;
-    if (chunks.length > 0 && bytes + chunk.resultsJson.length > maxBytes) break;
-    if (chunks.length === 0) offset = chunk.offset;
-    chunks.push(chunk);
-    bytes += chunk.resultsJson.length;
+  const first = Math.max(0, fromChunkIndex - 1);
+  const end = Math.min(job.chunkCount, fromChunkIndex + maxPages);
+  const indexes = Array.from({ length: end - first }, (_, i) => first + i);
+  const { pages } = await readPages(table, job.jobId, indexes, { consistent: true });
+  const before = pages.get(fromChunkIndex - 1);
+  const chunks: StoredPage[] = [];
+  for (let index = fromChunkIndex; index < end; index++) {
+    const page = pages.get(index);
+    if (page === undefined) break;
+    chunks.push(page);
   }
+  const offset = chunks[0]?.offset ?? (before === undefined ? 0 : before.offset + before.count);
   const next = fromChunkIndex + chunks.length;
   return { chunks, offset, nextChunkIndex: next >= job.chunkCount ? undefined : next };
 }

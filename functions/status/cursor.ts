@@ -1,7 +1,9 @@
 /**
- * The opaque cursor of `GET /jobs/{jobId}/results`: base64url of `{"v":1,"c":<chunkIndex>}`,
- * the first chunk of the next page. Clients must treat it as opaque; the version lets the
- * format change without breaking cursors in flight.
+ * The cursor of `GET /jobs/{jobId}/results`: base64url of `{"v":1,"c":<chunkIndex>}`, the
+ * index of the first chunk page of the response. Responses hold RESULT_PAGES_PER_RESPONSE
+ * pages, so the cursor of response p is encodeCursor(p x RESULT_PAGES_PER_RESPONSE), and a
+ * client that knows the job's chunkCount may fetch responses in parallel; the version lets
+ * the format change without breaking cursors in flight.
  */
 import { BadRequestError } from '../commons/errors.ts';
 

@@ -1,33 +1,37 @@
 /**
  * `GET /jobs/{jobId}` (status, progress, timing, attempts, failure, cost estimate, small
- * results inline) and `GET /jobs/{jobId}/results?cursor=` (results page by page, whole
- * chunks per page).
+ * results inline) and `GET /jobs/{jobId}/results?cursor=` (results in order, the pages of
+ * RESULT_PAGES_PER_RESPONSE chunks per response).
  *
- * Results are passed through as the JSON text they were stored as, so every square comes
- * back exactly: safe integers as numbers, bigger ones as decimal strings.
+ * Results are passed through as the JSON text they were stored as (inflated from the page's
+ * gzip), so every square comes back exactly: safe integers as numbers, bigger ones as
+ * decimal strings.
+ *
+ * Reads per call: `GET /jobs/{jobId}` reads the job item (eventually consistent, 0.5 unit
+ * per 4 KB) and, unless it SUCCEEDED, its shards (one BatchGetItem, 0.5 unit each: a shard
+ * is under 1 KB; 2 for the bench's job of 100 chunks). A results response reads its 8 pages in one BatchGetItem
+ * (0.5 unit per 4 KB of each compressed page: about 8 x 7.5 = 60 units for the bench's
+ * chunks) and the job item.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type CostEstimate, estimateCost } from '../commons/cost.ts';
+import { progressOf, readAllShards } from '../commons/completion.ts';
+import { addUsage, type CostEstimate, estimateCost } from '../commons/cost.ts';
 import { ConflictError, MethodNotAllowedError, NotFoundError } from '../commons/errors.ts';
 import { errorResponse, jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
-import {
-  getJob,
-  type JobRecord,
-  type JobTable,
-  joinResultArrays,
-  readChunkPage,
-} from '../commons/job-store.ts';
-import { MAX_RECORDED_FAILED_CHUNKS, MAX_RESULT_PAGE_BYTES } from '../commons/limits.ts';
+import { MAX_RECORDED_FAILED_CHUNKS, RESULT_PAGES_PER_RESPONSE } from '../commons/limits.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { parseJobIdParameter } from '../commons/request.ts';
+import { getJob, type JobRecord } from '../commons/store/jobs.ts';
+import { joinResultArrays, readPageRange } from '../commons/store/pages.ts';
+import type { JobTable } from '../commons/store/table.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
-import { readAvailableChunkPage } from './available-page.ts';
+import { readAvailablePages } from './available-page.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 
 export interface StatusDeps {
   readonly table: JobTable;
-  /** Most result bytes per page; MAX_RESULT_PAGE_BYTES unless a test lowers it. */
-  readonly maxPageBytes?: number;
+  /** Chunk pages per results response; RESULT_PAGES_PER_RESPONSE unless a test lowers it. */
+  readonly pagesPerResponse?: number;
   /** The time a running job's duration is measured to. */
   readonly now?: () => Date;
 }
@@ -129,14 +133,18 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
   const job = await getJob(deps.table, jobId, { withResults: true });
   if (job === undefined) throw jobNotFound(jobId);
   const failure = failureView(job);
+  // A SUCCEEDED job holds its totals; any other job's progress and usage so far are on its
+  // shards (one BatchGetItem, half a unit per shard).
+  const shards = job.status === 'SUCCEEDED' ? [] : (await readAllShards(deps.table, job)).shards;
+  const progress = progressOf(shards);
   const view: JobView = {
     jobId,
     status: job.status,
     numbersCount: job.numbersCount,
     progress: {
-      chunksDone: job.chunksDone,
+      chunksDone: job.status === 'SUCCEEDED' ? job.chunkCount : progress.chunksDone,
       chunkCount: job.chunkCount,
-      numbersDone: job.numbersDone,
+      numbersDone: job.status === 'SUCCEEDED' ? job.numbersCount : progress.numbersDone,
     },
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
@@ -145,7 +153,7 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
     timing: timingOf(job, deps.now?.() ?? new Date()),
     attempts: job.attempts,
     ...(failure !== undefined && { failure }),
-    cost: estimateCost(job.usage),
+    cost: estimateCost(addUsage(job.usage, progress.usage)),
     resultsUrl: `/jobs/${jobId}/results`,
   };
   const resultsJson = job.status === 'SUCCEEDED' ? job.results : undefined;
@@ -171,11 +179,11 @@ export async function getResultsPage(
   if (job === undefined) throw jobNotFound(jobId);
   if (partial && job.status === 'RUNNING') {
     if (requestedChunk >= job.chunkCount) throw invalidCursorError();
-    const page = await readAvailableChunkPage(
+    const page = await readAvailablePages(
       deps.table,
       job,
       requestedChunk,
-      deps.maxPageBytes ?? MAX_RESULT_PAGE_BYTES,
+      deps.pagesPerResponse ?? RESULT_PAGES_PER_RESPONSE,
     );
     return {
       jobId,
@@ -195,20 +203,19 @@ export async function getResultsPage(
   }
   // A cursor of another job can point past this one's chunks.
   if (requestedChunk >= job.chunkCount) throw invalidCursorError();
-  const page = await readChunkPage(
-    deps.table,
-    job,
-    requestedChunk,
-    deps.maxPageBytes ?? MAX_RESULT_PAGE_BYTES,
+  const end = Math.min(
+    job.chunkCount,
+    requestedChunk + (deps.pagesPerResponse ?? RESULT_PAGES_PER_RESPONSE),
   );
-  const first = page.chunks[0];
+  const { pages } = await readPageRange(deps.table, job, requestedChunk, end);
+  const first = pages[0];
   return {
     jobId,
     status: job.status,
     offset: first === undefined ? 0 : first.offset,
-    count: page.chunks.reduce((sum, chunk) => sum + chunk.count, 0),
-    nextCursor: page.nextChunkIndex === undefined ? null : encodeCursor(page.nextChunkIndex),
-    resultsJson: joinResultArrays(page.chunks),
+    count: pages.reduce((sum, page) => sum + page.count, 0),
+    nextCursor: end < job.chunkCount ? encodeCursor(end) : null,
+    resultsJson: joinResultArrays(pages),
   };
 }
 

@@ -3,36 +3,32 @@
  * DEADLINE_EXCEEDED, listing the chunks that never completed, so every job ends even when a
  * message was lost (lithops#246: jobs stuck forever).
  *
- * Each run is bounded: at most MAX_JOBS_PER_SWEEP jobs, MAX_CHUNK_PAGES_PER_SWEPT_JOB pages of
- * chunk keys per job, and it stops while the function has time left; the next run picks up
- * the rest. A job whose chunks are all stored but that was never finalized (its aggregator
- * crashed after the last chunk, and no redelivery came back) is finalized instead of failed.
+ * Each run is bounded: at most MAX_JOBS_PER_SWEEP jobs, and it stops while the function has
+ * time left; the next run picks up the rest. The missing chunks are read from the job's open
+ * shards (the markers not set). A job whose chunks are all counted but that was never
+ * finalized (its aggregator crashed between the steps, and no redelivery came back) is
+ * completed instead of failed: the same idempotent steps (commons/completion.ts).
  */
 import type { Context } from 'aws-lambda';
-import { completeJobIfDone } from '../aggregator/aggregate-chunk.ts';
-import {
-  type ExpiredJob,
-  listMissingChunks,
-  markJobDeadlineExceeded,
-  queryExpiredJobIds,
-  readExpiredJob,
-} from '../commons/deadlines.ts';
-import type { JobTable } from '../commons/job-store.ts';
-import {
-  MAX_CHUNK_PAGES_PER_SWEPT_JOB,
-  MAX_JOBS_PER_SWEEP,
-  MAX_RECORDED_FAILED_CHUNKS,
-} from '../commons/limits.ts';
+import { completeShard, finalizeIfComplete, readOpenShards } from '../commons/completion.ts';
+import { MAX_JOBS_PER_SWEEP, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import type { FailedChunk, JobFailure } from '../commons/types.ts';
+import { queryExpiredJobIds } from '../commons/store/deadlines.ts';
+import { getJob, type JobRecord, markJobDeadlineExceeded } from '../commons/store/jobs.ts';
+import {
+  chunkIndexesOfShard,
+  chunksInShard,
+  isShardComplete,
+  type ShardState,
+} from '../commons/store/shards.ts';
+import type { JobTable } from '../commons/store/table.ts';
+import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
 
 export interface SweeperDeps {
   readonly table: JobTable;
   readonly now?: () => Date;
   /** Most jobs examined per run; MAX_JOBS_PER_SWEEP unless a test lowers it. */
   readonly maxJobs?: number;
-  /** Most pages of chunk keys read per job; MAX_CHUNK_PAGES_PER_SWEPT_JOB by default. */
-  readonly maxChunkPages?: number;
 }
 
 /** A run stops examining jobs when the function has less time left than this. */
@@ -59,13 +55,27 @@ export interface SweepSummary {
 
 type JobOutcome = 'FAILED' | 'FINALIZED' | 'SKIPPED';
 
+/** The chunks of the open shards that are not marked, ascending, at most `maxListed`. */
+export function missingChunks(
+  job: Pick<JobRecord, 'chunkCount' | 'shardCount'>,
+  open: readonly ShardState[],
+  maxListed: number,
+): number[] {
+  const missing: number[] = [];
+  for (const shard of open) {
+    for (const index of chunkIndexesOfShard(shard.shardIndex, job.chunkCount, job.shardCount)) {
+      if (!shard.markers.has(index)) missing.push(index);
+    }
+  }
+  return missing.sort((a, b) => a - b).slice(0, maxListed);
+}
+
 /** The DEADLINE_EXCEEDED failure of a job, with its missing chunks listed. */
 export function deadlineFailure(
-  job: ExpiredJob,
+  job: Pick<JobRecord, 'chunkCount' | 'deadlineAt' | 'chunkErrors'>,
   missing: readonly number[],
-  complete: boolean,
+  missingCount: number,
 ): JobFailure {
-  const missingCount = Math.max(job.chunkCount - job.chunksDone, missing.length);
   const deadline =
     job.deadlineAt === undefined ? 'its deadline' : new Date(job.deadlineAt).toISOString();
   const failedChunks: FailedChunk[] = missing.map((chunkIndex) => {
@@ -74,7 +84,7 @@ export function deadlineFailure(
       ? { chunkIndex, reason: NOT_COMPLETED_REASON }
       : { chunkIndex, reason: recorded.reason, receiveCount: recorded.receiveCount };
   });
-  const listed = complete ? '' : ' (the first ones found are listed)';
+  const listed = missing.length < missingCount ? ' (the first ones are listed)' : '';
   return {
     code: 'DEADLINE_EXCEEDED',
     message: `the job did not complete by ${deadline}: ${missingCount} of ${job.chunkCount} chunks never completed${listed}`,
@@ -83,13 +93,30 @@ export function deadlineFailure(
   };
 }
 
+/**
+ * Completes what a crash left undone: records the open shards that are complete, and
+ * finalizes the job when that completes it. Returns the job's status after.
+ */
+async function healJob(
+  deps: SweeperDeps,
+  job: JobRecord,
+  complete: readonly ShardState[],
+  now: Date,
+  jobLogger: Logger,
+): Promise<JobStatus> {
+  let status: JobStatus = job.status;
+  for (const shard of complete)
+    status = await completeShard(deps.table, job, shard, now, jobLogger);
+  return complete.length === 0 ? finalizeIfComplete(deps.table, job, now, jobLogger) : status;
+}
+
 async function sweepJob(
   jobId: string,
   deps: SweeperDeps,
   now: Date,
   jobLogger: Logger,
 ): Promise<JobOutcome> {
-  const job = await readExpiredJob(deps.table, jobId);
+  const job = await getJob(deps.table, jobId, { consistentRead: true });
   if (
     job === undefined ||
     job.status !== 'RUNNING' ||
@@ -102,16 +129,20 @@ async function sweepJob(
     });
     return 'SKIPPED';
   }
-  if (job.chunksDone >= job.chunkCount) {
-    const status = await completeJobIfDone(deps.table, jobId, () => now, jobLogger);
+  const open = await readOpenShards(deps.table, job);
+  const complete = open.filter((shard) => isShardComplete(shard, job));
+  if (complete.length === open.length) {
+    const status = await healJob(deps, job, complete, now, jobLogger);
     jobLogger.warn('expired job had every chunk stored: finalized', { jobStatus: status });
     return status === 'SUCCEEDED' ? 'FINALIZED' : 'SKIPPED';
   }
-  const missing = await listMissingChunks(deps.table, jobId, job.chunkCount, {
-    maxPages: deps.maxChunkPages ?? MAX_CHUNK_PAGES_PER_SWEPT_JOB,
-    maxListed: MAX_RECORDED_FAILED_CHUNKS,
-  });
-  const failure = deadlineFailure(job, missing.indexes, missing.complete);
+  const missingCount = open.reduce(
+    (sum, shard) =>
+      sum + chunksInShard(shard.shardIndex, job.chunkCount, job.shardCount) - shard.markers.size,
+    0,
+  );
+  const missing = missingChunks(job, open, MAX_RECORDED_FAILED_CHUNKS);
+  const failure = deadlineFailure(job, missing, missingCount);
   if (!(await markJobDeadlineExceeded(deps.table, jobId, failure, now))) {
     jobLogger.info('expired job skipped: it ended or got a new deadline meanwhile');
     return 'SKIPPED';
@@ -152,7 +183,7 @@ export async function sweepExpiredJobs(
     } catch (error) {
       // One job's failure does not stop the sweep; the next run tries it again.
       counts.errors++;
-      jobLogger.error('expired job could not be swept', { error: error as Error });
+      jobLogger.error('expired job could not be swept', { error });
     }
   }
   const summary: SweepSummary = { ...counts, stoppedEarly };

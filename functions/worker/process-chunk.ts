@@ -20,17 +20,18 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseAggregateOutcome, parseChunkMessage } from '../commons/contracts.ts';
-import { NO_USAGE, sqsBilledRequests } from '../commons/cost.ts';
+import { sqsBilledRequests } from '../commons/cost.ts';
 import {
   AggregatorInvocationError,
   ChunkComputationError,
   errorName,
   type InvalidChunkMessageError,
 } from '../commons/errors.ts';
-import { recordChunkFailure } from '../commons/failed-chunks.ts';
-import { getJobStatus, type JobTable } from '../commons/job-store.ts';
 import { MAX_FAILURE_REASON_LENGTH } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
+import { recordChunkFailure } from '../commons/store/failed-chunks.ts';
+import { getJobStatus } from '../commons/store/jobs.ts';
+import type { JobTable } from '../commons/store/table.ts';
 import { withSubsegment } from '../commons/tracing.ts';
 import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '../commons/types.ts';
 import type { ChunkComputer } from './compute.ts';
@@ -181,8 +182,10 @@ async function recordFailure(
           receiveCount: delivery.receiveCount,
         },
         usage: {
-          ...NO_USAGE,
-          workerMbMs: delivery.durationMs * (deps.memoryMb ?? 0),
+          lambdaMbMs: delivery.durationMs * (deps.memoryMb ?? 0),
+          lambdaRequests: 1,
+          // Its status read (up to 4 KB, strongly consistent).
+          readUnits: 1,
           // Received, not deleted: the message returns after its visibility timeout.
           sqsRequests: sqsBilledRequests(delivery.messageBytes),
         },

@@ -10,7 +10,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnElement,
+  type Duration,
+  type RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type { ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
@@ -23,8 +29,13 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  ALLOWED_INPUT_BUCKET_ARNS_ENV,
+  INPUT_BUCKET_NAME_ENV,
+} from '../../functions/commons/input/buckets.ts';
 
 /** The repository root: the entries, package-lock.json and node_modules/.bin/esbuild live here. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -44,6 +55,7 @@ const ESBUILD_TARGET = 'node24';
 /** DynamoDB actions a function may be granted on the table: exactly the ones it calls. */
 export type TableAction =
   | 'dynamodb:GetItem'
+  | 'dynamodb:BatchGetItem'
   | 'dynamodb:Query'
   | 'dynamodb:PutItem'
   | 'dynamodb:UpdateItem'
@@ -152,10 +164,31 @@ function assertNoCustomerManagedKey(scope: Construct, table: ITable): void {
   }
 }
 
+/**
+ * The cdk-nag finding id of an object wildcard on a bucket (`<bucket>/<pattern>`): the bucket's
+ * ARN as cdk-nag prints it, `<LogicalId.Arn>` for a bucket of the stack or the literal ARN.
+ */
+function objectWildcardFinding(bucket: IBucket | string, pattern: string): string {
+  if (typeof bucket === 'string') return `AwsSolutions-IAM5[Resource::${bucket}/${pattern}]`;
+  const resource = bucket.node.defaultChild as CfnElement;
+  return `AwsSolutions-IAM5[Resource::<${Stack.of(resource).getLogicalId(resource)}.Arn>/${pattern}]`;
+}
+
+/** The input bucket is S3-managed encrypted: a KMS key would need grants the binds lack. */
+function assertNoBucketKey(scope: Construct, bucket: IBucket): void {
+  if (bucket.encryptionKey !== undefined) {
+    throw new Error(
+      `${scope.node.path}: the input bucket is encrypted with a KMS key, and the input binds grant no KMS actions.`,
+    );
+  }
+}
+
 export class FanoutFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
   public readonly role: Role;
+  /** cdk-nag findings acknowledged on the role by the bind methods, each once. */
+  readonly #acknowledged = new Set<string>();
 
   constructor(scope: Construct, id: string, props: FanoutFunctionProps) {
     super(scope, id);
@@ -318,6 +351,78 @@ export class FanoutFunction extends Construct {
       },
     };
     this.function.configureAsyncInvoke({ retryAttempts, maxEventAge, onFailure });
+  }
+
+  /**
+   * Gives the function `INPUT_BUCKET_NAME` and the right to upload under `prefix` of the input
+   * bucket through the URLs it presigns: a presigned request acts with the signer's
+   * permissions, so `s3:PutObject` (which covers CreateMultipartUpload, UploadPart and
+   * CompleteMultipartUpload) and `s3:AbortMultipartUpload`, on `<bucket>/<prefix>*` only.
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuAndPermissions.html
+   */
+  public bindInputUploads({
+    bucket,
+    prefix,
+  }: {
+    readonly bucket: IBucket;
+    readonly prefix: string;
+  }) {
+    assertNoBucketKey(this, bucket);
+    this.function.addEnvironment(INPUT_BUCKET_NAME_ENV, bucket.bucketName);
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+      resourceArns: [bucket.arnForObjects(`${prefix}*`)],
+    });
+    this.#acknowledgeOnRole(
+      objectWildcardFinding(bucket, `${prefix}*`),
+      `Each job's input is its own key under ${prefix}, created at run time; the grants are limited to that prefix of the stack's input bucket.`,
+    );
+  }
+
+  /**
+   * Gives the function `INPUT_BUCKET_NAME`, `ALLOWED_INPUT_BUCKET_ARNS` and `s3:GetObject` on
+   * the input bucket's objects under `prefix` and on every object of the allowed buckets, and
+   * nothing else of S3 (no listing, no writes). HeadObject needs `s3:GetObject` too: IAM has no
+   * action that allows only the metadata.
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+   */
+  public bindInputReader({
+    bucket,
+    prefix,
+    allowedBucketArns,
+  }: {
+    readonly bucket: IBucket;
+    readonly prefix: string;
+    readonly allowedBucketArns: readonly string[];
+  }) {
+    assertNoBucketKey(this, bucket);
+    this.function.addEnvironment(INPUT_BUCKET_NAME_ENV, bucket.bucketName);
+    this.function.addEnvironment(ALLOWED_INPUT_BUCKET_ARNS_ENV, allowedBucketArns.join(','));
+    Grant.addToPrincipal({
+      grantee: this.function,
+      actions: ['s3:GetObject'],
+      resourceArns: [
+        bucket.arnForObjects(`${prefix}*`),
+        ...allowedBucketArns.map((arn) => `${arn}/*`),
+      ],
+    });
+    this.#acknowledgeOnRole(
+      objectWildcardFinding(bucket, `${prefix}*`),
+      `Each job's input is its own key under ${prefix}, created at run time; the grants are limited to that prefix of the stack's input bucket.`,
+    );
+    for (const arn of allowedBucketArns) {
+      this.#acknowledgeOnRole(
+        objectWildcardFinding(arn, '*'),
+        'The operator allowed this bucket for s3Uri inputs at deploy time (fanout:inputBucketArns), so a job may name any of its objects; only GetObject is granted.',
+      );
+    }
+  }
+
+  #acknowledgeOnRole(id: string, reason: string): void {
+    if (this.#acknowledged.has(id)) return;
+    this.#acknowledged.add(id);
+    Validations.of(this.role).acknowledge({ id, reason });
   }
 
   /** Sets a plain configuration value the handler reads. */

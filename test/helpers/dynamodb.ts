@@ -1,6 +1,8 @@
 /**
  * DynamoDB items and errors as the table would return them, for mocked document clients.
  */
+
+import { gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
@@ -12,7 +14,7 @@ export const JOB_ID = '0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b';
 export const CREATED_AT = '2026-01-01T00:00:00.000Z';
 export const EXPIRES_AT = 1_767_830_400;
 
-/** A job item as stored, RUNNING with no chunk done unless overridden. */
+/** A job item as stored, RUNNING with no shard complete unless overridden. */
 export function jobItem(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     pk: `JOB#${JOB_ID}`,
@@ -21,9 +23,9 @@ export function jobItem(overrides: Record<string, unknown> = {}): Record<string,
     status: 'RUNNING' satisfies JobStatus,
     numbersCount: 5,
     chunkCount: 3,
-    chunksDone: 0,
+    shardCount: 1,
+    shards: {},
     numbersDone: 0,
-    resultBytes: 0,
     createdAt: CREATED_AT,
     updatedAt: CREATED_AT,
     expiresAt: EXPIRES_AT,
@@ -31,20 +33,20 @@ export function jobItem(overrides: Record<string, unknown> = {}): Record<string,
   };
 }
 
-/** A chunk item as stored: results are JSON text. */
-export function chunkItem(
+/** A result page as stored: the gzip of the results' JSON text. */
+export function pageItem(
   chunkIndex: number,
   offset: number,
   results: readonly (number | string)[],
   jobId: string = JOB_ID,
 ): Record<string, unknown> {
   return {
-    pk: `JOB#${jobId}`,
-    sk: `CHUNK#${String(chunkIndex).padStart(8, '0')}`,
-    chunkIndex,
+    pk: `PAGE#${jobId}#${String(chunkIndex).padStart(8, '0')}`,
+    sk: 'PAGE',
     offset,
     count: results.length,
-    results: JSON.stringify(results),
+    results: gzipSync(JSON.stringify(results)),
+    expiresAt: EXPIRES_AT,
   };
 }
 

@@ -11,7 +11,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FanoutStack } from '../../infra/fanout-stack.ts';
-import { testApp } from './support.ts';
+import { logicalId, testApp } from './support.ts';
 
 interface ValidationReport {
   readonly pluginReports: ReadonlyArray<{
@@ -63,6 +63,7 @@ describe('cdk-nag: AwsSolutionsChecks on the fanout app', () => {
   });
 
   it('acknowledges only the expected rules, each with a real reason', () => {
+    const inputBucketId = logicalId(stack.inputBucket);
     const acks = acknowledgements(app);
     expect(acks.map(({ path, id }) => `${id} @ ${path}`).sort()).toEqual(
       [
@@ -79,12 +80,35 @@ describe('cdk-nag: AwsSolutionsChecks on the fanout app', () => {
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Status/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Sweeper/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Worker/Role',
+        `AwsSolutions-IAM5[Resource::<${inputBucketId}.Arn>/uploads/*] @ Fanout/Dispatcher/Role`,
+        `AwsSolutions-IAM5[Resource::<${inputBucketId}.Arn>/uploads/*] @ Fanout/Worker/Role`,
+        'AwsSolutions-S1 @ Fanout/AccessLogBucket',
         'AwsSolutions-SQS3 @ Fanout/SweeperDeadLetterQueue',
       ].sort(),
     );
     for (const { reason } of acks) {
       expect(reason.length).toBeGreaterThan(40);
     }
+  });
+});
+
+describe('cdk-nag: AwsSolutionsChecks with operator-allowed input buckets', () => {
+  it('reports no unacknowledged finding, and acknowledges each allowed bucket on the readers', () => {
+    const bucketsApp = testApp({
+      context: { 'fanout:inputBucketArns': 'arn:aws:s3:::lab-inputs,arn:aws:s3:::archive' },
+    });
+    new FanoutStack(bucketsApp, 'Fanout');
+    expect(new AwsSolutionsChecks().validateScope(bucketsApp).violations).toEqual([]);
+    const ids = acknowledgements(bucketsApp)
+      .filter(({ id }) => id.includes(':s3:::'))
+      .map(({ path, id }) => `${id} @ ${path}`)
+      .sort();
+    expect(ids).toEqual([
+      'AwsSolutions-IAM5[Resource::arn:aws:s3:::archive/*] @ Fanout/Dispatcher/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:s3:::archive/*] @ Fanout/Worker/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:s3:::lab-inputs/*] @ Fanout/Dispatcher/Role',
+      'AwsSolutions-IAM5[Resource::arn:aws:s3:::lab-inputs/*] @ Fanout/Worker/Role',
+    ]);
   });
 });
 

@@ -41,9 +41,24 @@ describe('Function: resolveConfig', () => {
       jobDeadlineSeconds: 3600,
       idempotencyExpirySeconds: 3600,
       alarmTopicArn: undefined,
+      inputBucketArns: [],
       removalPolicy: 'retain',
       logLevel: 'INFO',
     });
+  });
+
+  it('reads the allowed input buckets from a comma-separated context value or a list', () => {
+    expect(
+      configFromContext({
+        'fanout:inputBucketArns':
+          ' arn:aws:s3:::lab-inputs , arn:aws:s3:::archive,arn:aws:s3:::lab-inputs',
+      }).inputBucketArns,
+    ).toEqual(['arn:aws:s3:::lab-inputs', 'arn:aws:s3:::archive']);
+    expect(
+      configFromContext({ 'fanout:inputBucketArns': ['arn:aws-us-gov:s3:::gov-inputs'] })
+        .inputBucketArns,
+    ).toEqual(['arn:aws-us-gov:s3:::gov-inputs']);
+    expect(configFromContext({ 'fanout:inputBucketArns': '' }).inputBucketArns).toEqual([]);
   });
 
   it('accepts an SNS topic ARN for the alarms, and treats an empty one as none', () => {
@@ -131,6 +146,22 @@ describe('Function: resolveConfig', () => {
       42,
       'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got 42.',
     ],
+    [
+      'inputBucketArns',
+      'arn:aws:s3:::lab-inputs,lab-archive',
+      'is not valid: "lab-archive" is not an S3 bucket ARN such as arn:aws:s3:::my-bucket (no key, no wildcard).',
+    ],
+    [
+      'inputBucketArns',
+      'arn:aws:s3:::lab-inputs/*',
+      'is not valid: "arn:aws:s3:::lab-inputs/*" is not an S3 bucket ARN such as arn:aws:s3:::my-bucket (no key, no wildcard).',
+    ],
+    [
+      'inputBucketArns',
+      'arn:aws:s3:::Lab_Inputs',
+      'is not valid: "arn:aws:s3:::Lab_Inputs" is not an S3 bucket ARN such as arn:aws:s3:::my-bucket (no key, no wildcard).',
+    ],
+    ['inputBucketArns', 7, 'must be a comma-separated list of S3 bucket ARNs, got 7.'],
     ['removalPolicy', 'delete', 'must be one of "retain", "destroy", got "delete".'],
     ['logLevel', 'TRACE', 'must be one of "DEBUG", "INFO", "WARN", "ERROR", got "TRACE".'],
   ])('throws naming %s when it is %s', (key, value, expected) => {

@@ -4,13 +4,12 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RUNNING_BY_DEADLINE_INDEX as FUNCTIONS_INDEX_NAME } from '../../functions/commons/job-store.ts';
 import {
   DEFAULT_CONFIG,
   DLQ_CONSUMER_ATTEMPTS,
   DLQ_CONSUMER_TIMEOUT_SECONDS,
 } from '../../infra/config.ts';
-import { type FanoutStack, RUNNING_BY_DEADLINE_INDEX } from '../../infra/fanout-stack.ts';
+import type { FanoutStack } from '../../infra/fanout-stack.ts';
 import { describeRef, grantsOfRole, logicalId, testStack } from './support.ts';
 
 type Json = Record<string, unknown>;
@@ -19,6 +18,8 @@ let stack: FanoutStack;
 let template: Template;
 let ids: {
   table: string;
+  inputBucket: string;
+  accessLogBucket: string;
   workQueue: string;
   deadLetterQueue: string;
   parkingQueue: string;
@@ -47,6 +48,8 @@ beforeAll(() => {
   template = Template.fromStack(stack);
   ids = {
     table: logicalId(stack.table),
+    inputBucket: logicalId(stack.inputBucket),
+    accessLogBucket: logicalId(stack.accessLogBucket),
     workQueue: logicalId(stack.workQueue),
     deadLetterQueue: logicalId(stack.deadLetterQueue),
     parkingQueue: logicalId(stack.parkingQueue),
@@ -136,12 +139,16 @@ describe('Stack: Fanout (default configuration)', () => {
         JOB_RETENTION_DAYS: String(DEFAULT_CONFIG.jobRetentionDays),
         JOB_DEADLINE_SECONDS: '3600',
         IDEMPOTENCY_EXPIRY_SECONDS: '3600',
+        INPUT_BUCKET_NAME: { Ref: ids.inputBucket },
+        ALLOWED_INPUT_BUCKET_ARNS: '',
       });
       expect(env('status')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
       expect(env('worker')).toEqual({
         ...common,
         TABLE_NAME: { Ref: ids.table },
         AGGREGATOR_FUNCTION_NAME: { Ref: ids.aggregator },
+        INPUT_BUCKET_NAME: { Ref: ids.inputBucket },
+        ALLOWED_INPUT_BUCKET_ARNS: '',
       });
       expect(env('aggregator')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
       expect(env('dlqConsumer')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
@@ -168,6 +175,11 @@ describe('Stack: Fanout (default configuration)', () => {
   });
 
   describe('IAM (least privilege)', () => {
+    /** The input bucket's objects under uploads/, as grantsOfRole prints the Fn::Join. */
+    const uploads = () =>
+      JSON.stringify({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.inputBucket, 'Arn'] }, '/uploads/*']],
+      });
     const xray = { 'xray:PutTelemetryRecords': ['*'], 'xray:PutTraceSegments': ['*'] };
     const logsOf = (name: FunctionName) => {
       const logGroupId = describeRef((functionProperties(name).LoggingConfig as Json).LogGroup);
@@ -188,16 +200,21 @@ describe('Stack: Fanout (default configuration)', () => {
         'dynamodb:Query': [table],
         'dynamodb:UpdateItem': [table],
         'sqs:SendMessage': [`GetAtt:${ids.workQueue}.Arn`],
+        // Presigned uploads act with these (PutObject covers the multipart calls), and
+        // HeadObject needs GetObject: under uploads/ of the input bucket only.
+        's3:AbortMultipartUpload': [uploads()],
+        's3:GetObject': [uploads()],
+        's3:PutObject': [uploads()],
       });
     });
 
-    it('lets the status function only read the table', () => {
+    it('lets the status function only read the table: the job, its shards and its pages', () => {
       const table = `GetAtt:${ids.table}.Arn`;
       expect(grantsOfRole(template, roleIdOf('status'))).toEqual({
         ...logsOf('status'),
         ...xray,
+        'dynamodb:BatchGetItem': [table],
         'dynamodb:GetItem': [table],
-        'dynamodb:Query': [table],
       });
     });
 
@@ -215,17 +232,18 @@ describe('Stack: Fanout (default configuration)', () => {
         'sqs:GetQueueAttributes': [queue],
         'sqs:GetQueueUrl': [queue],
         'sqs:ReceiveMessage': [queue],
+        's3:GetObject': [uploads()],
       });
     });
 
-    it('lets the aggregator run its transaction and complete the job, on the table only', () => {
+    it('lets the aggregator put pages, mark shards and complete the job, on the table only', () => {
       const table = `GetAtt:${ids.table}.Arn`;
       expect(grantsOfRole(template, roleIdOf('aggregator'))).toEqual({
         ...logsOf('aggregator'),
         ...xray,
+        'dynamodb:BatchGetItem': [table],
         'dynamodb:GetItem': [table],
         'dynamodb:PutItem': [table],
-        'dynamodb:Query': [table],
         'dynamodb:UpdateItem': [table],
       });
     });
@@ -236,6 +254,8 @@ describe('Stack: Fanout (default configuration)', () => {
       expect(grantsOfRole(template, roleIdOf('dlqConsumer'))).toEqual({
         ...logsOf('dlqConsumer'),
         ...xray,
+        // Counting a chunk whose page is stored may complete its job (BatchGetItem of pages).
+        'dynamodb:BatchGetItem': [table],
         'dynamodb:GetItem': [table],
         'dynamodb:PutItem': [table],
         'dynamodb:UpdateItem': [table],
@@ -252,15 +272,15 @@ describe('Stack: Fanout (default configuration)', () => {
       expect(grantsOfRole(template, roleIdOf('sweeper'))).toEqual({
         ...logsOf('sweeper'),
         ...xray,
+        // A job's open shards (its missing chunks) and, to complete it, its pages.
+        'dynamodb:BatchGetItem': [table],
         'dynamodb:GetItem': [table],
-        // The sparse index (overdue jobs) and the table (a job's missing chunks); no other
-        // index (`index/*`).
+        // The sparse index (overdue jobs) only; no other index (`index/*`), not the table.
         'dynamodb:Query': [
           JSON.stringify({
             'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/RunningByDeadline']],
           }),
-          table,
-        ].sort(),
+        ],
         'dynamodb:UpdateItem': [table],
         // Its on-failure destination.
         'sqs:SendMessage': [`GetAtt:${ids.sweeperDeadLetterQueue}.Arn`],
@@ -539,10 +559,6 @@ describe('Stack: Fanout (default configuration)', () => {
       expect(properties(ids.table).LocalSecondaryIndexes).toBeUndefined();
     });
 
-    it('names the index as the functions query it', () => {
-      expect(RUNNING_BY_DEADLINE_INDEX).toBe(FUNCTIONS_INDEX_NAME);
-    });
-
     it('is retained when the stack is deleted, by default', () => {
       template.hasResource('AWS::DynamoDB::Table', {
         DeletionPolicy: 'Retain',
@@ -660,6 +676,89 @@ describe('Stack: Fanout (default configuration)', () => {
     });
   });
 
+  describe('Input bucket', () => {
+    /** The statements of the bucket policy of a bucket. */
+    function policyStatements(bucketId: string): Json[] {
+      const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')).filter(
+        (policy) => describeRef((policy.Properties as Json).Bucket) === `Ref:${bucketId}`,
+      );
+      const [policy] = policies;
+      if (policy === undefined || policies.length !== 1) {
+        throw new Error(`expected one policy on ${bucketId}`);
+      }
+      return ((policy.Properties as Json).PolicyDocument as { Statement: Json[] }).Statement;
+    }
+
+    it('is S3-managed encrypted, blocks every public access and enforces bucket ownership', () => {
+      expect(properties(ids.inputBucket)).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      });
+    });
+
+    it('expires objects with the job retention and aborts unfinished multipart uploads after a day', () => {
+      expect(properties(ids.inputBucket).LifecycleConfiguration).toEqual({
+        Rules: [
+          {
+            ExpirationInDays: DEFAULT_CONFIG.jobRetentionDays,
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            Status: 'Enabled',
+          },
+        ],
+      });
+    });
+
+    it('denies every request without TLS, on the bucket and its objects', () => {
+      const bucketArn = { 'Fn::GetAtt': [ids.inputBucket, 'Arn'] };
+      expect(policyStatements(ids.inputBucket)).toContainEqual({
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Resource: [bucketArn, { 'Fn::Join': ['', [bucketArn, '/*']] }],
+      });
+    });
+
+    it('logs its accesses to an encrypted, private, TLS-only log bucket that expires them', () => {
+      expect(properties(ids.inputBucket).LoggingConfiguration).toEqual({
+        DestinationBucketName: { Ref: ids.accessLogBucket },
+        LogFilePrefix: 'input-bucket/',
+      });
+      expect(properties(ids.accessLogBucket)).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+          ],
+        },
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, RestrictPublicBuckets: true },
+        LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
+      });
+      expect(policyStatements(ids.accessLogBucket)).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    });
+
+    it('is retained when the stack is deleted, by default', () => {
+      expect(template.toJSON().Resources[ids.inputBucket]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+  });
+
   describe('Outputs', () => {
     it('give the API URL, the table name, the queue URLs and the dashboard', () => {
       const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
@@ -668,6 +767,7 @@ describe('Stack: Fanout (default configuration)', () => {
       );
       expect(byName).toMatchObject({
         TableName: { Ref: ids.table },
+        InputBucketName: { Ref: ids.inputBucket },
         WorkQueueUrl: { Ref: ids.workQueue },
         DeadLetterQueueUrl: { Ref: ids.deadLetterQueue },
         ParkingQueueUrl: { Ref: ids.parkingQueue },
@@ -675,6 +775,70 @@ describe('Stack: Fanout (default configuration)', () => {
       });
       expect(JSON.stringify(byName.ApiUrl)).toContain(ids.api);
       expect(JSON.stringify(byName.ApiUrl)).toContain(logicalId(stack.api.deploymentStage));
+    });
+  });
+});
+
+describe('Stack: Fanout (operator-allowed input buckets, 30-day retention)', () => {
+  const allowed = ['arn:aws:s3:::lab-inputs', 'arn:aws-cn:s3:::archive.example'];
+  let configured: FanoutStack;
+  let configuredTemplate: Template;
+
+  beforeAll(() => {
+    configured = testStack({
+      context: { 'fanout:inputBucketArns': allowed.join(','), 'fanout:jobRetentionDays': '30' },
+    }).stack;
+    configuredTemplate = Template.fromStack(configured);
+  });
+
+  function roleOf(fn: { readonly function: { readonly role?: unknown } }): string {
+    return logicalId(fn.function.role as { node: { defaultChild?: unknown } });
+  }
+
+  it('lets the worker GetObject on the input uploads and every object of the allowed buckets, only', () => {
+    const grants = grantsOfRole(configuredTemplate, roleOf(configured.worker));
+    const s3 = Object.fromEntries(
+      Object.entries(grants).filter(([action]) => action.startsWith('s3:')),
+    );
+    const uploads = JSON.stringify({
+      'Fn::Join': [
+        '',
+        [{ 'Fn::GetAtt': [logicalId(configured.inputBucket), 'Arn'] }, '/uploads/*'],
+      ],
+    });
+    expect(s3).toEqual({
+      's3:GetObject': [...allowed.map((arn) => `${arn}/*`), uploads].sort(),
+    });
+  });
+
+  it('lets the dispatcher look up objects of the allowed buckets but upload only into its own', () => {
+    const grants = grantsOfRole(configuredTemplate, roleOf(configured.dispatcher));
+    expect(grants['s3:GetObject']).toEqual(
+      expect.arrayContaining(allowed.map((arn) => `${arn}/*`)),
+    );
+    for (const action of ['s3:PutObject', 's3:AbortMultipartUpload']) {
+      expect(grants[action]).toHaveLength(1);
+      expect(grants[action]?.[0]).toContain('/uploads/*');
+    }
+  });
+
+  it('gives the readers the allowed ARNs in ALLOWED_INPUT_BUCKET_ARNS', () => {
+    for (const fn of [configured.worker, configured.dispatcher]) {
+      const resource = configuredTemplate.toJSON().Resources[logicalId(fn.function)] as {
+        Properties: { Environment: { Variables: Json } };
+      };
+      expect(resource.Properties.Environment.Variables.ALLOWED_INPUT_BUCKET_ARNS).toBe(
+        allowed.join(','),
+      );
+    }
+  });
+
+  it('expires uploaded inputs with the configured retention', () => {
+    const bucket = configuredTemplate.toJSON().Resources[logicalId(configured.inputBucket)] as {
+      Properties: Json;
+    };
+    expect(bucket.Properties.LifecycleConfiguration).toMatchObject({
+      Rules: [{ ExpirationInDays: 30 }],
     });
   });
 });

@@ -23,6 +23,7 @@ import {
   jobItemsWithPrefix,
   recordsOf,
   reliabilityStack,
+  resultPages,
   waitForDrainedQueue,
   workQueueMaxReceiveCount,
 } from './support.ts';
@@ -147,7 +148,7 @@ describe('Feature: delivery faults end exact or precisely failed', () => {
     expect(failedJob.attempts).toBe(maxReceiveCount);
     // The other chunks are stored, each once; the failed one's input is kept for a redrive.
     await waitForDrainedQueue(stack);
-    const stored = await jobItemsWithPrefix(stack, submitted.jobId, 'CHUNK#');
+    const stored = await resultPages(stack, submitted.jobId);
     expect(stored.map((chunk) => chunk.chunkIndex)).toEqual([0, 2, 3]);
     const kept = await jobItemsWithPrefix(stack, submitted.jobId, 'FAILED#');
     expect(kept.map((item) => item.sk)).toEqual(['FAILED#00000001']);
@@ -243,9 +244,8 @@ describe('Feature: delivery faults end exact or precisely failed', () => {
     await stack.fireSchedule('sweep');
     expect((await client.status(submitted.jobId)).failure).toEqual(failed.failure);
     let checked = 0;
-    for (const chunk of await jobItemsWithPrefix(stack, submitted.jobId, 'CHUNK#')) {
-      const results = JSON.parse(String(chunk.results)) as unknown[];
-      const offset = Number(chunk.offset);
+    for (const chunk of await resultPages(stack, submitted.jobId)) {
+      const { results, offset } = chunk;
       expect(firstInexact(numbers.slice(offset, offset + results.length), results)).toBe(-1);
       checked += results.length;
     }

@@ -1,10 +1,10 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { gunzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
+  PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -13,354 +13,355 @@ import {
   type AggregatorDeps,
   aggregateChunk,
 } from '../../../functions/aggregator/aggregate-chunk.ts';
-import {
-  InconsistentJobError,
-  InvalidChunkResultError,
-  JobNotFoundError,
-  TransientTransactionError,
-} from '../../../functions/commons/errors.ts';
-import { MAX_INLINE_RESULT_BYTES } from '../../../functions/commons/limits.ts';
+import { InvalidChunkResultError, JobNotFoundError } from '../../../functions/commons/errors.ts';
+import { cancelJob } from '../../../functions/commons/store/jobs.ts';
 import type { ChunkResult } from '../../../functions/commons/types.ts';
-import {
-  chunkItem,
-  conditionalCheckFailed,
-  EXPIRES_AT,
-  JOB_ID,
-  jobItem,
-  TABLE_NAME,
-  transactionCancelled,
-} from '../../helpers/dynamodb.ts';
+import { EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T00:10:00.000Z');
-const sleeps: number[] = [];
+let table: FakeTable;
 
 function deps(overrides: Partial<AggregatorDeps> = {}): AggregatorDeps {
+  let time = 0;
   return {
     table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
     now: () => NOW,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
+    clock: () => (time += 5),
+    memoryMb: 1024,
     ...overrides,
   };
 }
 
-/** The job of these tests: 5 numbers in 3 chunks [1,2] [3,4] [5]. The last chunk is #2. */
-const lastChunk: ChunkResult = {
+/**
+ * The job of these tests: 5 numbers in 3 chunks [1,2] [3,4] [5] and 2 shards, so shard 0
+ * holds chunks 0 and 2, shard 1 holds chunk 1.
+ */
+const chunks: ChunkResult[] = [
+  { offset: 0, results: [1, 0.010000000000000002] },
+  { offset: 2, results: [16, '81129638414606663681390495662081'] },
+  { offset: 4, results: ['9007199326062756'] },
+].map((chunk, chunkIndex) => ({
   jobId: JOB_ID,
-  chunkIndex: 2,
-  offset: 4,
-  results: ['9007199326062756'],
+  chunkIndex,
   computeMs: 12.5,
   receiveCount: 1,
   durationMs: 40,
   memoryMb: 2048,
   messageBytes: 100,
-};
+  ...chunk,
+}));
+const JOINED = '[1,0.010000000000000002,16,"81129638414606663681390495662081","9007199326062756"]';
 
-/** The UpdateCommand inputs whose expression adds usage only (a dropped or duplicate chunk). */
-function usageUpdates() {
+function chunk(index: number, overrides: Partial<ChunkResult> = {}): ChunkResult {
+  const value = chunks[index];
+  if (value === undefined) throw new Error(`no chunk ${index}`);
+  return { ...value, ...overrides };
+}
+
+function job() {
+  return table.get(`JOB#${JOB_ID}`, 'JOB');
+}
+
+function shard(index: number) {
+  return table.get(`SHARD#${JOB_ID}#${index}`, 'SHARD');
+}
+
+function finalizes() {
   return ddbMock
     .commandCalls(UpdateCommand)
-    .map((call) => call.args[0].input)
-    .filter(
-      (input) =>
-        input.UpdateExpression === 'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
-    );
+    .map((call) => decodeUpdate(call.args[0].input))
+    .filter((update) => update.set.status === 'SUCCEEDED');
 }
-
-/** Stored chunk results: 0 and 1 before, 2 being this delivery's. */
-const storedChunks = [
-  chunkItem(0, 0, [1, 0.010000000000000002]),
-  chunkItem(1, 2, [16, '81129638414606663681390495662081']),
-  chunkItem(2, 4, ['9007199326062756']),
-];
-
-/** Job item reads in order: the pre-read, then the completion check. */
-function jobReads(...items: Record<string, unknown>[]): void {
-  let get = ddbMock.on(GetCommand);
-  for (const item of items) get = get.resolvesOnce({ Item: item });
-}
-
-const completeCounters = { chunksDone: 3, numbersDone: 5, resultBytes: 64 };
 
 beforeEach(() => {
   ddbMock.reset();
-  sleeps.length = 0;
-  ddbMock.on(TransactWriteCommand).resolves({});
-  ddbMock.on(UpdateCommand).resolves({});
+  table = new FakeTable();
+  table.attach(ddbMock);
+  table.put(jobItem({ shardCount: 2, shards: {}, numbersDone: 0 }));
 });
 
 describe('Function: aggregateChunk', () => {
-  it('stores a chunk that is not the last one and leaves the job RUNNING', async () => {
-    jobReads(jobItem({ chunksDone: 0 }), jobItem({ chunksDone: 1, numbersDone: 2 }));
-
-    const outcome = await aggregateChunk(
-      { ...lastChunk, chunkIndex: 0, offset: 0, results: [1, 4] },
-      deps(),
-    );
+  it('stores a page, gzip-compressed, under its own partition key, by a conditional put', async () => {
+    const outcome = await aggregateChunk(chunk(1), deps());
 
     expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'RUNNING' });
-    expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    const [put, update] =
-      ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(put?.Put?.Item).toMatchObject({
-      sk: 'CHUNK#00000000',
-      offset: 0,
+    expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
+    const put = ddbMock.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(put?.Item).toMatchObject({
+      pk: `PAGE#${JOB_ID}#00000001`,
+      sk: 'PAGE',
+      offset: 2,
       count: 2,
-      results: '[1,4]',
       expiresAt: EXPIRES_AT,
     });
-    expect(update?.Update?.ExpressionAttributeValues).toMatchObject({ ':count': 2, ':bytes': 5 });
-    // The delivery's usage rides in the same transaction: 40 ms x 2048 MB, one receive and
-    // one delete, and the transaction's own writes (two items under 1 KB, twice each).
-    expect(update?.Update?.ExpressionAttributeValues).toMatchObject({
-      ':mbMs': 81_920,
-      ':sqs': 2,
-      ':wu': 4,
+    const results = put?.Item?.results;
+    expect(results).toBeInstanceOf(Uint8Array);
+    expect(gunzipSync(results as Uint8Array).toString()).toBe(
+      '[16,"81129638414606663681390495662081"]',
+    );
+  });
+
+  it('marks the chunk on its shard with its count and the delivery usage, leaving the job item alone', async () => {
+    await aggregateChunk(chunk(0), deps());
+
+    expect(shard(0)).toMatchObject({
+      c0: 2,
+      expiresAt: EXPIRES_AT,
+      // 40 ms x 2048 MB (worker share) + 5 ms (one clock tick) x 1024 MB (this invocation)
+      lambdaMbMs: 40 * 2048 + 5 * 1024,
+      lambdaRequests: 2,
+      sqsRequests: 2,
+      // The worker's status read and this one (1 unit each, strongly consistent).
+      readUnits: 2,
+      // The page (under 1 KB) and the marker update (under 1 KB).
+      writeUnits: 2,
     });
-    expect(update?.Update?.ConditionExpression).toBe(
-      '#status IN (:running, :failed) AND chunksDone < chunkCount',
-    );
-    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(job()?.shards).toEqual({});
+    const jobUpdates = ddbMock
+      .commandCalls(UpdateCommand)
+      .filter((call) => call.args[0].input.Key?.pk === `JOB#${JOB_ID}`);
+    expect(jobUpdates).toHaveLength(0);
   });
 
-  it('stores a chunk of a FAILED job (it may be redriven) without finalizing it', async () => {
-    jobReads(
-      jobItem({ status: 'FAILED', chunksDone: 2, numbersDone: 4 }),
-      jobItem({ status: 'FAILED', ...completeCounters }),
-    );
+  it('records a shard on the job when its last chunk is marked', async () => {
+    const outcome = await aggregateChunk(chunk(1), deps());
 
-    const outcome = await aggregateChunk(lastChunk, deps());
-
-    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'FAILED' });
-    expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
-    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
+    // Shard 1 holds only chunk 1: complete at once, while shard 0 is still open.
+    expect(outcome.jobStatus).toBe('RUNNING');
+    expect(job()?.shards).toEqual({ 1: 2 });
+    expect(job()?.status).toBe('RUNNING');
   });
 
-  it('completes the job on the last chunk with the joined results in order, exactly', async () => {
-    jobReads(jobItem({ chunksDone: 2, numbersDone: 4 }), jobItem(completeCounters));
-    ddbMock
-      .on(QueryCommand)
-      .resolvesOnce({
-        Items: storedChunks.slice(0, 2),
-        LastEvaluatedKey: { pk: 'p', sk: 'CHUNK#00000001' },
-      })
-      .resolvesOnce({ Items: storedChunks.slice(2) });
-
-    const outcome = await aggregateChunk(lastChunk, deps());
+  it('completes the job on the last chunk with the joined results inline, exactly', async () => {
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    const outcome = await aggregateChunk(chunk(2), deps());
 
     expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'SUCCEEDED' });
-    expect(ddbMock).toHaveReceivedCommandTimes(QueryCommand, 2);
-    expect(ddbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
-      TableName: TABLE_NAME,
-      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-      ConditionExpression: '#status = :running AND chunksDone = chunkCount',
-      ExpressionAttributeValues: {
-        ':succeeded': 'SUCCEEDED',
-        ':running': 'RUNNING',
-        ':now': '2026-01-01T00:10:00.000Z',
-        ':results':
-          '[1,0.010000000000000002,16,"81129638414606663681390495662081","9007199326062756"]',
-        // The job item with its results is under 1 KB, plus its index entry removed.
-        ':wu': 2,
-      },
+    expect(job()).toMatchObject({
+      status: 'SUCCEEDED',
+      numbersDone: 5,
+      results: JOINED,
+      completedAt: NOW.toISOString(),
     });
+    expect(job()).not.toHaveProperty('runningPk');
+    expect(finalizes()).toHaveLength(1);
+    expect(finalizes()[0]?.condition).toBe('(status IN ("RUNNING"))');
   });
 
-  it('completes a large job without inlining its results', async () => {
-    jobReads(
-      jobItem({ chunksDone: 2, numbersDone: 4 }),
-      jobItem({ ...completeCounters, resultBytes: MAX_INLINE_RESULT_BYTES + 1 }),
-    );
+  it('completes the job whatever order the chunks arrive in', async () => {
+    for (const index of [2, 1, 0]) await aggregateChunk(chunk(index), deps());
 
-    const outcome = await aggregateChunk(lastChunk, deps());
-
-    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'SUCCEEDED' });
-    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
-    const update = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(update?.UpdateExpression).toBe(
-      'SET #status = :succeeded, completedAt = :now, updatedAt = :now REMOVE runningPk ADD writeUnits :wu',
-    );
-    expect(update?.ExpressionAttributeValues).not.toHaveProperty(':results');
+    expect(job()?.status).toBe('SUCCEEDED');
+    expect(job()?.results).toBe(JOINED);
   });
 
-  it('answers DUPLICATE and counts nothing when the chunk was already stored', async () => {
-    jobReads(
-      jobItem({ chunksDone: 2, numbersDone: 4 }),
-      jobItem({ chunksDone: 2, numbersDone: 4 }),
-    );
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(transactionCancelled(['ConditionalCheckFailed', 'None']));
+  it('answers DUPLICATE for a redelivered chunk and counts nothing twice', async () => {
+    await aggregateChunk(chunk(0), deps());
+    const before = shard(0);
 
-    const outcome = await aggregateChunk(
-      { ...lastChunk, chunkIndex: 0, offset: 0, results: [1, 4] },
-      deps(),
-    );
+    const outcome = await aggregateChunk(chunk(0, { receiveCount: 2 }), deps());
 
     expect(outcome).toEqual({ outcome: 'DUPLICATE', jobStatus: 'RUNNING' });
-    expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
-    // Nothing is counted: the only update adds the duplicate's usage, which is as real:
-    // its delivery, its cancelled transaction (4 units) and this update (1 unit).
-    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(usageUpdates()).toEqual([
-      {
-        TableName: TABLE_NAME,
-        Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-        UpdateExpression: 'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':mbMs': 81_920, ':sqs': 2, ':wu': 5 },
-      },
-    ]);
-    expect(sleeps).toEqual([]);
+    expect(shard(0)?.c0).toBe(2);
+    expect(Object.keys(shard(0) ?? {}).filter((name) => /^c[0-9]+$/.test(name))).toEqual(['c0']);
+    // The duplicate's usage is real: its delivery, its failed put, its marker update.
+    expect(Number(shard(0)?.writeUnits)).toBe(Number(before?.writeUnits) + 2);
   });
 
-  it('finalizes on a duplicate of the last chunk, recovering a crash before the finalize', async () => {
-    jobReads(jobItem(completeCounters), jobItem(completeCounters));
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(transactionCancelled(['ConditionalCheckFailed', 'None']));
-    ddbMock.on(QueryCommand).resolves({ Items: storedChunks });
+  it('finishes the job when the last chunk is redelivered after a crash right after its page', async () => {
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    table.failNext({ command: 'Update', pkPrefix: 'SHARD#', afterApplying: false });
+    await expect(aggregateChunk(chunk(2), deps())).rejects.toThrow('Update failed');
+    expect(table.get(`PAGE#${JOB_ID}#00000002`, 'PAGE')).toBeDefined();
+    expect(job()?.status).toBe('RUNNING');
 
-    const outcome = await aggregateChunk({ ...lastChunk, receiveCount: 2 }, deps());
+    const outcome = await aggregateChunk(chunk(2, { receiveCount: 2 }), deps());
 
     expect(outcome).toEqual({ outcome: 'DUPLICATE', jobStatus: 'SUCCEEDED' });
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: expect.objectContaining({
-        ':results':
-          '[1,0.010000000000000002,16,"81129638414606663681390495662081","9007199326062756"]',
-      }),
+    expect(job()?.results).toBe(JOINED);
+  });
+
+  it('finishes the job when the last chunk is redelivered after a crash right after its shard', async () => {
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    // The shard update applies, but its answer is lost: the job is never told.
+    table.failNext({ command: 'Update', pkPrefix: 'SHARD#', afterApplying: true });
+    await expect(aggregateChunk(chunk(2), deps())).rejects.toThrow('response lost');
+    expect(shard(0)).toMatchObject({ c0: 2, c2: 1 });
+    expect(Object.keys(job()?.shards ?? {})).toEqual(['1']);
+
+    const outcome = await aggregateChunk(chunk(2, { receiveCount: 2 }), deps());
+
+    expect(outcome).toEqual({ outcome: 'DUPLICATE', jobStatus: 'SUCCEEDED' });
+    expect(finalizes()).toHaveLength(1);
+  });
+
+  it('finishes the job when the last chunk is redelivered after a crash right after recording its shard', async () => {
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    table.failNext({ command: 'Update', pkPrefix: 'JOB#', afterApplying: true });
+    await expect(aggregateChunk(chunk(2), deps())).rejects.toThrow('response lost');
+    expect(Object.keys(job()?.shards ?? {}).sort()).toEqual(['0', '1']);
+    expect(job()?.status).toBe('RUNNING');
+
+    const outcome = await aggregateChunk(chunk(2, { receiveCount: 2 }), deps());
+
+    expect(outcome).toEqual({ outcome: 'DUPLICATE', jobStatus: 'SUCCEEDED' });
+    expect(job()?.results).toBe(JOINED);
+  });
+
+  it('finalizes once when the last chunks of two shards both see the job complete', async () => {
+    await aggregateChunk(chunk(0), deps());
+    // Chunks 1 and 2 close shards 1 and 0 at once; the writes of one item still serialize.
+    const outcomes = await Promise.all([
+      aggregateChunk(chunk(1), deps()),
+      aggregateChunk(chunk(2), deps()),
+    ]);
+
+    expect(outcomes.map((outcome) => outcome.jobStatus)).toContain('SUCCEEDED');
+    expect(job()?.status).toBe('SUCCEEDED');
+    expect(job()?.results).toBe(JOINED);
+    expect(finalizes().length).toBeGreaterThanOrEqual(1);
+    // Both deliveries see every shard recorded: the second finalize fails on its condition.
+    const { completedAt, numbersDone } = job() ?? {};
+    expect({ completedAt, numbersDone }).toEqual({
+      completedAt: NOW.toISOString(),
+      numbersDone: 5,
     });
+  });
+
+  it('never makes a job cancelled before the finalize SUCCEEDED', async () => {
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    // The last chunk read the job RUNNING; the cancel lands before its finalize.
+    const cancelling = deps();
+    table.failNext({ command: 'Update', pkPrefix: 'SHARD#', afterApplying: true });
+    await expect(aggregateChunk(chunk(2), deps())).rejects.toThrow('response lost');
+    await cancelJob(cancelling.table, JOB_ID, NOW);
+
+    const outcome = await aggregateChunk(chunk(2, { receiveCount: 2 }), deps());
+
+    expect(outcome).toEqual({ outcome: 'JOB_NOT_RUNNING', jobStatus: 'CANCELLED' });
+    expect(job()?.status).toBe('CANCELLED');
+    expect(job()).not.toHaveProperty('results');
+  });
+
+  it('keeps a job CANCELLED when the cancel lands between the shard record and the finalize', async () => {
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    table.beforeUpdate(
+      (input) => decodeUpdate(input).set.status === 'SUCCEEDED',
+      () => {
+        const current = job();
+        if (current !== undefined) table.put({ ...current, status: 'CANCELLED' });
+      },
+    );
+
+    const outcome = await aggregateChunk(chunk(2), deps());
+
+    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'CANCELLED' });
+    expect(job()?.status).toBe('CANCELLED');
+    expect(job()).not.toHaveProperty('results');
   });
 
   it.each(['CANCELLED', 'SUCCEEDED'])(
-    'answers JOB_NOT_RUNNING without storing when the job is %s',
+    'drops a chunk of a %s job, storing nothing and adding its usage to the job',
     async (status) => {
-      jobReads(jobItem({ status }));
+      table.put(jobItem({ shardCount: 2, shards: {}, status }));
 
-      const outcome = await aggregateChunk(lastChunk, deps());
+      const outcome = await aggregateChunk(chunk(0), deps());
 
       expect(outcome).toEqual({ outcome: 'JOB_NOT_RUNNING', jobStatus: status });
-      expect(ddbMock).not.toHaveReceivedCommand(TransactWriteCommand);
-      // Only the dropped delivery's usage is added, to the job as it is.
-      expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-      expect(usageUpdates()[0]?.ExpressionAttributeValues).toEqual({
-        ':mbMs': 81_920,
-        ':sqs': 2,
-        ':wu': 1,
-      });
+      expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+      expect(shard(0)).toBeUndefined();
+      expect(job()).toMatchObject({ sqsRequests: 2, lambdaRequests: 2, writeUnits: 1 });
     },
   );
 
-  it('drops a result arriving after a cancellation between the read and the transaction, so the job stays CANCELLED', async () => {
-    jobReads(jobItem({ chunksDone: 2, numbersDone: 4 }));
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(transactionCancelled(['None', 'ConditionalCheckFailed'], 'CANCELLED'));
+  it('stores the chunks of a FAILED job and records its shards, but does not finalize it', async () => {
+    table.put(jobItem({ shardCount: 2, shards: {}, status: 'FAILED' }));
 
-    const outcome = await aggregateChunk(lastChunk, deps());
+    for (const index of [0, 1, 2]) await aggregateChunk(chunk(index), deps());
 
-    expect(outcome).toEqual({ outcome: 'JOB_NOT_RUNNING', jobStatus: 'CANCELLED' });
-    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
-    // No finalize: the only update adds the dropped chunk's usage.
-    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(usageUpdates()).toHaveLength(1);
+    expect(table.withPrefix(`PAGE#${JOB_ID}`)).toHaveLength(3);
+    expect(Object.keys(job()?.shards ?? {}).sort()).toEqual(['0', '1']);
+    expect(job()?.status).toBe('FAILED');
+    expect(finalizes()).toHaveLength(0);
   });
 
-  it('still answers the outcome when the usage of a dropped chunk cannot be added', async () => {
-    jobReads(jobItem({ status: 'CANCELLED' }));
-    ddbMock.on(UpdateCommand).rejects(new Error('throttled'));
+  it('completes a FAILED job reopened by a redrive when its redriven chunk arrives', async () => {
+    table.put(jobItem({ shardCount: 2, shards: {}, status: 'FAILED' }));
+    await aggregateChunk(chunk(0), deps());
+    await aggregateChunk(chunk(1), deps());
+    const failed = job();
+    if (failed !== undefined) table.put({ ...failed, status: 'RUNNING' });
 
-    expect(await aggregateChunk(lastChunk, deps())).toEqual({
-      outcome: 'JOB_NOT_RUNNING',
-      jobStatus: 'CANCELLED',
-    });
+    const outcome = await aggregateChunk(chunk(2), deps());
+
+    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'SUCCEEDED' });
   });
 
-  it('reports SUCCEEDED when another delivery finalized first', async () => {
-    jobReads(
-      jobItem({ chunksDone: 2, numbersDone: 4 }),
-      jobItem(completeCounters),
-      jobItem({ ...completeCounters, status: 'SUCCEEDED' }),
+  it('leaves large results out of the job item, without reading its pages', async () => {
+    table.put(jobItem({ shardCount: 1, shards: {}, numbersCount: 70_000, chunkCount: 7 }));
+    const ones = Array.from({ length: 10_000 }, () => 1);
+
+    for (let index = 0; index < 7; index++) {
+      await aggregateChunk(
+        chunk(0, { chunkIndex: index, offset: index * 10_000, results: ones }),
+        deps(),
+      );
+    }
+
+    expect(job()?.status).toBe('SUCCEEDED');
+    expect(job()?.numbersDone).toBe(70_000);
+    expect(job()).not.toHaveProperty('results');
+    // The finalize reads the shard (to fold its usage), never the pages.
+    const keys = ddbMock
+      .commandCalls(BatchGetCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.[TABLE_NAME]?.Keys ?? []);
+    expect(keys).toEqual([{ pk: `SHARD#${JOB_ID}#0`, sk: 'SHARD' }]);
+  });
+
+  it("folds every shard's usage into the job when it finalizes", async () => {
+    for (const index of [0, 1, 2]) await aggregateChunk(chunk(index), deps());
+
+    const shardUsage = [shard(0), shard(1)].reduce(
+      (sum, item) => sum + Number(item?.sqsRequests),
+      0,
     );
-    ddbMock.on(QueryCommand).resolves({ Items: storedChunks });
-    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
-
-    expect(await aggregateChunk(lastChunk, deps())).toEqual({
-      outcome: 'STORED',
-      jobStatus: 'SUCCEEDED',
-    });
+    // Three deliveries: a receive and a delete each.
+    expect(shardUsage).toBe(6);
+    expect(job()?.sqsRequests).toBe(6);
+    expect(Number(job()?.writeUnits)).toBeGreaterThan(
+      Number(shard(0)?.writeUnits) + Number(shard(1)?.writeUnits),
+    );
   });
 
-  it('retries a transaction cancelled by a conflict on the job item', async () => {
-    jobReads(jobItem({ chunksDone: 0 }), jobItem({ chunksDone: 1, numbersDone: 1 }));
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejectsOnce(transactionCancelled(['None', 'TransactionConflict']))
-      .rejectsOnce(transactionCancelled(['None', 'TransactionConflict']))
-      .resolves({});
+  it('throws JobNotFoundError for a chunk of an unknown job', async () => {
+    table.items.clear();
 
-    const outcome = await aggregateChunk(lastChunk, deps());
-
-    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'RUNNING' });
-    expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
-    expect(sleeps).toHaveLength(2);
+    await expect(aggregateChunk(chunk(0), deps())).rejects.toBeInstanceOf(JobNotFoundError);
   });
 
-  it('gives up after the retry budget, so the worker redelivers', async () => {
-    jobReads(jobItem());
-    ddbMock.on(TransactWriteCommand).rejects(transactionCancelled(['None', 'ThrottlingError']));
-
-    await expect(
-      aggregateChunk(
-        lastChunk,
-        deps({ transactionRetry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } }),
-      ),
-    ).rejects.toBeInstanceOf(TransientTransactionError);
-    expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 3);
-  });
-
-  it('rejects an invalid payload without touching the table', async () => {
-    await expect(aggregateChunk({ ...lastChunk, results: [-4] }, deps())).rejects.toBeInstanceOf(
+  it('throws InvalidChunkResultError for a chunk past the job', async () => {
+    await expect(aggregateChunk(chunk(2, { chunkIndex: 3 }), deps())).rejects.toBeInstanceOf(
       InvalidChunkResultError,
     );
-    await expect(aggregateChunk('hello', deps())).rejects.toThrow(
-      'invalid chunk result: not an object',
+    await expect(aggregateChunk(chunk(2, { offset: 5 }), deps())).rejects.toBeInstanceOf(
+      InvalidChunkResultError,
     );
-    expect(ddbMock).not.toHaveReceivedAnyCommand();
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
   });
 
-  it('rejects a chunk index past the job chunk count', async () => {
-    jobReads(jobItem());
-    await expect(aggregateChunk({ ...lastChunk, chunkIndex: 3 }, deps())).rejects.toThrow(
-      'chunk 3 is out of range: the job has 3 chunks',
+  it('throws InvalidChunkResultError for a payload that is not a chunk result', async () => {
+    await expect(aggregateChunk({ jobId: JOB_ID }, deps())).rejects.toBeInstanceOf(
+      InvalidChunkResultError,
     );
-    expect(ddbMock).not.toHaveReceivedCommand(TransactWriteCommand);
-  });
-
-  it('rejects results that run past the job numbers', async () => {
-    jobReads(jobItem());
-    await expect(aggregateChunk({ ...lastChunk, results: [1, 4] }, deps())).rejects.toThrow(
-      "chunk 2 ends at 6, past the job's 5 numbers",
-    );
-  });
-
-  it('throws JobNotFoundError for an unknown job', async () => {
-    ddbMock.on(GetCommand).resolves({});
-    await expect(aggregateChunk(lastChunk, deps())).rejects.toBeInstanceOf(JobNotFoundError);
-  });
-
-  it('refuses to finalize when the counted numbers do not add up', async () => {
-    jobReads(
-      jobItem({ chunksDone: 2, numbersDone: 4 }),
-      jobItem({ ...completeCounters, numbersDone: 4 }),
-    );
-
-    await expect(aggregateChunk(lastChunk, deps())).rejects.toBeInstanceOf(InconsistentJobError);
-    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 });

@@ -1,14 +1,10 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../helpers/context.ts';
-import { JOB_ID, jobItem, TABLE_NAME, transactionCancelled } from '../../helpers/dynamodb.ts';
+import { JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
 
 vi.hoisted(() => {
   process.env.TABLE_NAME = 'fanout-test-table';
@@ -29,44 +25,35 @@ const chunk = {
   messageBytes: 120,
 };
 
+let table: FakeTable;
+
 beforeEach(() => {
   ddbMock.reset();
+  table = new FakeTable();
+  table.attach(ddbMock);
+  table.put(jobItem({ shardCount: 2 }));
 });
 
 describe('Function: aggregator handler', () => {
   it('stores the chunk in the configured table and answers the outcome', async () => {
-    ddbMock
-      .on(GetCommand)
-      .resolvesOnce({ Item: jobItem() })
-      .resolvesOnce({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
-    ddbMock.on(TransactWriteCommand).resolves({});
-
     const outcome = await handler(chunk, lambdaContext());
 
     expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'RUNNING' });
-    const items = ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(items.map((item) => item.Put?.TableName ?? item.Update?.TableName)).toEqual([
-      TABLE_NAME,
-      TABLE_NAME,
-    ]);
-    expect(items[0]?.Put?.Item?.results).toBe('[9,16]');
+    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLE_NAME,
+      Item: expect.objectContaining({ pk: `PAGE#${JOB_ID}#00000001`, count: 2 }),
+    });
+    expect(table.get(`SHARD#${JOB_ID}#1`, 'SHARD')).toMatchObject({ c1: 2 });
   });
 
   it('answers DUPLICATE for a chunk stored before', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
-    ddbMock
-      .on(TransactWriteCommand)
-      .rejects(transactionCancelled(['ConditionalCheckFailed', 'None']));
+    await handler(chunk, lambdaContext());
 
     expect(await handler(chunk, lambdaContext())).toEqual({
       outcome: 'DUPLICATE',
       jobStatus: 'RUNNING',
     });
-    // Nothing counted: the one update only adds the duplicate's usage.
-    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
-    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toBe(
-      'ADD workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
-    );
+    expect(table.withPrefix(`PAGE#${JOB_ID}`)).toHaveLength(1);
   });
 
   it('throws for a payload that is not a chunk result, so the Invoke reports a FunctionError', async () => {

@@ -6,6 +6,7 @@ import {
   loadAggregatorConfig,
   loadDispatcherConfig,
   loadDlqConsumerConfig,
+  loadInputBucketsConfig,
   loadStatusConfig,
   loadSweeperConfig,
   loadWorkerConfig,
@@ -158,5 +159,45 @@ describe('Function: loadStatusConfig, loadAggregatorConfig, loadDlqConsumerConfi
     expect(() => loadAggregatorConfig({})).toThrow('TABLE_NAME environment variable is not set');
     expect(() => loadDlqConsumerConfig({})).toThrow('TABLE_NAME environment variable is not set');
     expect(() => loadSweeperConfig({})).toThrow('TABLE_NAME environment variable is not set');
+  });
+});
+
+describe('Function: loadInputBucketsConfig', () => {
+  it('reads the input bucket and the names of the allowed buckets', () => {
+    // Act
+    const config = loadInputBucketsConfig({
+      INPUT_BUCKET_NAME: 'fanout-inputbucket-abc',
+      ALLOWED_INPUT_BUCKET_ARNS: 'arn:aws:s3:::lab-inputs,arn:aws:s3:::archive.example',
+    });
+
+    // Assess
+    expect(config).toEqual({
+      inputBucketName: 'fanout-inputbucket-abc',
+      allowedBucketNames: ['lab-inputs', 'archive.example'],
+    });
+  });
+
+  it('allows no other bucket when ALLOWED_INPUT_BUCKET_ARNS is empty or unset', () => {
+    expect(
+      loadInputBucketsConfig({ INPUT_BUCKET_NAME: 'b', ALLOWED_INPUT_BUCKET_ARNS: '' })
+        .allowedBucketNames,
+    ).toEqual([]);
+    expect(loadInputBucketsConfig({ INPUT_BUCKET_NAME: 'b' }).allowedBucketNames).toEqual([]);
+  });
+
+  it('throws naming the variable when the input bucket is not set', () => {
+    expect(() => loadInputBucketsConfig({})).toThrow(
+      new ConfigurationError('INPUT_BUCKET_NAME environment variable is not set'),
+    );
+  });
+
+  it('throws naming the variable and the bad entry of the allowed list', () => {
+    expect(() =>
+      loadInputBucketsConfig({ INPUT_BUCKET_NAME: 'b', ALLOWED_INPUT_BUCKET_ARNS: 's3://lab' }),
+    ).toThrow(
+      new ConfigurationError(
+        'ALLOWED_INPUT_BUCKET_ARNS environment variable: "s3://lab" is not an S3 bucket ARN such as arn:aws:s3:::my-bucket (no key, no wildcard)',
+      ),
+    );
   });
 });

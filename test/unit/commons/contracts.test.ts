@@ -33,6 +33,11 @@ describe('Function: parseChunkMessage', () => {
     expect(parseChunkMessage(JSON.stringify(message))).toEqual(message);
   });
 
+  it('accepts the canonical exponent text of a big integral double', () => {
+    const withDouble = { ...message, numbers: ['3e+100', '-1.5e+9', 2.5] };
+    expect(parseChunkMessage(JSON.stringify(withDouble)).numbers).toEqual(withDouble.numbers);
+  });
+
   it.each([
     ['not JSON', '{', 'chunk message is not JSON'],
     ['an array', '[]', 'invalid chunk message: not an object'],
@@ -45,6 +50,11 @@ describe('Function: parseChunkMessage', () => {
       'a bad number',
       JSON.stringify({ ...message, numbers: [1, 'x'] }),
       'numbers[1]: INVALID_INTEGER_STRING',
+    ],
+    [
+      'a big integral double as a JSON number (not canonical)',
+      JSON.stringify({ ...message, numbers: [3e100] }),
+      'numbers[0]: UNSAFE_INTEGER',
     ],
   ])('throws InvalidChunkMessageError for %s', (_, body, text) => {
     expect(() => parseChunkMessage(body)).toThrow(InvalidChunkMessageError);

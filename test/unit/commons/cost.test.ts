@@ -5,7 +5,9 @@ import {
   deliverySqsRequests,
   estimateCost,
   itemSizeBytes,
+  NO_USAGE,
   PRICING,
+  readUnits,
   sqsBilledRequests,
   writeUnits,
 } from '../../../functions/commons/cost.ts';
@@ -59,44 +61,65 @@ describe('Function: writeUnits and sqsBilledRequests', () => {
   });
 });
 
+describe('Function: readUnits', () => {
+  it('bills 1 unit per 4 KB strongly consistent, half eventually consistent', () => {
+    expect(readUnits(0, { consistent: true })).toBe(1);
+    expect(readUnits(4_096, { consistent: true })).toBe(1);
+    expect(readUnits(4_097, { consistent: true })).toBe(2);
+    expect(readUnits(60_000, { consistent: false })).toBe(7.5);
+  });
+});
+
 describe('Function: estimateCost', () => {
   it('prices the usage at the listed us-east-1 arm64 on-demand rates', () => {
-    // 2,048 GB-ms x 1000 = 2 GB-s; 1M SQS requests; 1M write units.
+    // 2,048 GB-ms x 1000 = 2 GB-s; 1M Lambda requests, SQS requests, read and write units.
     const cost = estimateCost({
-      workerMbMs: 2 * 1024 * 1000,
+      lambdaMbMs: 2 * 1024 * 1000,
+      lambdaRequests: 1_000_000,
       sqsRequests: 1_000_000,
+      readUnits: 1_000_000,
       writeUnits: 1_000_000,
     });
     expect(cost.lambdaGbSeconds).toBe(2);
+    expect(cost.lambdaRequests).toBe(1_000_000);
     expect(cost.sqsRequests).toBe(1_000_000);
+    expect(cost.dynamodbReadUnits).toBe(1_000_000);
     expect(cost.dynamodbWriteUnits).toBe(1_000_000);
     expect(cost.usd).toEqual({
-      lambda: 0.0000266668,
+      lambda: 0.2000266668,
       sqs: 0.4,
-      dynamodb: 0.625,
-      total: 1.0250266668,
+      dynamodb: 0.75,
+      total: 1.3500266668,
     });
     expect(cost.pricing).toEqual({
       region: 'us-east-1',
       lambdaArchitecture: 'arm64',
       lambdaUsdPerGbSecond: 0.0000133334,
+      lambdaUsdPerMillionRequests: 0.2,
       sqsUsdPerMillionRequests: 0.4,
       dynamodbUsdPerMillionWriteUnits: 0.625,
+      dynamodbUsdPerMillionReadUnits: 0.125,
     });
     expect(cost.pricing).toBe(PRICING);
-    expect(cost.covers).toContain('worker Lambda duration');
+    expect(cost.covers).toContain('DynamoDB read and write units');
   });
 
   it('is zero for a job that used nothing yet', () => {
-    expect(estimateCost({ workerMbMs: 0, sqsRequests: 0, writeUnits: 0 }).usd.total).toBe(0);
+    expect(estimateCost(NO_USAGE).usd.total).toBe(0);
   });
 
-  it('adds usages together', () => {
+  it('adds usages together, a missing counter as 0', () => {
     expect(
       addUsage(
-        { workerMbMs: 1, sqsRequests: 2, writeUnits: 3 },
-        { workerMbMs: 10, sqsRequests: 20, writeUnits: 30 },
+        { lambdaMbMs: 1, sqsRequests: 2, writeUnits: 3 },
+        { lambdaMbMs: 10, readUnits: 0.5 },
       ),
-    ).toEqual({ workerMbMs: 11, sqsRequests: 22, writeUnits: 33 });
+    ).toEqual({
+      lambdaMbMs: 11,
+      lambdaRequests: 0,
+      sqsRequests: 2,
+      readUnits: 0.5,
+      writeUnits: 3,
+    });
   });
 });

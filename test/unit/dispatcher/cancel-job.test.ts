@@ -8,6 +8,7 @@ import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts
 import type { DispatcherDeps } from '../../../functions/dispatcher/submit-job.ts';
 import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { cancelJobEvent } from '../../helpers/events.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T00:03:00.000Z');
@@ -45,8 +46,10 @@ describe('Function: DELETE /jobs/{jobId} (cancel)', () => {
     expect(ddbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
       TableName: TABLE_NAME,
       Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-      ConditionExpression: '#status = :running',
     });
+    const update = decodeUpdate(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input);
+    expect(update.condition).toBe('(status IN ("RUNNING"))');
+    expect(update.set).toMatchObject({ status: 'CANCELLED', cancelledAt: NOW.toISOString() });
   });
 
   it.each(['SUCCEEDED', 'FAILED', 'CANCELLED'])(

@@ -148,8 +148,9 @@ describe('Function: dispatcher handler', () => {
   });
 
   it.each([
-    ['9007199254740993', 'UNSAFE_INTEGER'],
+    ['1e400', 'NOT_FINITE'],
     ['1e200', 'SQUARE_OVERFLOWS'],
+    [`1${'0'.repeat(10_000)}`, 'TOO_MANY_DIGITS'],
     ['"1.5"', 'INVALID_INTEGER_STRING'],
     [`"${'7'.repeat(10_001)}"`, 'TOO_MANY_DIGITS'],
     ['[1]', 'NESTED_ARRAY'],
@@ -194,7 +195,8 @@ describe('Function: dispatcher handler', () => {
     expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 1);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     const [record] = idempotencyStore.records();
-    expect(record).toMatchObject({ pk: 'IDEMPOTENCY#submit', status: 'COMPLETED' });
+    expect(record).toMatchObject({ sk: 'IDEMPOTENCY', status: 'COMPLETED' });
+    expect(String(record?.pk)).toMatch(/^IDEMPOTENCY#submit#/);
     const expiresIn = Number(record?.expiresAt) - Date.now() / 1000;
     expect(expiresIn).toBeGreaterThan(590);
     expect(expiresIn).toBeLessThanOrEqual(601);

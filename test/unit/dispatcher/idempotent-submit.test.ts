@@ -14,10 +14,7 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  createIdempotentSubmitter,
-  IDEMPOTENCY_PARTITION,
-} from '../../../functions/dispatcher/idempotent-submit.ts';
+import { createIdempotentSubmitter } from '../../../functions/dispatcher/idempotent-submit.ts';
 import { type DispatcherDeps, handleCreateJob } from '../../../functions/dispatcher/submit-job.ts';
 import { lambdaContext } from '../../helpers/context.ts';
 import { TABLE_NAME } from '../../helpers/dynamodb.ts';
@@ -117,12 +114,9 @@ describe('Function: handleCreateJob with an Idempotency-Key', () => {
 
     const [record] = records();
     expect(records()).toHaveLength(1);
-    expect(record).toMatchObject({
-      pk: IDEMPOTENCY_PARTITION,
-      status: 'COMPLETED',
-      data: json,
-    });
-    expect(String(record?.sk)).toMatch(/^submit#[A-Za-z0-9+/=]+$/);
+    expect(record).toMatchObject({ sk: 'IDEMPOTENCY', status: 'COMPLETED', data: json });
+    // Each record under a partition key of its own: no one partition caps keyed submits.
+    expect(String(record?.pk)).toMatch(/^IDEMPOTENCY#submit#[A-Za-z0-9+/=]+$/);
     expect(typeof record?.validation).toBe('string');
     // The TTL attribute, an hour from now in epoch seconds.
     expect(Number(record?.expiresAt)).toBeGreaterThanOrEqual(Math.floor(started / 1000) + 3_599);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpError } from '../../../functions/commons/errors.ts';
 import { MAX_NUMBERS_PER_JOB, MAX_REPORTED_ERRORS } from '../../../functions/commons/limits.ts';
+import { squareNumber } from '../../../functions/commons/numbers.ts';
 import { parseJobRequest } from '../../../functions/dispatcher/job-request.ts';
 
 function rejection(text: string): HttpError {
@@ -22,6 +23,21 @@ describe('Function: parseJobRequest', () => {
     ]);
   });
 
+  it('reads integer literals exactly and literals with an exponent as doubles', () => {
+    // Act
+    const numbers = parseJobRequest('{"numbers":[3e100, 9007199254740993, 2.5]}');
+
+    // Assess
+    expect(numbers).toEqual(['3e+100', '9007199254740993', 2.5]);
+    expect(numbers.map(squareNumber)).toEqual([9e200, '81129638414606699710187514626049', 6.25]);
+  });
+
+  it('reads big integer literals exactly when the body has other fields too', () => {
+    expect(() => parseJobRequest('{"numbers":[1180591620717411303424],"extra":1}')).toThrow(
+      expect.objectContaining({ code: 'UNKNOWN_FIELD' }),
+    );
+  });
+
   it.each([
     ['not JSON', '{"numbers": [1, 2', 400, 'INVALID_JSON'],
     ['an array body', '[1,2,3]', 400, 'BODY_NOT_OBJECT'],
@@ -31,6 +47,9 @@ describe('Function: parseJobRequest', () => {
     ['numbers as null', '{"numbers":null}', 400, 'NUMBERS_NOT_ARRAY'],
     ['numbers as an object', '{"numbers":{"0":1}}', 400, 'NUMBERS_NOT_ARRAY'],
     ['empty numbers', '{"numbers":[]}', 400, 'NUMBERS_EMPTY'],
+    ['a big number body', '1.7976931348623141e+308', 400, 'BODY_NOT_OBJECT'],
+    ['a big integer body', '12345678901234567890', 400, 'BODY_NOT_OBJECT'],
+    ['numbers as a big number', '{"numbers":1e10}', 400, 'NUMBERS_NOT_ARRAY'],
   ])('rejects %s with %i %s', (_, text, statusCode, code) => {
     expect(rejection(text)).toMatchObject({ statusCode, code });
   });
@@ -75,7 +94,7 @@ describe('Function: parseJobRequest', () => {
   });
 
   it('lists every bad element with its index and code', () => {
-    const body = `{"numbers":[1, 9007199254740993, 1e200, "12.5", [3], null, true, {"n":1}, "${'9'.repeat(10_001)}", "-7"]}`;
+    const body = `{"numbers":[1, 1e400, 1e200, "12.5", [3], null, true, {"n":1}, "${'9'.repeat(10_001)}", "-7"]}`;
     const error = rejection(body);
     expect(error).toMatchObject({ statusCode: 400, code: 'INVALID_NUMBERS' });
     const details = error.details as {
@@ -84,7 +103,7 @@ describe('Function: parseJobRequest', () => {
     };
     expect(details.invalidCount).toBe(8);
     expect(details.errors.map(({ index, code }) => ({ index, code }))).toEqual([
-      { index: 1, code: 'UNSAFE_INTEGER' },
+      { index: 1, code: 'NOT_FINITE' },
       { index: 2, code: 'SQUARE_OVERFLOWS' },
       { index: 3, code: 'INVALID_INTEGER_STRING' },
       { index: 4, code: 'NESTED_ARRAY' },
@@ -93,7 +112,7 @@ describe('Function: parseJobRequest', () => {
       { index: 7, code: 'NOT_A_NUMBER' },
       { index: 8, code: 'TOO_MANY_DIGITS' },
     ]);
-    expect(details.errors[0]?.message).toContain('send it as a decimal string');
+    expect(details.errors[0]?.message).toContain('overflows a double');
     expect(error.message).toBe(
       `8 elements of "numbers" cannot be squared (first at index 1: ${details.errors[0]?.message})`,
     );

@@ -22,6 +22,7 @@ import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts
 import type { DispatcherDeps } from '../../../functions/dispatcher/submit-job.ts';
 import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { redriveJobEvent } from '../../helpers/events.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 const NOW = new Date('2026-01-01T03:00:00.000Z');
@@ -85,7 +86,7 @@ function table(job: Record<string, unknown> | undefined, failed: number[], pageS
     };
   });
   ddbMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
-    calls.push(input.ConditionExpression === '#status = :failed' ? 'reopen' : 'update');
+    calls.push(decodeUpdate(input).set.status === 'RUNNING' ? 'reopen' : 'update');
     return {};
   });
   ddbMock.on(DeleteCommand).callsFake((input: DeleteCommandInput) => {
@@ -145,13 +146,14 @@ describe('Function: POST /jobs/{jobId}/redrive', () => {
       'delete FAILED#00000004',
     ]);
     // The flip: FAILED to RUNNING with a new deadline, back in the deadline index.
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: '#status = :failed',
-      ExpressionAttributeValues: expect.objectContaining({
-        ':running': 'RUNNING',
-        ':runningPk': 'RUNNING',
-        ':deadlineAt': NOW.getTime() + 900_000,
-      }),
+    const reopen = ddbMock
+      .commandCalls(UpdateCommand)
+      .map((call) => decodeUpdate(call.args[0].input))
+      .find((update) => update.set.status === 'RUNNING');
+    expect(reopen?.condition).toBe('(status IN ("FAILED"))');
+    expect(reopen?.set).toMatchObject({
+      runningPk: 'RUNNING',
+      deadlineAt: NOW.getTime() + 900_000,
     });
   });
 
@@ -173,10 +175,10 @@ describe('Function: POST /jobs/{jobId}/redrive', () => {
 
     const usage = ddbMock
       .commandCalls(UpdateCommand)
-      .map((call) => call.args[0].input)
-      .find((input) => input.ConditionExpression === 'attribute_exists(pk)');
+      .map((call) => decodeUpdate(call.args[0].input))
+      .find((update) => update.condition === '(attribute_exists(pk))');
     // One batch under 64 KB; two deletes of items under 1 KB, and this update.
-    expect(usage?.ExpressionAttributeValues).toEqual({ ':mbMs': 0, ':sqs': 1, ':wu': 3 });
+    expect(usage?.add).toEqual({ sqsRequests: 1, writeUnits: 3 });
   });
 
   it.each(['RUNNING', 'SUCCEEDED', 'CANCELLED'])(
@@ -268,16 +270,16 @@ describe('Function: POST /jobs/{jobId}/redrive', () => {
     expect(ddbMock).toHaveReceivedCommandWith(DeleteCommand, {
       Key: { pk: `JOB#${JOB_ID}`, sk: 'FAILED#00000001' },
     });
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      ConditionExpression: '#status = :running',
-      ExpressionAttributeValues: expect.objectContaining({
-        ':failure': {
-          code: 'REDRIVE_FAILED',
-          message: '1 of 2 failed chunks could not be queued again; redrive the job again',
-          failedChunks: [{ chunkIndex: 4, reason: 'InternalError: down' }],
-          failedChunkCount: 1,
-        },
-      }),
+    const failing = ddbMock
+      .commandCalls(UpdateCommand)
+      .map((call) => decodeUpdate(call.args[0].input))
+      .find((update) => update.set.status === 'FAILED');
+    expect(failing?.condition).toBe('(status IN ("RUNNING"))');
+    expect(failing?.set.failure).toEqual({
+      code: 'REDRIVE_FAILED',
+      message: '1 of 2 failed chunks could not be queued again; redrive the job again',
+      failedChunks: [{ chunkIndex: 4, reason: 'InternalError: down' }],
+      failedChunkCount: 1,
     });
   });
 

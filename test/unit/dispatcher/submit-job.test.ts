@@ -16,6 +16,7 @@ import {
 } from '../../../functions/dispatcher/submit-job.ts';
 import { JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { createJobEvent, gzipCreateJobEvent } from '../../helpers/events.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 const NOW = new Date('2026-01-01T00:00:00.000Z');
@@ -108,9 +109,10 @@ describe('Function: handleCreateJob', () => {
         status: 'RUNNING',
         numbersCount: 7,
         chunkCount: 3,
-        chunksDone: 0,
+        // Its chunks are counted on one shard (at most 64 chunks a shard).
+        shardCount: 1,
+        shards: {},
         numbersDone: 0,
-        resultBytes: 0,
         createdAt: '2026-01-01T00:00:00.000Z',
         updatedAt: '2026-01-01T00:00:00.000Z',
         expiresAt: 1_767_225_600 + 7 * 86_400,
@@ -121,9 +123,12 @@ describe('Function: handleCreateJob', () => {
         chunkErrors: {},
         failedChunks: {},
         failedChunkCount: 0,
-        workerMbMs: 0,
+        lambdaMbMs: 0,
+        // This invocation.
+        lambdaRequests: 1,
         // One SendMessageBatch of under 64 KB.
         sqsRequests: 1,
+        readUnits: 0,
         // The job item (under 1 KB) and its index entry.
         writeUnits: 2,
       },
@@ -261,31 +266,28 @@ describe('Function: handleCreateJob', () => {
     });
     // Attempt 1 sends 3, then only chunk 1 is retried (chunk 2 is a sender fault): 3 calls.
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 3);
-    expect(ddbMock).toHaveReceivedCommandExactlyOnceWith(UpdateCommand, {
-      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-      ConditionExpression: '#status = :running',
-      ExpressionAttributeValues: {
-        ':failed': 'FAILED',
-        ':running': 'RUNNING',
-        ':now': '2026-01-01T00:00:00.000Z',
-        ':failure': {
-          code: 'DISPATCH_FAILED',
-          message: '2 of 3 chunks could not be queued',
-          failedChunks: [
-            { chunkIndex: 1, reason: 'InternalError: down' },
-            { chunkIndex: 2, reason: 'InvalidParameterValue: refused' },
-          ],
-          failedChunkCount: 2,
-        },
-        ':mbMs': 0,
-        ':sqs': 0,
-        ':wu': 2,
+    expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    const update = ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(update?.Key).toEqual({ pk: `JOB#${JOB_ID}`, sk: 'JOB' });
+    const decoded = decodeUpdate(update);
+    expect(decoded.condition).toBe('(status IN ("RUNNING"))');
+    // Leaving RUNNING removes the job from the deadline index.
+    expect(decoded.remove).toEqual(['runningPk']);
+    // The job item (1 KB assumed) and its index entry.
+    expect(decoded.add).toEqual({ writeUnits: 2 });
+    expect(decoded.set).toEqual({
+      status: 'FAILED',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      failure: {
+        code: 'DISPATCH_FAILED',
+        message: '2 of 3 chunks could not be queued',
+        failedChunks: [
+          { chunkIndex: 1, reason: 'InternalError: down' },
+          { chunkIndex: 2, reason: 'InvalidParameterValue: refused' },
+        ],
+        failedChunkCount: 2,
       },
     });
-    // Leaving RUNNING removes the job from the deadline index.
-    expect(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input.UpdateExpression).toContain(
-      'REMOVE runningPk',
-    );
   });
 
   it('still answers 503 when the job cannot be marked FAILED either', async () => {

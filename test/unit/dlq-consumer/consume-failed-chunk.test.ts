@@ -10,16 +10,25 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { CHUNKS_FAILED_FAILURE } from '../../../functions/commons/failed-chunks.ts';
 import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
 import { logger, metrics } from '../../../functions/commons/powertools.ts';
+import { CHUNKS_FAILED_FAILURE } from '../../../functions/commons/store/failed-chunks.ts';
 import {
   consumeDeadLetters,
   type DlqConsumerDeps,
   EXHAUSTED_REASON,
 } from '../../../functions/dlq-consumer/consume-failed-chunk.ts';
-import { EXPIRES_AT, JOB_ID, TABLE_NAME, transactionCancelled } from '../../helpers/dynamodb.ts';
+import {
+  EXPIRES_AT,
+  JOB_ID,
+  jobItem,
+  pageItem,
+  TABLE_NAME,
+  transactionCancelled,
+} from '../../helpers/dynamodb.ts';
 import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T01:00:00.000Z');
@@ -52,9 +61,9 @@ function table(
   storedChunks: readonly number[] = [],
 ): void {
   ddbMock.on(GetCommand).callsFake((input: GetCommandInput) => {
-    const sk = String(input.Key?.sk);
-    if (sk.startsWith('CHUNK#')) {
-      return storedChunks.includes(Number(sk.slice(6))) ? { Item: { sk } } : {};
+    const pk = String(input.Key?.pk);
+    if (pk.startsWith('PAGE#')) {
+      return storedChunks.includes(Number(pk.slice(-8))) ? { Item: { count: 1 } } : {};
     }
     return job === undefined ? {} : { Item: job };
   });
@@ -107,16 +116,14 @@ describe('Function: consumeDeadLetters', () => {
       Item: { sk: 'FAILED#00000002', body: body(2), expiresAt: EXPIRES_AT, receiveCount: 3 },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    expect(update?.Update).toMatchObject({
-      ConditionExpression: '#status IN (:running, :failed)',
-      ExpressionAttributeNames: { '#status': 'status', '#chunk': '2' },
-      ExpressionAttributeValues: expect.objectContaining({
-        ':failed': 'FAILED',
-        ':failure': CHUNKS_FAILED_FAILURE,
-        ':entry': { reason: 'Error: child exited with signal SIGKILL', receiveCount: 3 },
-        ':one': 1,
-      }),
+    const decoded = decodeUpdate(update?.Update);
+    expect(decoded.condition).toBe('(status IN ("RUNNING", "FAILED"))');
+    expect(decoded.set).toMatchObject({
+      status: 'FAILED',
+      'failedChunks.2': { reason: 'Error: child exited with signal SIGKILL', receiveCount: 3 },
     });
+    expect(decoded.setIfAbsent.failure).toEqual(CHUNKS_FAILED_FAILURE);
+    expect(decoded.add.failedChunkCount).toBe(1);
     const emitted = addMetric.mock.calls.map(([name, , value]) => [name, value]);
     addMetric.mockRestore();
     expect(emitted).toContainEqual(['FailedChunks', 1]);
@@ -130,11 +137,8 @@ describe('Function: consumeDeadLetters', () => {
 
     await consumeDeadLetters(sqsEvent([sqsRecord(body(1), { receiveCount: 4 })]), deps());
 
-    const update = transactions()[0]?.[1]?.Update;
-    expect(update?.ExpressionAttributeValues?.[':entry']).toEqual({
-      reason: EXHAUSTED_REASON,
-      receiveCount: 4,
-    });
+    const update = decodeUpdate(transactions()[0]?.[1]?.Update);
+    expect(update.set['failedChunks.1']).toEqual({ reason: EXHAUSTED_REASON, receiveCount: 4 });
     const names = addMetric.mock.calls.map(([name]) => name);
     addMetric.mockRestore();
     // Already FAILED: one more failed chunk, not one more failed job.
@@ -187,16 +191,36 @@ describe('Function: consumeDeadLetters', () => {
     expect(ddbMock).toHaveReceivedCommandTimes(TransactWriteCommand, 1);
   });
 
-  it('fails nothing for a chunk whose result is stored after all', async () => {
-    table({ status: 'RUNNING', expiresAt: EXPIRES_AT }, [2]);
+  it('fails nothing for a chunk whose result is stored after all, and counts it', async () => {
+    const fake = new FakeTable();
+    fake.attach(ddbMock);
+    fake.put(jobItem({ numbersCount: 4, chunkCount: 4 }));
+    fake.put(pageItem(2, 2, [9]));
 
     const response = await consumeDeadLetters(sqsEvent([sqsRecord(body(2))]), deps());
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(ddbMock).not.toHaveReceivedCommand(TransactWriteCommand);
     expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
-      Key: { pk: `JOB#${JOB_ID}`, sk: 'CHUNK#00000002' },
+      Key: { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
     });
+    expect(fake.get(`SHARD#${JOB_ID}#0`, 'SHARD')).toMatchObject({ c2: 1 });
+    expect(fake.get(`JOB#${JOB_ID}`, 'JOB')?.status).toBe('RUNNING');
+  });
+
+  it('counts a chunk whose page is stored but was never marked, completing its job', async () => {
+    const fake = new FakeTable();
+    fake.attach(ddbMock);
+    // One chunk, stored, its aggregator crashed before the marker on every delivery.
+    fake.put(jobItem({ numbersCount: 1, chunkCount: 1 }));
+    fake.put(pageItem(0, 0, [4]));
+
+    const response = await consumeDeadLetters(sqsEvent([sqsRecord(body(0))]), deps());
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ddbMock).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(fake.get(`SHARD#${JOB_ID}#0`, 'SHARD')).toMatchObject({ c0: 1 });
+    expect(fake.get(`JOB#${JOB_ID}`, 'JOB')).toMatchObject({ status: 'SUCCEEDED', results: '[4]' });
   });
 
   it('succeeds for a job that no longer exists', async () => {
@@ -239,9 +263,9 @@ describe('Function: consumeDeadLetters', () => {
 
     await consumeDeadLetters(sqsEvent([sqsRecord(body(1))]), deps());
 
-    const update = transactions()[0]?.[1]?.Update;
-    expect(update?.UpdateExpression).not.toContain('failedChunks.#chunk');
-    expect(update?.UpdateExpression).toContain('ADD failedChunkCount :one');
+    const update = decodeUpdate(transactions()[0]?.[1]?.Update);
+    expect(Object.keys(update.set)).toEqual(['status', 'updatedAt']);
+    expect(update.add.failedChunkCount).toBe(1);
   });
 
   it('retries a conflicting transaction, then reports only that record for redelivery', async () => {

@@ -1,10 +1,11 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { lambdaContext } from '../../helpers/context.ts';
-import { chunkItem, JOB_ID, jobItem } from '../../helpers/dynamodb.ts';
+import { JOB_ID, jobItem, pageItem } from '../../helpers/dynamodb.ts';
 import { jobResultsEvent, jobStatusEvent } from '../../helpers/events.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
 
 vi.hoisted(() => {
   process.env.TABLE_NAME = 'fanout-status-table';
@@ -13,13 +14,17 @@ vi.hoisted(() => {
 const { handler } = await import('../../../functions/status/handler.ts');
 const ddbMock = mockClient(DynamoDBDocumentClient);
 
+let fake: FakeTable;
+
 beforeEach(() => {
   ddbMock.reset();
+  fake = new FakeTable();
+  fake.attach(ddbMock);
 });
 
 describe('Function: status handler', () => {
   it('reads the job from the configured table', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem() });
+    fake.put(jobItem());
 
     const response = await handler(jobStatusEvent(JOB_ID), lambdaContext());
 
@@ -30,16 +35,10 @@ describe('Function: status handler', () => {
   });
 
   it('serves a whole small job on one results page', async () => {
-    ddbMock.on(GetCommand).resolves({
-      Item: jobItem({ status: 'SUCCEEDED', chunksDone: 3, numbersDone: 5, resultBytes: 30 }),
-    });
-    ddbMock.on(QueryCommand).resolves({
-      Items: [
-        chunkItem(0, 0, [1, 4]),
-        chunkItem(1, 2, [9, 16]),
-        chunkItem(2, 4, ['9007199326062756']),
-      ],
-    });
+    fake.put(jobItem({ status: 'SUCCEEDED', numbersDone: 5 }));
+    fake.put(pageItem(0, 0, [1, 4]));
+    fake.put(pageItem(1, 2, [9, 16]));
+    fake.put(pageItem(2, 4, ['9007199326062756']));
 
     const response = await handler(jobResultsEvent(JOB_ID), lambdaContext());
 
@@ -54,7 +53,6 @@ describe('Function: status handler', () => {
   });
 
   it('answers 404 as JSON for an unknown job', async () => {
-    ddbMock.on(GetCommand).resolves({});
     const response = await handler(jobStatusEvent(JOB_ID), lambdaContext());
     expect(response.statusCode).toBe(404);
     expect(JSON.parse(response.body).error.code).toBe('JOB_NOT_FOUND');

@@ -1,26 +1,29 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { COST_COVERAGE, PRICING } from '../../../functions/commons/cost.ts';
 import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
 import { handleStatusRequest, type StatusDeps } from '../../../functions/status/job-status.ts';
-import { CREATED_AT, chunkItem, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { CREATED_AT, JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '../../helpers/events.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const deps: StatusDeps = {
   table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
-  // "[1,4]" is 5 bytes, "[9,16]" 6, "[\"9007199326062756\"]" 20: chunks 0 and 1 fit in 12.
-  maxPageBytes: 12,
+  // Two chunk pages per response: chunks 0 and 1, then chunk 2.
+  pagesPerResponse: 2,
   now: () => new Date('2026-01-01T00:00:30.000Z'),
 };
 /** The estimate of a job that used nothing counted yet. */
 const NO_COST = {
   lambdaGbSeconds: 0,
+  lambdaRequests: 0,
   sqsRequests: 0,
+  dynamodbReadUnits: 0,
   dynamodbWriteUnits: 0,
   usd: { lambda: 0, sqs: 0, dynamodb: 0, total: 0 },
   pricing: PRICING,
@@ -29,17 +32,16 @@ const NO_COST = {
 const COMPLETED_AT = '2026-01-01T00:00:09.000Z';
 const succeeded = {
   status: 'SUCCEEDED',
-  chunksDone: 3,
   numbersDone: 5,
-  resultBytes: 31,
   updatedAt: COMPLETED_AT,
   completedAt: COMPLETED_AT,
 };
-const chunks = [
-  chunkItem(0, 0, [1, 4]),
-  chunkItem(1, 2, [9, 16]),
-  chunkItem(2, 4, ['9007199326062756']),
+const pages = [
+  pageItem(0, 0, [1, 4]),
+  pageItem(1, 2, [9, 16]),
+  pageItem(2, 4, ['9007199326062756']),
 ];
+let fake: FakeTable;
 
 async function request(event: Parameters<typeof handleStatusRequest>[0]) {
   const response = await handleStatusRequest(event, deps);
@@ -48,6 +50,8 @@ async function request(event: Parameters<typeof handleStatusRequest>[0]) {
 
 beforeEach(() => {
   ddbMock.reset();
+  fake = new FakeTable();
+  fake.attach(ddbMock);
 });
 
 describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
@@ -67,8 +71,10 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
     });
   });
 
-  it('answers a RUNNING job with its progress and no results', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
+  it('answers a RUNNING job with its progress from its open shards, and no results', async () => {
+    fake.put(jobItem({ shardCount: 2 }));
+    // Shard 0 (chunks 0 and 2) has chunk 0 marked; shard 1 has nothing yet.
+    fake.put({ pk: `SHARD#${JOB_ID}#0`, sk: 'SHARD', c0: 2 });
 
     const { statusCode, body } = await request(jobStatusEvent(JOB_ID.toUpperCase()));
 
@@ -89,6 +95,18 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
     expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE_NAME,
       Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
+    });
+    // One BatchGetItem of both open shards, eventually consistent.
+    expect(ddbMock).toHaveReceivedCommandExactlyOnceWith(BatchGetCommand, {
+      RequestItems: {
+        [TABLE_NAME]: {
+          Keys: [
+            { pk: `SHARD#${JOB_ID}#0`, sk: 'SHARD' },
+            { pk: `SHARD#${JOB_ID}#1`, sk: 'SHARD' },
+          ],
+          ConsistentRead: false,
+        },
+      },
     });
   });
 
@@ -117,7 +135,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
   });
 
   it('answers a large SUCCEEDED job without results, pointing at the results URL', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ ...succeeded, resultBytes: 500_000 }) });
+    ddbMock.on(GetCommand).resolves({ Item: jobItem(succeeded) });
     const { body } = await request(jobStatusEvent(JOB_ID));
     expect(body.status).toBe('SUCCEEDED');
     expect(body).not.toHaveProperty('results');
@@ -138,16 +156,38 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
     expect(body).toMatchObject({ status: 'FAILED', failure, completedAt: COMPLETED_AT });
   });
 
-  it('answers the deadline, attempts and a cost estimate from the job usage', async () => {
-    ddbMock.on(GetCommand).resolves({
-      Item: jobItem({
+  it('answers the deadline, attempts and a cost estimate from the job, shard and open shard usage', async () => {
+    fake.put(
+      jobItem({
+        shardCount: 2,
         deadlineAt: Date.parse('2026-01-01T01:00:00.000Z'),
         attempts: 2,
-        // 3 GB-s of worker time, 10 SQS requests, 20 write units.
-        workerMbMs: 3 * 1024 * 1000,
-        sqsRequests: 10,
-        writeUnits: 20,
+        // The job's own counters: 2 GB-s, 1 request, 4 SQS requests, 10 write units.
+        lambdaMbMs: 2 * 1024 * 1000,
+        lambdaRequests: 1,
+        sqsRequests: 4,
+        writeUnits: 10,
+        shards: { 1: 2 },
       }),
+    );
+    // Shard 1, complete: 1 GB-s, 3 SQS requests, 1 read unit, 6 write units.
+    fake.put({
+      pk: `SHARD#${JOB_ID}#1`,
+      sk: 'SHARD',
+      c1: 2,
+      lambdaMbMs: 1024 * 1000,
+      sqsRequests: 3,
+      readUnits: 1,
+      writeUnits: 6,
+    });
+    // Shard 0, open: 3 SQS requests, 1 read unit and 4 write units so far.
+    fake.put({
+      pk: `SHARD#${JOB_ID}#0`,
+      sk: 'SHARD',
+      c0: 2,
+      sqsRequests: 3,
+      readUnits: 1,
+      writeUnits: 4,
     });
 
     const { body } = await request(jobStatusEvent(JOB_ID));
@@ -160,13 +200,15 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
     expect(body.attempts).toBe(2);
     expect(body.cost).toEqual({
       lambdaGbSeconds: 3,
+      lambdaRequests: 1,
       sqsRequests: 10,
+      dynamodbReadUnits: 2,
       dynamodbWriteUnits: 20,
       usd: {
-        lambda: 0.0000400002,
+        lambda: 0.0000402002,
         sqs: 0.000004,
-        dynamodb: 0.0000125,
-        total: 0.0000565002,
+        dynamodb: 0.00001275,
+        total: 0.0000569502,
       },
       pricing: PRICING,
       covers: COST_COVERAGE,
@@ -244,9 +286,9 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId})', () => {
 });
 
 describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
-  it('pages whole chunks within the byte budget and links the next page', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem(succeeded) });
-    ddbMock.on(QueryCommand).resolves({ Items: chunks });
+  it('answers a fixed number of chunk pages per response, in order, and links the next', async () => {
+    fake.put(jobItem(succeeded));
+    for (const page of pages) fake.put(page);
 
     const first = await request(jobResultsEvent(JOB_ID));
 
@@ -259,8 +301,6 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
       nextCursor: encodeCursor(2),
       results: [1, 4, 9, 16],
     });
-
-    ddbMock.on(QueryCommand).resolves({ Items: chunks.slice(2) });
     const second = await request(jobResultsEvent(JOB_ID, first.body.nextCursor));
 
     expect(second.body).toEqual({
@@ -271,17 +311,27 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
       nextCursor: null,
       results: ['9007199326062756'],
     });
-    expect(ddbMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
-      ExpressionAttributeValues: {
-        ':pk': `JOB#${JOB_ID}`,
-        ':from': 'CHUNK#00000002',
-        ':to': 'CHUNK#99999999',
+    expect(ddbMock).toHaveReceivedNthCommandWith(BatchGetCommand, 2, {
+      RequestItems: {
+        [TABLE_NAME]: {
+          Keys: [{ pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' }],
+          ConsistentRead: false,
+        },
       },
     });
   });
 
+  it('answers 500 when a page of a SUCCEEDED job is missing, never a short page', async () => {
+    fake.put(jobItem(succeeded));
+    fake.put(pages[0] ?? {});
+
+    const { statusCode } = await request(jobResultsEvent(JOB_ID));
+
+    expect(statusCode).toBe(500);
+  });
+
   it('answers 409 with the status while the job is not SUCCEEDED', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
+    ddbMock.on(GetCommand).resolves({ Item: jobItem() });
     const { statusCode, body } = await request(jobResultsEvent(JOB_ID));
     expect(statusCode).toBe(409);
     expect(body.error).toEqual({
@@ -289,7 +339,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
       message: 'the job is RUNNING; results are available once it has SUCCEEDED',
       details: { status: 'RUNNING' },
     });
-    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
+    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 
   it('answers 404 for an unknown job', async () => {
@@ -309,7 +359,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
     const { statusCode, body } = await request(jobResultsEvent(JOB_ID, encodeCursor(3)));
     expect(statusCode).toBe(400);
     expect(body.error.code).toBe('INVALID_CURSOR');
-    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
+    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 });
 

@@ -4,18 +4,19 @@
  */
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
 import { handleStatusRequest, type StatusDeps } from '../../../functions/status/job-status.ts';
-import { chunkItem, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { apiGatewayEvent } from '../../helpers/events.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const deps: StatusDeps = {
   table: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: TABLE_NAME },
-  maxPageBytes: 12,
+  pagesPerResponse: 2,
 };
 
 function partialEvent(cursor?: string) {
@@ -33,17 +34,20 @@ async function request(cursor?: string) {
   return { statusCode: response.statusCode, body: JSON.parse(response.body) };
 }
 
+let fake: FakeTable;
+
 beforeEach(() => {
   ddbMock.reset();
+  fake = new FakeTable();
+  fake.attach(ddbMock);
 });
 
 describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)', () => {
   it('answers the consecutive stored chunks of a RUNNING job and where to ask next', async () => {
     // Prepare: chunks 0 and 2 of 3 are stored, chunk 1 is not yet.
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 2, numbersDone: 3 }) });
-    ddbMock.on(QueryCommand).resolves({
-      Items: [chunkItem(0, 0, [1, 4]), chunkItem(2, 4, ['9007199326062756'])],
-    });
+    fake.put(jobItem());
+    fake.put(pageItem(0, 0, [1, 4]));
+    fake.put(pageItem(2, 4, ['9007199326062756']));
 
     // Act
     const { statusCode, body } = await request();
@@ -61,8 +65,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
   });
 
   it('answers an empty page at the offset after the chunk before the cursor', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
-    ddbMock.on(QueryCommand).resolves({ Items: [chunkItem(0, 0, [1, 4])] });
+    fake.put(jobItem());
+    fake.put(pageItem(0, 0, [1, 4]));
 
     const { body } = await request(encodeCursor(1));
 
@@ -74,21 +78,26 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       nextCursor: encodeCursor(1),
       results: [],
     });
-    // The query starts one chunk before the cursor, to know where its numbers start.
-    expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
-      ExpressionAttributeValues: {
-        ':pk': `JOB#${JOB_ID}`,
-        ':from': 'CHUNK#00000000',
-        ':to': 'CHUNK#99999999',
+    // The page before the cursor is read too, to know where its numbers start; strongly
+    // consistent, so a page stored a moment ago is seen.
+    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [TABLE_NAME]: {
+          Keys: [
+            { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
+            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
+            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
+          ],
+          ConsistentRead: true,
+        },
       },
     });
   });
 
   it('ends with a null cursor once the last chunk is in the page', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 3, numbersDone: 5 }) });
-    ddbMock.on(QueryCommand).resolves({
-      Items: [chunkItem(1, 2, [9, 16]), chunkItem(2, 4, ['9007199326062756'])],
-    });
+    fake.put(jobItem());
+    fake.put(pageItem(1, 2, [9, 16]));
+    fake.put(pageItem(2, 4, ['9007199326062756']));
 
     const { body } = await request(encodeCursor(2));
 
@@ -97,18 +106,18 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
   });
 
   it('still answers 409 for a job that FAILED or was CANCELLED', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ status: 'CANCELLED' }) });
+    fake.put(jobItem({ status: 'CANCELLED' }));
     const { statusCode, body } = await request();
     expect(statusCode).toBe(409);
     expect(body.error).toMatchObject({
       code: 'JOB_NOT_SUCCEEDED',
       details: { status: 'CANCELLED' },
     });
-    expect(ddbMock).not.toHaveReceivedCommand(QueryCommand);
+    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 
   it('answers 400 for a cursor past the job chunks', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: jobItem({ chunksDone: 1, numbersDone: 2 }) });
+    fake.put(jobItem());
     const { statusCode, body } = await request(encodeCursor(3));
     expect(statusCode).toBe(400);
     expect(body.error.code).toBe('INVALID_CURSOR');

@@ -3,11 +3,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
-  type GetCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +15,9 @@ import {
   type SweeperDeps,
   sweepExpiredJobs,
 } from '../../../functions/sweeper/sweep-deadlines.ts';
-import { chunkItem, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { FakeTable } from '../../helpers/fake-table.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T02:00:00.000Z');
@@ -25,6 +25,7 @@ const PAST = NOW.getTime() - 60_000;
 const FUTURE = NOW.getTime() + 60_000;
 const JOB_B = '22222222-2222-4222-8222-222222222222';
 const JOB_C = '33333333-3333-4333-8333-333333333333';
+let fake: FakeTable;
 
 function deps(overrides: Partial<SweeperDeps> = {}): SweeperDeps {
   return {
@@ -34,88 +35,60 @@ function deps(overrides: Partial<SweeperDeps> = {}): SweeperDeps {
   };
 }
 
-/** A fake table: job items by id, stored chunk indexes by id, index pages. */
-interface FakeTable {
-  jobs: Record<string, Record<string, unknown>>;
-  chunks: Record<string, number[]>;
-  indexPages: string[][];
-  chunkPageSize?: number;
-}
-
-function jobIdOf(pk: unknown): string {
-  return String(pk).slice('JOB#'.length);
-}
-
-function useTable(fake: FakeTable): void {
+/** The index of running jobs, one page per array. */
+function index(...pages: string[][]): void {
   ddbMock.on(QueryCommand).callsFake((input: QueryCommandInput) => {
-    if (input.IndexName === 'RunningByDeadline') {
-      const page = Number(input.ExclusiveStartKey?.page ?? 0);
-      const ids = fake.indexPages[page] ?? [];
-      return {
-        Items: ids.map((id) => ({ pk: `JOB#${id}`, sk: 'JOB', runningPk: 'RUNNING' })),
-        ...(page + 1 < fake.indexPages.length && { LastEvaluatedKey: { page: page + 1 } }),
-      };
-    }
-    const jobId = jobIdOf(input.ExpressionAttributeValues?.[':pk']);
-    const stored = fake.chunks[jobId] ?? [];
-    const size = fake.chunkPageSize ?? stored.length;
-    const from = Number(input.ExclusiveStartKey?.offset ?? 0);
-    const slice = stored.slice(from, from + Math.max(1, size));
-    const items =
-      input.ProjectionExpression === 'sk'
-        ? slice.map((index) => ({ sk: `CHUNK#${String(index).padStart(8, '0')}` }))
-        : slice.map((index) => chunkItem(index, index, [index * index], jobId));
+    const page = Number(input.ExclusiveStartKey?.page ?? 0);
     return {
-      Items: items,
-      ...(from + slice.length < stored.length && {
-        LastEvaluatedKey: { offset: from + slice.length },
-      }),
+      Items: (pages[page] ?? []).map((id) => ({ pk: `JOB#${id}`, sk: 'JOB' })),
+      ...(page + 1 < pages.length && { LastEvaluatedKey: { page: page + 1 } }),
     };
   });
-  ddbMock.on(GetCommand).callsFake((input: GetCommandInput) => {
-    const item = fake.jobs[jobIdOf(input.Key?.pk)];
-    return item === undefined ? {} : { Item: item };
-  });
-  ddbMock.on(UpdateCommand).callsFake((input: UpdateCommandInput) => {
-    const job = fake.jobs[jobIdOf(input.Key?.pk)];
-    if (job !== undefined && input.ConditionExpression?.startsWith('#status = :running')) {
-      job.status =
-        input.ExpressionAttributeValues?.[':failed'] ??
-        input.ExpressionAttributeValues?.[':succeeded'];
-    }
-    return {};
-  });
 }
 
-function updatesOf(jobId: string): UpdateCommandInput[] {
+function job(id: string, overrides: Record<string, unknown>): Record<string, unknown> {
+  return { ...jobItem(overrides), pk: `JOB#${id}`, jobId: id };
+}
+
+/** A shard item with the given chunks marked (1 number each). */
+function shard(id: string, shardIndex: number, marked: readonly number[]) {
+  return {
+    pk: `SHARD#${id}#${shardIndex}`,
+    sk: 'SHARD',
+    ...Object.fromEntries(marked.map((chunkIndex) => [`c${chunkIndex}`, 1])),
+  };
+}
+
+function updatesOf(id: string) {
   return ddbMock
     .commandCalls(UpdateCommand)
     .map((call) => call.args[0].input)
-    .filter((input) => input.Key?.pk === `JOB#${jobId}`);
+    .filter((input) => input.Key?.pk === `JOB#${id}`)
+    .map((input) => decodeUpdate(input));
 }
 
 beforeEach(() => {
   ddbMock.reset();
+  fake = new FakeTable();
+  fake.attach(ddbMock);
 });
 
 describe('Function: sweepExpiredJobs', () => {
-  it('fails only RUNNING jobs past their deadline, listing the chunks that never completed', async () => {
-    useTable({
-      jobs: {
-        [JOB_ID]: jobItem({
-          chunkCount: 5,
-          chunksDone: 2,
-          deadlineAt: PAST,
-          chunkErrors: { '3': { reason: 'Error: boom', at: 'x', receiveCount: 2 } },
-        }),
-        // Ended a moment ago: the index is eventually consistent.
-        [JOB_B]: jobItem({ status: 'SUCCEEDED', deadlineAt: PAST }),
-        // Redriven a moment ago: a new deadline.
-        [JOB_C]: jobItem({ deadlineAt: FUTURE }),
-      },
-      chunks: { [JOB_ID]: [0, 2] },
-      indexPages: [[JOB_ID, JOB_B, JOB_C]],
-    });
+  it('fails only RUNNING jobs past their deadline, listing the chunks no shard has marked', async () => {
+    fake.put(
+      job(JOB_ID, {
+        chunkCount: 5,
+        shardCount: 2,
+        deadlineAt: PAST,
+        chunkErrors: { '3': { reason: 'Error: boom', at: 'x', receiveCount: 2 } },
+      }),
+    );
+    fake.put(shard(JOB_ID, 0, [0, 2]));
+    // Ended a moment ago: the index is eventually consistent.
+    fake.put(job(JOB_B, { status: 'SUCCEEDED', deadlineAt: PAST }));
+    // Redriven a moment ago: a new deadline.
+    fake.put(job(JOB_C, { deadlineAt: FUTURE }));
+    index([JOB_ID, JOB_B, JOB_C]);
 
     const summary = await sweepExpiredJobs(deps());
 
@@ -130,8 +103,8 @@ describe('Function: sweepExpiredJobs', () => {
     expect(updatesOf(JOB_B)).toEqual([]);
     expect(updatesOf(JOB_C)).toEqual([]);
     const [update] = updatesOf(JOB_ID);
-    expect(update?.ConditionExpression).toBe('#status = :running AND deadlineAt < :nowMs');
-    expect(update?.ExpressionAttributeValues?.[':failure']).toEqual({
+    expect(update?.condition).toBe(`(status IN ("RUNNING")) AND (deadlineAt < ${NOW.getTime()})`);
+    expect(update?.set.failure).toEqual({
       code: 'DEADLINE_EXCEEDED',
       message: `the job did not complete by ${new Date(PAST).toISOString()}: 3 of 5 chunks never completed`,
       failedChunks: [
@@ -141,74 +114,44 @@ describe('Function: sweepExpiredJobs', () => {
       ],
       failedChunkCount: 3,
     });
+    expect(fake.get(`JOB#${JOB_ID}`, 'JOB')?.status).toBe('FAILED');
   });
 
   it('follows the index page by page', async () => {
-    useTable({
-      jobs: {
-        [JOB_ID]: jobItem({ deadlineAt: PAST }),
-        [JOB_B]: jobItem({ deadlineAt: PAST }),
-      },
-      chunks: {},
-      indexPages: [[JOB_ID], [JOB_B]],
-    });
+    fake.put(job(JOB_ID, { deadlineAt: PAST }));
+    fake.put(job(JOB_B, { deadlineAt: PAST }));
+    index([JOB_ID], [JOB_B]);
 
     const summary = await sweepExpiredJobs(deps());
 
     expect(summary.failed).toBe(2);
-    expect(
-      ddbMock.commandCalls(QueryCommand).filter((call) => call.args[0].input.IndexName),
-    ).toHaveLength(2);
+    expect(ddbMock).toHaveReceivedCommandTimes(QueryCommand, 2);
   });
 
-  it('reads the chunk keys page by page, and lists at most MAX_RECORDED_FAILED_CHUNKS', async () => {
+  it('lists at most MAX_RECORDED_FAILED_CHUNKS missing chunks, the lowest first, with the exact count', async () => {
     const chunkCount = MAX_RECORDED_FAILED_CHUNKS + 50;
-    useTable({
-      jobs: { [JOB_ID]: jobItem({ chunkCount, chunksDone: 2, deadlineAt: PAST }) },
-      chunks: { [JOB_ID]: [0, 1] },
-      indexPages: [[JOB_ID]],
-      chunkPageSize: 1,
-    });
+    fake.put(job(JOB_ID, { chunkCount, shardCount: 3, deadlineAt: PAST }));
+    fake.put(shard(JOB_ID, 0, [0]));
+    fake.put(shard(JOB_ID, 1, [1]));
+    index([JOB_ID]);
 
     await sweepExpiredJobs(deps());
 
-    const failure = updatesOf(JOB_ID)[0]?.ExpressionAttributeValues?.[':failure'];
+    const failure = updatesOf(JOB_ID)[0]?.set.failure as {
+      failedChunkCount: number;
+      failedChunks: { chunkIndex: number }[];
+      message: string;
+    };
     expect(failure.failedChunkCount).toBe(chunkCount - 2);
     expect(failure.failedChunks).toHaveLength(MAX_RECORDED_FAILED_CHUNKS);
-    expect(failure.failedChunks[0].chunkIndex).toBe(2);
-    // Two pages of one stored chunk key each; the missing ones follow from chunkCount.
-    expect(
-      ddbMock.commandCalls(QueryCommand).filter((call) => !call.args[0].input.IndexName),
-    ).toHaveLength(2);
-  });
-
-  it('stops listing after maxChunkPages and says so, with the exact count', async () => {
-    useTable({
-      jobs: { [JOB_ID]: jobItem({ chunkCount: 10, chunksDone: 4, deadlineAt: PAST }) },
-      chunks: { [JOB_ID]: [0, 2, 5, 6] },
-      indexPages: [[JOB_ID]],
-      chunkPageSize: 1,
-    });
-
-    await sweepExpiredJobs(deps({ maxChunkPages: 2 }));
-
-    const failure = updatesOf(JOB_ID)[0]?.ExpressionAttributeValues?.[':failure'];
-    expect(failure.failedChunks.map((chunk: { chunkIndex: number }) => chunk.chunkIndex)).toEqual([
-      1,
-    ]);
-    expect(failure.failedChunkCount).toBe(6);
-    expect(failure.message).toContain('(the first ones found are listed)');
+    expect(failure.failedChunks[0]?.chunkIndex).toBe(2);
+    expect(failure.message).toContain('(the first ones are listed)');
   });
 
   it('examines at most maxJobs jobs per run', async () => {
-    useTable({
-      jobs: {
-        [JOB_ID]: jobItem({ deadlineAt: PAST }),
-        [JOB_B]: jobItem({ deadlineAt: PAST }),
-      },
-      chunks: {},
-      indexPages: [[JOB_ID, JOB_B]],
-    });
+    fake.put(job(JOB_ID, { deadlineAt: PAST }));
+    fake.put(job(JOB_B, { deadlineAt: PAST }));
+    index([JOB_ID, JOB_B]);
 
     const summary = await sweepExpiredJobs(deps({ maxJobs: 1 }));
 
@@ -217,11 +160,8 @@ describe('Function: sweepExpiredJobs', () => {
   });
 
   it('stops before running out of time, leaving the rest to the next run', async () => {
-    useTable({
-      jobs: { [JOB_ID]: jobItem({ deadlineAt: PAST }) },
-      chunks: {},
-      indexPages: [[JOB_ID]],
-    });
+    fake.put(job(JOB_ID, { deadlineAt: PAST }));
+    index([JOB_ID]);
 
     const summary = await sweepExpiredJobs(deps(), { getRemainingTimeInMillis: () => 5_000 });
 
@@ -229,38 +169,45 @@ describe('Function: sweepExpiredJobs', () => {
     expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
-  it('finalizes a job whose chunks are all stored instead of failing it', async () => {
-    useTable({
-      jobs: {
-        [JOB_ID]: jobItem({
-          numbersCount: 3,
-          chunkCount: 3,
-          chunksDone: 3,
-          numbersDone: 3,
-          resultBytes: 9,
-          deadlineAt: PAST,
-        }),
-      },
-      chunks: { [JOB_ID]: [0, 1, 2] },
-      indexPages: [[JOB_ID]],
-    });
+  it('completes a job whose chunks are all marked but whose last shard was never recorded', async () => {
+    fake.put(job(JOB_ID, { numbersCount: 3, chunkCount: 3, deadlineAt: PAST }));
+    fake.put(shard(JOB_ID, 0, [0, 1, 2]));
+    for (const [chunkIndex, value] of [0, 1, 2].entries()) {
+      fake.put(pageItem(chunkIndex, chunkIndex, [value * value]));
+    }
+    index([JOB_ID]);
 
     const summary = await sweepExpiredJobs(deps());
 
     expect(summary).toMatchObject({ finalized: 1, failed: 0 });
-    const [update] = updatesOf(JOB_ID);
-    expect(update?.ExpressionAttributeValues).toMatchObject({
-      ':succeeded': 'SUCCEEDED',
-      ':results': '[0,1,4]',
+    expect(fake.get(`JOB#${JOB_ID}`, 'JOB')).toMatchObject({
+      status: 'SUCCEEDED',
+      results: '[0,1,4]',
+      shards: { 0: 3 },
     });
   });
 
+  it('finalizes a job whose shards are all recorded but that was never finalized', async () => {
+    fake.put(
+      job(JOB_ID, {
+        numbersCount: 1,
+        chunkCount: 1,
+        deadlineAt: PAST,
+        shards: { 0: 1 },
+      }),
+    );
+    fake.put(pageItem(0, 0, [49]));
+    index([JOB_ID]);
+
+    const summary = await sweepExpiredJobs(deps());
+
+    expect(summary).toMatchObject({ finalized: 1, failed: 0 });
+    expect(fake.get(`JOB#${JOB_ID}`, 'JOB')?.results).toBe('[49]');
+  });
+
   it('keeps sweeping when one job fails, and counts the error', async () => {
-    useTable({
-      jobs: { [JOB_B]: jobItem({ deadlineAt: PAST }) },
-      chunks: {},
-      indexPages: [[JOB_ID, JOB_B]],
-    });
+    fake.put(job(JOB_B, { deadlineAt: PAST }));
+    index([JOB_ID, JOB_B]);
     ddbMock
       .on(GetCommand, { Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' } })
       .rejects(new Error('throttled'));

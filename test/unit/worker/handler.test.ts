@@ -77,7 +77,7 @@ describe('Function: worker handler', () => {
     // The failure is recorded on the job in the configured table.
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: TABLE_NAME,
-      ExpressionAttributeNames: { '#chunk': '0' },
+      Key: { pk: expect.stringMatching(/^JOB#/), sk: 'JOB' },
     });
   });
 

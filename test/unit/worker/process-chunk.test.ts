@@ -25,6 +25,7 @@ import { lambdaContext } from '../../helpers/context.ts';
 import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
 import { invokeOutput } from '../../helpers/lambda.ts';
+import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 /** The in-process stand-in for the pool: the same ChunkComputer contract. */
 const computeChunkInline: ChunkComputer = async (numbers) => numbers.map(squareNumber);
@@ -308,32 +309,33 @@ describe('Function: processChunkBatch (failure recording)', () => {
       ),
     ).rejects.toBeInstanceOf(FullBatchFailureError);
     expect(lambdaMock).not.toHaveReceivedAnyCommand();
-    expect(failureUpdates()).toEqual([
-      {
-        TableName: TABLE_NAME,
-        Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-        UpdateExpression:
-          'SET chunkErrors.#chunk = :error, updatedAt = :now ADD attempts :one, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
-        ConditionExpression:
-          'attribute_exists(pk) AND (size(chunkErrors) < :maxErrors OR attribute_exists(chunkErrors.#chunk))',
-        ExpressionAttributeNames: { '#chunk': '1' },
-        ExpressionAttributeValues: {
-          ':error': {
-            reason: 'Error: child exited with signal SIGKILL',
-            at: NOW.toISOString(),
-            receiveCount: 2,
-          },
-          ':now': NOW.toISOString(),
-          ':one': 1,
-          ':maxErrors': 20,
-          // Alone in flight from tick 10 to the failure at tick 25: 15 ms x 1024 MB.
-          ':mbMs': 15_360,
-          // Received once (not deleted); this update writes 1 unit.
-          ':sqs': 1,
-          ':wu': 1,
-        },
+    const [update] = failureUpdates();
+    expect(failureUpdates()).toHaveLength(1);
+    expect(update?.TableName).toBe(TABLE_NAME);
+    expect(update?.Key).toEqual({ pk: `JOB#${JOB_ID}`, sk: 'JOB' });
+    const decoded = decodeUpdate(update);
+    expect(decoded.set).toEqual({
+      'chunkErrors.1': {
+        reason: 'Error: child exited with signal SIGKILL',
+        at: NOW.toISOString(),
+        receiveCount: 2,
       },
-    ]);
+      updatedAt: NOW.toISOString(),
+    });
+    expect(decoded.add).toEqual({
+      attempts: 1,
+      // Alone in flight from tick 10 to the failure at tick 25: 15 ms x 1024 MB.
+      lambdaMbMs: 15_360,
+      lambdaRequests: 1,
+      // Its status read.
+      readUnits: 1,
+      // Received once (not deleted); this update writes 1 unit.
+      sqsRequests: 1,
+      writeUnits: 1,
+    });
+    expect(decoded.condition).toBe(
+      '(attribute_exists(pk) AND (size(chunkErrors) < 20 OR attribute_exists(chunkErrors.1)))',
+    );
   });
 
   it('records an Invoke error of one record and leaves the others alone', async () => {
@@ -356,8 +358,7 @@ describe('Function: processChunkBatch (failure recording)', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'throttled' }] });
     const updates = failureUpdates();
     expect(updates).toHaveLength(1);
-    expect(updates[0]?.ExpressionAttributeNames).toEqual({ '#chunk': '2' });
-    expect(updates[0]?.ExpressionAttributeValues?.[':error']).toEqual({
+    expect(decodeUpdate(updates[0]).set['chunkErrors.2']).toEqual({
       reason: 'TooManyRequestsException: Rate exceeded',
       at: NOW.toISOString(),
       receiveCount: 3,
@@ -374,12 +375,11 @@ describe('Function: processChunkBatch (failure recording)', () => {
 
     const updates = failureUpdates();
     expect(updates).toHaveLength(2);
-    expect(updates[1]).toMatchObject({
-      UpdateExpression: 'ADD attempts :one, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
-      ConditionExpression: 'attribute_exists(pk)',
-      // Both writes are billed: the failed conditional one and this one.
-      ExpressionAttributeValues: expect.objectContaining({ ':one': 1, ':wu': 2 }),
-    });
+    const counted = decodeUpdate(updates[1]);
+    expect(counted.set).toEqual({});
+    expect(counted.condition).toBe('(attribute_exists(pk))');
+    // Both writes are billed: the failed conditional one and this one.
+    expect(counted.add).toMatchObject({ attempts: 1, writeUnits: 2 });
   });
 
   it('never lets a failure to record mask the original failure', async () => {

@@ -13,19 +13,16 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   InconsistentJobError,
   TransientTransactionError,
-} from '../../../functions/commons/errors.ts';
+} from '../../../../functions/commons/errors.ts';
 import {
   CHUNKS_FAILED_FAILURE,
   deleteFailedChunk,
   type FailedChunkToStore,
-  failedChunkSortKey,
-  isChunkStored,
   queryFailedChunkPages,
   readFailureContext,
   recordChunkFailure,
-  reopenJobForRedrive,
   storeFailedChunk,
-} from '../../../functions/commons/failed-chunks.ts';
+} from '../../../../functions/commons/store/failed-chunks.ts';
 import {
   CREATED_AT,
   conditionalCheckFailed,
@@ -33,7 +30,8 @@ import {
   JOB_ID,
   TABLE_NAME,
   transactionCancelled,
-} from '../../helpers/dynamodb.ts';
+} from '../../../helpers/dynamodb.ts';
+import { decodeUpdate } from '../../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {
@@ -53,18 +51,12 @@ beforeEach(() => {
   ddbMock.reset();
 });
 
-describe('Function: failedChunkSortKey', () => {
-  it('zero-pads the index to 8 digits', () => {
-    expect(failedChunkSortKey(4)).toBe('FAILED#00000004');
-  });
-});
-
 describe('Function: recordChunkFailure', () => {
   const failure = {
     jobId: JOB_ID,
     chunkIndex: 4,
     error: { reason: 'Error: boom', at: NOW.toISOString(), receiveCount: 1 },
-    usage: { workerMbMs: 100, sqsRequests: 1, writeUnits: 0 },
+    usage: { lambdaMbMs: 100, sqsRequests: 1 },
   };
 
   it('returns NO_JOB without creating an item when the job does not exist', async () => {
@@ -72,8 +64,28 @@ describe('Function: recordChunkFailure', () => {
     expect(await recordChunkFailure(table, failure, NOW)).toBe('NO_JOB');
     expect(ddbMock).toHaveReceivedCommandTimes(UpdateCommand, 2);
     for (const call of ddbMock.commandCalls(UpdateCommand)) {
-      expect(call.args[0].input.ConditionExpression).toContain('attribute_exists(pk)');
+      expect(decodeUpdate(call.args[0].input).condition).toContain('attribute_exists(pk)');
     }
+  });
+
+  it('records the error, counts the attempt and adds the usage with its own write', async () => {
+    ddbMock.on(UpdateCommand).resolves({});
+    expect(await recordChunkFailure(table, failure, NOW)).toBe('RECORDED');
+    const update = decodeUpdate(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input);
+    expect(update.set).toEqual({ 'chunkErrors.4': failure.error, updatedAt: NOW.toISOString() });
+    expect(update.add).toEqual({ attempts: 1, lambdaMbMs: 100, sqsRequests: 1, writeUnits: 1 });
+    expect(update.condition).toBe(
+      '(attribute_exists(pk) AND (size(chunkErrors) < 20 OR attribute_exists(chunkErrors.4)))',
+    );
+  });
+
+  it('counts the attempt only once the error map is full', async () => {
+    ddbMock.on(UpdateCommand).rejectsOnce(conditionalCheckFailed()).resolves({});
+    expect(await recordChunkFailure(table, failure, NOW)).toBe('COUNTED');
+    const update = decodeUpdate(ddbMock.commandCalls(UpdateCommand)[1]?.args[0].input);
+    expect(update.set).toEqual({});
+    // Both writes are billed: the failed conditional one too.
+    expect(update.add).toEqual({ attempts: 1, lambdaMbMs: 100, sqsRequests: 1, writeUnits: 2 });
   });
 
   it('rethrows an error that is not a failed condition', async () => {
@@ -127,22 +139,6 @@ describe('Function: readFailureContext', () => {
   });
 });
 
-describe('Function: isChunkStored', () => {
-  it('reads the chunk key only, strongly consistent', async () => {
-    ddbMock
-      .on(GetCommand)
-      .resolvesOnce({ Item: { sk: 'CHUNK#00000004' } })
-      .resolvesOnce({});
-    expect(await isChunkStored(table, JOB_ID, 4)).toBe(true);
-    expect(await isChunkStored(table, JOB_ID, 4)).toBe(false);
-    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
-      Key: { pk: `JOB#${JOB_ID}`, sk: 'CHUNK#00000004' },
-      ConsistentRead: true,
-      ProjectionExpression: 'sk',
-    });
-  });
-});
-
 describe('Function: storeFailedChunk', () => {
   const chunk: FailedChunkToStore = {
     jobId: JOB_ID,
@@ -152,8 +148,7 @@ describe('Function: storeFailedChunk', () => {
     receiveCount: 3,
     expiresAt: EXPIRES_AT,
     listInJob: true,
-    wasRunning: true,
-    usage: { workerMbMs: 0, sqsRequests: 2, writeUnits: 0 },
+    usage: { sqsRequests: 2 },
   };
 
   it('keeps the input and fails the job, counting the chunk, in one transaction', async () => {
@@ -178,37 +173,31 @@ describe('Function: storeFailedChunk', () => {
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
-    expect(update?.Update).toEqual({
-      TableName: TABLE_NAME,
-      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-      UpdateExpression:
-        'SET #status = :failed, failure = if_not_exists(failure, :failure), completedAt = if_not_exists(completedAt, :now), updatedAt = :now, failedChunks.#chunk = :entry REMOVE runningPk ADD failedChunkCount :one, workerMbMs :mbMs, sqsRequests :sqs, writeUnits :wu',
-      ConditionExpression: '#status IN (:running, :failed)',
-      ExpressionAttributeNames: { '#status': 'status', '#chunk': '4' },
-      ExpressionAttributeValues: {
-        ':failed': 'FAILED',
-        ':running': 'RUNNING',
-        ':failure': CHUNKS_FAILED_FAILURE,
-        ':now': NOW.toISOString(),
-        ':one': 1,
-        ':entry': { reason: 'Error: boom', receiveCount: 3 },
-        ':mbMs': 0,
-        ':sqs': 2,
-        // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (index entry removed)
-        ':wu': 5,
-      },
+    expect(update?.Update?.Key).toEqual({ pk: `JOB#${JOB_ID}`, sk: 'JOB' });
+    const decoded = decodeUpdate(update?.Update);
+    expect(decoded.set).toEqual({
+      status: 'FAILED',
+      updatedAt: NOW.toISOString(),
+      'failedChunks.4': { reason: 'Error: boom', receiveCount: 3 },
     });
+    expect(decoded.setIfAbsent).toEqual({
+      completedAt: NOW.toISOString(),
+      failure: CHUNKS_FAILED_FAILURE,
+    });
+    expect(decoded.remove).toEqual(['runningPk']);
+    // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (index entry removed)
+    expect(decoded.add).toEqual({ failedChunkCount: 1, sqsRequests: 2, writeUnits: 5 });
+    expect(decoded.condition).toBe('(status IN ("RUNNING", "FAILED"))');
   });
 
   it('counts the chunk without listing it once the list is full', async () => {
     ddbMock.on(TransactWriteCommand).resolves({});
-    await storeFailedChunk(table, { ...chunk, listInJob: false, wasRunning: false }, NOW);
-    const update =
-      ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[1]?.Update;
-    expect(update?.UpdateExpression).not.toContain('failedChunks.#chunk');
-    expect(update?.UpdateExpression).toContain('ADD failedChunkCount :one');
-    expect(update?.ExpressionAttributeNames).toEqual({ '#status': 'status' });
-    expect(update?.ExpressionAttributeValues?.[':wu']).toBe(4);
+    await storeFailedChunk(table, { ...chunk, listInJob: false }, NOW);
+    const update = decodeUpdate(
+      ddbMock.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[1]?.Update,
+    );
+    expect(Object.keys(update.set)).toEqual(['status', 'updatedAt']);
+    expect(update.add.failedChunkCount).toBe(1);
   });
 
   it('returns DUPLICATE when the input was stored before', async () => {
@@ -250,8 +239,9 @@ describe('Function: queryFailedChunkPages', () => {
       [{ chunkIndex: 1, body: 'a', itemBytes: 2 + 15 + 4 + 1 }],
       [{ chunkIndex: 3, body: 'bb', itemBytes: 2 + 15 + 4 + 2 }],
     ]);
+    expect(ddbMock).toHaveReceivedCommandTimes(QueryCommand, 2);
     expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      TableName: TABLE_NAME,
       ExpressionAttributeValues: { ':pk': `JOB#${JOB_ID}`, ':prefix': 'FAILED#' },
       ConsistentRead: true,
     });
@@ -261,36 +251,6 @@ describe('Function: queryFailedChunkPages', () => {
     ddbMock.on(QueryCommand).resolves({ Items: [{ sk: 'FAILED#00000001' }] });
     const pages = queryFailedChunkPages(table, JOB_ID);
     await expect(pages.next()).rejects.toBeInstanceOf(InconsistentJobError);
-  });
-});
-
-describe('Function: reopenJobForRedrive', () => {
-  it('makes a FAILED job RUNNING with a new deadline and clears its failure', async () => {
-    ddbMock.on(UpdateCommand).resolves({});
-
-    expect(await reopenJobForRedrive(table, JOB_ID, 1_767_232_800_000, NOW)).toBe(true);
-
-    expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, {
-      Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
-      UpdateExpression:
-        'SET #status = :running, runningPk = :runningPk, deadlineAt = :deadlineAt, updatedAt = :now, failedChunks = :none, failedChunkCount = :zero REMOVE failure, completedAt ADD writeUnits :wu',
-      ConditionExpression: '#status = :failed',
-      ExpressionAttributeValues: {
-        ':running': 'RUNNING',
-        ':failed': 'FAILED',
-        ':runningPk': 'RUNNING',
-        ':deadlineAt': 1_767_232_800_000,
-        ':now': NOW.toISOString(),
-        ':none': {},
-        ':zero': 0,
-        ':wu': 2,
-      },
-    });
-  });
-
-  it('returns false when the job is not FAILED', async () => {
-    ddbMock.on(UpdateCommand).rejects(conditionalCheckFailed());
-    expect(await reopenJobForRedrive(table, JOB_ID, 1, NOW)).toBe(false);
   });
 });
 

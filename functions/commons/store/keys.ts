@@ -1,0 +1,98 @@
+/**
+ * The table's key design, defined once: the stack (`infra/fanout-stack.ts`) builds the table
+ * and its index from these names, and every store module builds its keys with them. This
+ * module imports nothing, so infra code can use it without pulling in the SDK.
+ *
+ * One table, keys `pk`/`sk` (strings), TTL attribute `expiresAt` (epoch seconds):
+ * | item | pk | sk |
+ * | --- | --- | --- |
+ * | job | `JOB#<jobId>` | `JOB` |
+ * | failed chunk input | `JOB#<jobId>` | `FAILED#<chunkIndex, 8 digits>` |
+ * | result page of a chunk | `PAGE#<jobId>#<chunkIndex, 8 digits>` | `PAGE` |
+ * | shard of chunk markers | `SHARD#<jobId>#<shardIndex>` | `SHARD` |
+ * | idempotency record | `IDEMPOTENCY#submit#<hash>` | `IDEMPOTENCY` |
+ *
+ * Every result page and every shard has a partition key of its own, so a job's writes hash
+ * over all of the table's partitions instead of queuing on one (1,000 WCU/s per partition).
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
+ */
+
+/** The table's partition and sort key attributes (both strings). */
+export const PARTITION_KEY = 'pk';
+export const SORT_KEY = 'sk';
+
+/** The TTL attribute of every item (epoch seconds). */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The sparse index of running jobs by deadline (KEYS_ONLY): only a RUNNING job item has
+ * `runningPk` (always RUNNING_PARTITION) and `deadlineAt` (epoch ms, a number).
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html
+ */
+export const RUNNING_BY_DEADLINE_INDEX = 'RunningByDeadline';
+export const RUNNING_INDEX_PARTITION_KEY = 'runningPk';
+export const RUNNING_INDEX_SORT_KEY = 'deadlineAt';
+/** The one value of `runningPk`. */
+export const RUNNING_PARTITION = 'RUNNING';
+
+export type ItemKey = { readonly pk: string; readonly sk: string };
+
+const JOB_PREFIX = 'JOB#';
+const JOB_SORT_KEY = 'JOB';
+const FAILED_PREFIX = 'FAILED#';
+const PAGE_PREFIX = 'PAGE#';
+const PAGE_SORT_KEY = 'PAGE';
+const SHARD_PREFIX = 'SHARD#';
+const SHARD_SORT_KEY = 'SHARD';
+/** Prefix of the idempotency records' keys (Powertools appends `#<hash>`). */
+export const IDEMPOTENCY_KEY_PREFIX = 'IDEMPOTENCY#submit';
+export const IDEMPOTENCY_SORT_KEY = 'IDEMPOTENCY';
+
+/** Digits of a chunk index in keys, so keys sort in chunk order. */
+export const CHUNK_INDEX_DIGITS = 8;
+
+function paddedIndex(chunkIndex: number): string {
+  return String(chunkIndex).padStart(CHUNK_INDEX_DIGITS, '0');
+}
+
+export function jobPartitionKey(jobId: string): string {
+  return `${JOB_PREFIX}${jobId}`;
+}
+
+export function jobKey(jobId: string): ItemKey {
+  return { pk: jobPartitionKey(jobId), sk: JOB_SORT_KEY };
+}
+
+/** The job id of a job partition key, or undefined when `pk` is not one. */
+export function jobIdOfPartitionKey(pk: unknown): string | undefined {
+  return typeof pk === 'string' && pk.startsWith(JOB_PREFIX)
+    ? pk.slice(JOB_PREFIX.length)
+    : undefined;
+}
+
+/** The sort key prefix of failed chunk inputs, for a Query of one job's partition. */
+export const FAILED_CHUNK_SORT_KEY_PREFIX = FAILED_PREFIX;
+
+export function failedChunkKey(jobId: string, chunkIndex: number): ItemKey {
+  return { pk: jobPartitionKey(jobId), sk: `${FAILED_PREFIX}${paddedIndex(chunkIndex)}` };
+}
+
+/** The chunk index of a `FAILED#…` sort key, or undefined. */
+export function chunkIndexOfFailedSortKey(sk: unknown): number | undefined {
+  if (typeof sk !== 'string') return undefined;
+  const match = /^FAILED#([0-9]{8})$/.exec(sk);
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+export function pageKey(jobId: string, chunkIndex: number): ItemKey {
+  return { pk: `${PAGE_PREFIX}${jobId}#${paddedIndex(chunkIndex)}`, sk: PAGE_SORT_KEY };
+}
+
+export function shardKey(jobId: string, shardIndex: number): ItemKey {
+  return { pk: `${SHARD_PREFIX}${jobId}#${shardIndex}`, sk: SHARD_SORT_KEY };
+}
+
+/** The key of an idempotency record, from the key Powertools derives (`<prefix>#<hash>`). */
+export function idempotencyKey(powertoolsKey: string): ItemKey {
+  return { pk: powertoolsKey, sk: IDEMPOTENCY_SORT_KEY };
+}
