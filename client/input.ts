@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NumberInput } from './api-types.ts';
 import { InputFormatError, messageOf } from './errors.ts';
+import { doubleLiteral, type RawJsonNumber } from './raw-json.ts';
 
 /** The numbers of a job: an array, a file path, or an async iterable of numbers. */
 export type JobInput =
@@ -26,13 +27,13 @@ const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** One token (a command-line argument or a line) as a job element. */
-export function parseNumberToken(token: string): NumberInput {
+export function parseNumberToken(token: string): NumberInput | RawJsonNumber {
   const text = token.trim();
   if (INTEGER.test(text)) {
     const value = Number(text);
     return Number.isSafeInteger(value) ? value : text.replace(/^\+/, '');
   }
-  if (DECIMAL.test(text)) return Number(text);
+  if (DECIMAL.test(text)) return doubleLiteral(Number(text));
   return text;
 }
 
@@ -45,15 +46,12 @@ export function parseJsonNumbers(text: string, source: string): unknown[] {
   let value: unknown;
   try {
     value = JSON.parse(text, (_key, parsed: unknown, context?: { source?: string }) => {
-      if (
-        typeof parsed === 'number' &&
-        !Number.isSafeInteger(parsed) &&
-        context?.source !== undefined &&
-        INTEGER.test(context.source)
-      ) {
-        return context.source.replace(/^\+/, '');
+      if (typeof parsed !== 'number' || context?.source === undefined) return parsed;
+      if (INTEGER.test(context.source)) {
+        return Number.isSafeInteger(parsed) ? parsed : context.source.replace(/^\+/, '');
       }
-      return parsed;
+      // A fraction or an exponent: a double, even where it is integral (`1e10`).
+      return doubleLiteral(parsed);
     });
   } catch (error) {
     throw new InputFormatError(`${source} is not valid JSON: ${messageOf(error)}`, {
@@ -78,7 +76,7 @@ export function parseNumbersText(text: string, source: string): CollectedInput {
   if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
     return { numbers: parseJsonNumbers(trimmed, source) };
   }
-  const numbers: NumberInput[] = [];
+  const numbers: (NumberInput | RawJsonNumber)[] = [];
   const lines: number[] = [];
   const all = text.split(/\r?\n/);
   for (let index = 0; index < all.length; index++) {

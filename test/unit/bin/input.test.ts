@@ -13,8 +13,18 @@ describe('Function: parseNumberToken', () => {
     expect(parseNumberToken('42')).toBe(42);
     expect(parseNumberToken('-7')).toBe(-7);
     expect(parseNumberToken('+12345678901234567890')).toBe('12345678901234567890');
-    expect(parseNumberToken('2.5e3')).toBe(2500);
     expect(parseNumberToken('.5')).toBe(0.5);
+  });
+
+  it('sends an integral literal with a fraction or an exponent as a double literal', () => {
+    // The API reads `1e10` as Python's float (squared to 1e+20), but 10000000000 as an int.
+    expect(JSON.stringify([parseNumberToken('2.5e3'), parseNumberToken('1e10')])).toBe(
+      '[2.5e+3,1e+10]',
+    );
+    expect(JSON.stringify([parseNumberToken('4.0'), parseNumberToken('-3E2')])).toBe(
+      '[4e+0,-3e+2]',
+    );
+    expect(JSON.parse(JSON.stringify([parseNumberToken('1e10')]))).toEqual([1e10]);
   });
 
   it('passes anything else through for the API to name', () => {
@@ -32,6 +42,11 @@ describe('Function: parseJsonNumbers', () => {
       '7',
     ]);
     expect(parseJsonNumbers('{"numbers":[3]}', 'f')).toEqual([3]);
+  });
+
+  it('keeps an integral double literal a double literal when it is sent again', () => {
+    const numbers = parseJsonNumbers('[1e10, 2.0, 3e100, 10000000000, -0.5]', 'f');
+    expect(JSON.stringify(numbers)).toBe('[1e+10,2e+0,3e+100,10000000000,-0.5]');
   });
 
   it('says what is wrong with the file', () => {
