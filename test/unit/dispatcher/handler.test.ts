@@ -6,13 +6,18 @@ import {
   type SendMessageBatchCommandInput,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_NUMBERS_PER_JOB } from '../../../functions/commons/limits.ts';
 import { lambdaContext } from '../../helpers/context.ts';
-import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import {
   apiGatewayEvent,
   cancelJobEvent,
@@ -55,6 +60,7 @@ beforeEach(() => {
   sqsMock.reset();
   idempotencyStore = useIdempotencyTable(rawDdbMock);
   ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(GetCommand).resolves({ Item: jobItem() });
   sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
     Successful: (input.Entries ?? []).map((entry) => ({
       Id: entry.Id,

@@ -185,8 +185,9 @@ describe('Function: storeFailedChunk', () => {
       failure: CHUNKS_FAILED_FAILURE,
     });
     expect(decoded.remove).toEqual(['runningPk']);
-    // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (index entry removed)
-    expect(decoded.add).toEqual({ failedChunkCount: 1, sqsRequests: 2, writeUnits: 5 });
+    // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (RunningByDeadline entry removed) + 1
+    // (OwnerJobs entry rewritten)
+    expect(decoded.add).toEqual({ failedChunkCount: 1, sqsRequests: 2, writeUnits: 6 });
     expect(decoded.condition).toBe('(status IN ("RUNNING", "FAILED"))');
   });
 
