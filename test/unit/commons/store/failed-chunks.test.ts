@@ -73,7 +73,8 @@ describe('Function: recordChunkFailure', () => {
     expect(await recordChunkFailure(table, failure, NOW)).toBe('RECORDED');
     const update = decodeUpdate(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input);
     expect(update.set).toEqual({ 'chunkErrors.4': failure.error, updatedAt: NOW.toISOString() });
-    expect(update.add).toEqual({ attempts: 1, lambdaMbMs: 100, sqsRequests: 1, writeUnits: 1 });
+    // Its own write and the job's OwnerJobs entry (updatedAt is projected).
+    expect(update.add).toEqual({ attempts: 1, lambdaMbMs: 100, sqsRequests: 1, writeUnits: 2 });
     expect(update.condition).toBe(
       '(attribute_exists(pk) AND (size(chunkErrors) < 20 OR attribute_exists(chunkErrors.4)))',
     );
