@@ -24,6 +24,7 @@ import {
   createJobEvent,
   gzipCreateJobEvent,
   jobStatusEvent,
+  redriveJobEvent,
 } from '../../helpers/events.ts';
 import { type IdempotencyTable, useIdempotencyTable } from '../../helpers/idempotency-table.ts';
 
@@ -214,6 +215,26 @@ describe('Function: dispatcher handler', () => {
     expect(statusCode).toBe(200);
     expect(body).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED' });
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { TableName: TABLE_NAME });
+  });
+
+  it('answers another principal the 404 of a missing job on cancel and redrive, writing nothing', async () => {
+    // Prepare: the job is someone else's.
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({ ownerArn: 'arn:aws:iam::123456789012:user/someone-else' }),
+    });
+    const expected = {
+      error: { code: 'JOB_NOT_FOUND', message: `no job ${JOB_ID} (it may have expired)` },
+    };
+
+    // Act
+    const cancelled = await invoke(cancelJobEvent(JOB_ID));
+    const redriven = await invoke(redriveJobEvent(JOB_ID));
+
+    // Assess
+    expect(cancelled).toMatchObject({ statusCode: 404, body: expected });
+    expect(redriven).toMatchObject({ statusCode: 404, body: expected });
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
   });
 
   it('routes by path when the event has no resource', async () => {
