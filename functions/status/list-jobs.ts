@@ -10,7 +10,7 @@
  * reads every shard for the exact figures.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { normalisePrincipalArn } from '../commons/caller.ts';
+import { isPrincipalArn, normalisePrincipalArn } from '../commons/caller.ts';
 import { BadRequestError } from '../commons/errors.ts';
 import { jsonResponse } from '../commons/http.ts';
 import { MetricUnit, metrics } from '../commons/powertools.ts';
@@ -130,6 +130,12 @@ function ownerToList({ event, caller }: RouteRequest): string {
   }
   const owner = query.owner;
   if (owner === undefined || owner === '') return caller.ownerArn;
+  if (!isPrincipalArn(owner)) {
+    throw new BadRequestError(
+      'INVALID_QUERY',
+      `owner must be an IAM principal ARN, got "${owner.slice(0, 200)}"`,
+    );
+  }
   const normalised = normalisePrincipalArn(owner);
   if (normalised !== caller.ownerArn && !caller.isAdmin) {
     throw new BadRequestError(

@@ -160,6 +160,8 @@ describe('Function: GET /jobs', () => {
     expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
       ExpressionAttributeValues: { ':ownerPk': `OWNER#${other}` },
     });
+    const notAnArn = await list(listEvent({ owner: 'bob' }), admins);
+    expect(notAnArn).toMatchObject({ statusCode: 400, body: { error: { code: 'INVALID_QUERY' } } });
     const notAdmin = await list(listEvent({ owner: other }));
     const all = await list(listEvent({ all: 'true' }), admins);
     expect(notAdmin).toMatchObject({ statusCode: 400, body: { error: { code: 'INVALID_QUERY' } } });
