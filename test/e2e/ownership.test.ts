@@ -4,15 +4,22 @@
  * another principal's job is the same 404 as a job that does not exist on every route, and
  * the owner index takes everyone's submissions without a throttled request.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Pool } from '../../client/index.ts';
+import { createJob, expiryAfterDays } from '../../functions/commons/store/jobs.ts';
+import { listOwnedJobs } from '../../functions/commons/store/owner-jobs.ts';
 import type { EmbeddedStack } from '../../infra/local/embedded-stack.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
 import type { LocalPrincipal } from '../../infra/local/sigv4/principals.ts';
 import { appStack } from './helpers.ts';
 
-/** Principals submitting at once: each its own OwnerJobs partition key. */
+/** Principals submitting through the API at once: each its own OwnerJobs partition key. */
 const PRINCIPALS = 60;
+/** Owners whose job items are written at once, straight to the limited DynamoDB endpoint. */
+const OWNERS_AT_ONCE = 1_000;
 
 function principal(index: number): LocalPrincipal {
   return {
@@ -144,5 +151,50 @@ describe('Feature: jobs that belong to their caller (cloudLimits)', () => {
     expect(ids(rest)).toEqual([jobOf.get(who.name)]);
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ error: { code: 'INVALID_LIMIT' } });
+  });
+
+  it("writes 1,000 owners' jobs at once through the limited endpoint with no throttled request", {
+    timeout: 60_000,
+  }, async () => {
+    // Prepare: the job items as the dispatcher writes them, one owner each, all at once.
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: stack.endpoints.dynamodb,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      }),
+    );
+    const table = { client, tableName: stack.tableName };
+    const before = await stack.cloudLimitsReport();
+    const now = new Date();
+    const owners = Array.from(
+      { length: OWNERS_AT_ONCE },
+      (_, index) => `arn:aws:iam::000000000000:user/many${index}`,
+    );
+
+    // Act
+    await Promise.all(
+      owners.map((ownerArn, index) =>
+        createJob(table, {
+          jobId: `10000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+          ownerArn,
+          numbersCount: 1,
+          chunkCount: 1,
+          shardCount: 1,
+          now,
+          expiresAt: expiryAfterDays(now, 1),
+          deadlineAt: now.getTime() + 3_600_000,
+        }),
+      ),
+    );
+    const after = await stack.cloudLimitsReport();
+    const listed = await listOwnedJobs(table, owners[OWNERS_AT_ONCE - 1] ?? '', { limit: 5 });
+
+    // Assess: the puts (table and both indexes) all went through, none on a hot partition.
+    expect(after.dynamodb.throttledRequests - before.dynamodb.throttledRequests).toBe(0);
+    expect(after.dynamodb.hottestPartitionPeakWcuPerSecond).toBeLessThan(1_000);
+    expect(listed.entries.map((entry) => entry.jobId)).toEqual([
+      `10000000-0000-4000-8000-${String(OWNERS_AT_ONCE - 1).padStart(12, '0')}`,
+    ]);
   });
 });
