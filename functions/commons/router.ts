@@ -41,7 +41,10 @@ export interface RouteRequest {
   readonly event: APIGatewayProxyEvent;
   readonly context: Context | undefined;
   readonly caller: Caller;
-  /** The `{jobId}` of the route, lowercased, of a job the caller may see. */
+  /**
+   * The `{jobId}` of the route, lowercased, of a job the caller may see; `''` on a route
+   * without `{jobId}`.
+   */
   readonly jobId: string;
 }
 
