@@ -10,6 +10,7 @@ import type { CancelledJob } from '../functions/dispatcher/cancel-job.ts';
 import type { RedrivenJob } from '../functions/dispatcher/redrive-job.ts';
 import type { SubmittedJob } from '../functions/dispatcher/submit-job.ts';
 import type { JobView, ResultsPage } from '../functions/status/job-status.ts';
+import type { JobListPage, JobSummary } from '../functions/status/list-jobs.ts';
 
 export type {
   CancelledJob,
@@ -17,7 +18,9 @@ export type {
   FailedChunk,
   InvalidElement,
   JobFailure,
+  JobListPage,
   JobStatus,
+  JobSummary,
   JobView,
   NumberInput,
   RedrivenJob,
@@ -37,19 +40,4 @@ export type ResultsPageBody = Omit<ResultsPage, 'resultsJson'> & {
 export interface ResultChunk {
   readonly offset: number;
   readonly results: readonly SquareResult[];
-}
-
-/**
- * One job of `GET /jobs` (the caller's own jobs, newest first). The route comes with job
- * ownership; until then `pool.jobs()` answers what the API answers (a 403 locally).
- */
-export type JobSummary = Pick<
-  JobView,
-  'jobId' | 'status' | 'numbersCount' | 'progress' | 'createdAt' | 'updatedAt'
->;
-
-/** The body of `GET /jobs?cursor=`. */
-export interface JobListPage {
-  readonly jobs: readonly JobSummary[];
-  readonly nextCursor: string | null;
 }

@@ -179,7 +179,7 @@ export class Pool {
     }
   }
 
-  /** The caller's jobs, newest first (`GET /jobs`, with job ownership). */
+  /** The jobs of this pool's principal, newest first (`GET /jobs`, page after page). */
   async *jobs(options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<JobSummary> {
     let cursor: string | undefined;
     do {

@@ -8,6 +8,7 @@
  * the command line arrive as strings, so numbers are parsed here.
  */
 import type { Node } from 'constructs';
+import { parsePrincipalArns } from '../functions/commons/caller.ts';
 import { parseBucketArns } from '../functions/commons/input/buckets.ts';
 import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
@@ -190,6 +191,15 @@ export interface FanoutConfig {
    */
   readonly inputBucketArns: readonly string[];
   /**
+   * IAM principal ARNs of the operators, who may see and cancel every job (anyone else sees
+   * only their own: another principal's job is a 404). An IAM user, a role, or the account
+   * root (`arn:aws:iam::<account>:root`); an assumed-role session ARN counts as its role. On
+   * the command line, a comma-separated list:
+   * `-c fanout:adminPrincipalArns=arn:aws:iam::123456789012:role/ops,arn:aws:iam::123456789012:user/alice`.
+   * @default [] (no operators)
+   */
+  readonly adminPrincipalArns: readonly string[];
+  /**
    * What happens to the table and the log groups when the stack is deleted: `retain` keeps
    * the data, `destroy` deletes it (for development stacks).
    * @default 'retain'
@@ -218,6 +228,7 @@ export const CONTEXT_KEYS: { readonly [K in keyof FanoutConfig]: string } = {
   idempotencyExpirySeconds: 'fanout:idempotencyExpirySeconds',
   alarmTopicArn: 'fanout:alarmTopicArn',
   inputBucketArns: 'fanout:inputBucketArns',
+  adminPrincipalArns: 'fanout:adminPrincipalArns',
   removalPolicy: 'fanout:removalPolicy',
   logLevel: 'fanout:logLevel',
 };
@@ -237,6 +248,7 @@ export const DEFAULT_CONFIG: FanoutConfig = {
   idempotencyExpirySeconds: DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   alarmTopicArn: undefined,
   inputBucketArns: [],
+  adminPrincipalArns: [],
   removalPolicy: 'retain',
   logLevel: 'INFO',
 };
@@ -380,6 +392,26 @@ function rejectConflicts(pairs: Pairs): void {
   }
 }
 
+/** Principal ARNs, from a comma-separated string (context) or a list (props or cdk.json). */
+function principalArns(setting: Setting, value: unknown): readonly string[] {
+  const text =
+    typeof value === 'string'
+      ? value
+      : Array.isArray(value) && value.every((entry) => typeof entry === 'string')
+        ? value.join(',')
+        : undefined;
+  if (text === undefined) {
+    throw new ConfigError(
+      `The ${describeSetting(setting)} must be a comma-separated list of IAM principal ARNs, got ${show(value)}.`,
+    );
+  }
+  const parsed = parsePrincipalArns(text);
+  if (!parsed.ok) {
+    throw new ConfigError(`The ${describeSetting(setting)} is not valid: ${parsed.problem}.`);
+  }
+  return Object.freeze(parsed.arns);
+}
+
 /** Bucket ARNs, from a comma-separated string (context) or a list (props or cdk.json). */
 function bucketArns(setting: Setting, value: unknown): readonly string[] {
   const text =
@@ -473,6 +505,7 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
 
   const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
   const inputBucketArns = bucketArns(...pick('inputBucketArns'));
+  const adminPrincipalArns = principalArns(...pick('adminPrincipalArns'));
 
   const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
   const logLevel = oneOf(...pick('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const);
@@ -492,6 +525,7 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     idempotencyExpirySeconds,
     alarmTopicArn,
     inputBucketArns,
+    adminPrincipalArns,
     removalPolicy,
     logLevel,
   });

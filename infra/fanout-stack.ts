@@ -49,9 +49,14 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ADMIN_PRINCIPAL_ARNS_ENV } from '../functions/commons/caller.ts';
 import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
 import {
+  OWNER_INDEX_ATTRIBUTES,
+  OWNER_INDEX_PARTITION_KEY,
+  OWNER_INDEX_SORT_KEY,
+  OWNER_JOBS_INDEX,
   PARTITION_KEY,
   RUNNING_BY_DEADLINE_INDEX,
   RUNNING_INDEX_PARTITION_KEY,
@@ -161,7 +166,9 @@ export class FanoutStack extends Stack {
     // bursts; point-in-time recovery; encrypted with the AWS managed KMS key; a TTL on
     // `expiresAt`, which the dispatcher sets from the job retention (and Powertools from the
     // idempotency window); and the sparse index of running jobs by deadline (keys only: the
-    // sweeper re-checks each job on the table), for the sweeper.
+    // sweeper re-checks each job on the table), for the sweeper; and the index of each
+    // owner's jobs, newest first (partition key per owner: no hot key however many
+    // principals submit at once; it projects what a listing shows), for GET /jobs.
     // ---------------------------------------------------------------------------------
     this.table = new Table(this, 'Table', {
       partitionKey: { name: PARTITION_KEY, type: AttributeType.STRING },
@@ -177,6 +184,13 @@ export class FanoutStack extends Stack {
       partitionKey: { name: RUNNING_INDEX_PARTITION_KEY, type: AttributeType.STRING },
       sortKey: { name: RUNNING_INDEX_SORT_KEY, type: AttributeType.NUMBER },
       projectionType: ProjectionType.KEYS_ONLY,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: OWNER_JOBS_INDEX,
+      partitionKey: { name: OWNER_INDEX_PARTITION_KEY, type: AttributeType.STRING },
+      sortKey: { name: OWNER_INDEX_SORT_KEY, type: AttributeType.STRING },
+      projectionType: ProjectionType.INCLUDE,
+      nonKeyAttributes: [...OWNER_INDEX_ATTRIBUTES],
     });
 
     // ---------------------------------------------------------------------------------
@@ -305,12 +319,14 @@ export class FanoutStack extends Stack {
       'IDEMPOTENCY_EXPIRY_SECONDS',
       String(config.idempotencyExpirySeconds),
     );
+    this.dispatcher.setEnvironment(ADMIN_PRINCIPAL_ARNS_ENV, config.adminPrincipalArns.join(','));
 
-    // status (GET /jobs/{jobId}, GET /jobs/{jobId}/results): read-only.
+    // status (GET /jobs, GET /jobs/{jobId}, GET /jobs/{jobId}/results): read-only; it lists
+    // a caller's jobs with a Query of the owner index, and of that index only.
     this.status = new FanoutFunction(this, 'Status', {
       ...common,
       entry: 'functions/status/handler.ts',
-      description: 'fanout: GET /jobs/{jobId} and its result pages',
+      description: 'fanout: GET /jobs, GET /jobs/{jobId} and its result pages',
       memorySize: 512,
       timeout: Duration.seconds(10),
     });
@@ -318,6 +334,8 @@ export class FanoutStack extends Stack {
       table: this.table,
       actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
     });
+    this.status.bindIndexQuery({ table: this.table, indexName: OWNER_JOBS_INDEX });
+    this.status.setEnvironment(ADMIN_PRINCIPAL_ARNS_ENV, config.adminPrincipalArns.join(','));
 
     // aggregator (invoked by the worker): stores each chunk once in a transaction
     // (conditional Put of the chunk + conditional counter Update of the job), and on the
@@ -535,7 +553,8 @@ export class FanoutStack extends Stack {
       validateRequestBody: true,
     });
 
-    // Commands (create, cancel, redrive) go to the dispatcher, reads to the status function.
+    // Commands (create, cancel, redrive) go to the dispatcher, reads (the caller's jobs, a
+    // job, its results) to the status function.
     const dispatcherIntegration = new LambdaIntegration(this.dispatcher.function, {
       allowTestInvoke: false,
     });
@@ -544,6 +563,14 @@ export class FanoutStack extends Stack {
 
     const statusIntegration = new LambdaIntegration(this.status.function, {
       allowTestInvoke: false,
+    });
+    const listJobs = jobs.addMethod('GET', statusIntegration, {
+      requestValidator,
+      requestParameters: {
+        'method.request.querystring.cursor': false,
+        'method.request.querystring.limit': false,
+        'method.request.querystring.owner': false,
+      },
     });
     const job = jobs.addResource('{jobId}');
     const getJob = job.addMethod('GET', statusIntegration, {
@@ -565,7 +592,7 @@ export class FanoutStack extends Stack {
       requestValidator,
       requestParameters: { 'method.request.path.jobId': true },
     });
-    for (const method of [submitJob, getJob, getResults, cancelJob, redriveJob]) {
+    for (const method of [submitJob, listJobs, getJob, getResults, cancelJob, redriveJob]) {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
         reason:

@@ -5,6 +5,7 @@
  * The stack sets these variables (see the shared contract in the team brief); locally the
  * embedded runner sets the same ones.
  */
+import { ADMIN_PRINCIPAL_ARNS_ENV, parsePrincipalArns } from './caller.ts';
 import { ConfigurationError } from './errors.ts';
 import {
   ALLOWED_INPUT_BUCKET_ARNS_ENV,
@@ -92,6 +93,8 @@ export interface DispatcherConfig {
   readonly jobDeadlineSeconds: number;
   /** Seconds an `Idempotency-Key` keeps answering with the job it created. */
   readonly idempotencyExpirySeconds: number;
+  /** The operators' principal ARNs, normalised (commons/caller.ts). */
+  readonly admins: ReadonlySet<string>;
 }
 
 export function loadDispatcherConfig(env: Environment = process.env): DispatcherConfig {
@@ -119,6 +122,7 @@ export function loadDispatcherConfig(env: Environment = process.env): Dispatcher
         { min: MIN_IDEMPOTENCY_EXPIRY_SECONDS, max: MAX_IDEMPOTENCY_EXPIRY_SECONDS },
         env,
       ) ?? DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
+    admins: loadAdminPrincipals(env),
   };
 }
 
@@ -148,10 +152,26 @@ export function loadInputBucketsConfig(env: Environment = process.env): InputBuc
 
 export interface StatusConfig {
   readonly tableName: string;
+  /** The operators' principal ARNs, normalised (commons/caller.ts). */
+  readonly admins: ReadonlySet<string>;
+}
+
+/**
+ * The operators' principal ARNs (ADMIN_PRINCIPAL_ARNS_ENV, comma-separated; unset: none).
+ * @throws ConfigurationError naming the entry that is not a principal ARN
+ */
+export function loadAdminPrincipals(env: Environment = process.env): ReadonlySet<string> {
+  const parsed = parsePrincipalArns(getOptionalStringFromEnv(ADMIN_PRINCIPAL_ARNS_ENV, env) ?? '');
+  if (!parsed.ok) {
+    throw new ConfigurationError(
+      `${ADMIN_PRINCIPAL_ARNS_ENV} environment variable: ${parsed.problem}`,
+    );
+  }
+  return new Set(parsed.arns);
 }
 
 export function loadStatusConfig(env: Environment = process.env): StatusConfig {
-  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+  return { tableName: getStringFromEnv('TABLE_NAME', env), admins: loadAdminPrincipals(env) };
 }
 
 export interface WorkerConfig {

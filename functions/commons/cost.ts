@@ -77,7 +77,7 @@ export const READ_UNIT_BYTES = 4_096;
 /** The size assumed for the job item by writers that do not read it. */
 export const ASSUMED_JOB_ITEM_BYTES = 1_024;
 
-/** Units of a write that adds or removes an entry of the KEYS_ONLY RunningByDeadline index. */
+/** Units of a write of one index entry (RunningByDeadline keys, an OwnerJobs entry: each under 1 KB). */
 export const INDEX_ENTRY_WRITE_UNITS = 1;
 
 /** What one job used (see the top of this file). */

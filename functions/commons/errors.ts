@@ -21,6 +21,8 @@ export type ApiErrorCode =
   | 'INVALID_NUMBERS'
   | 'INVALID_JOB_ID'
   | 'INVALID_CURSOR'
+  | 'INVALID_LIMIT'
+  | 'INVALID_QUERY'
   | 'INVALID_IDEMPOTENCY_KEY'
   | 'INVALID_INPUT_SOURCE'
   | 'INVALID_S3_URI'
@@ -29,6 +31,8 @@ export type ApiErrorCode =
   // 403: a bucket the stack may not read
   | 'INPUT_BUCKET_NOT_ALLOWED'
   | 'INPUT_NOT_READABLE'
+  // 403: no caller identity on the request
+  | 'NO_CALLER_IDENTITY'
   // 404, 405, 409, 422
   | 'INPUT_NOT_FOUND'
   | 'JOB_NOT_FOUND'

@@ -3,11 +3,11 @@
  * skip its chunks without computing them, and results that still arrive are dropped by the
  * aggregator, so the job stays CANCELLED.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ConflictError, NotFoundError } from '../commons/errors.ts';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { ConflictError } from '../commons/errors.ts';
 import { jsonResponse } from '../commons/http.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { parseJobIdParameter } from '../commons/request.ts';
+import { jobNotFoundError, type RouteRequest } from '../commons/router.ts';
 import { cancelJob } from '../commons/store/jobs.ts';
 import type { DispatcherDeps } from './submit-job.ts';
 
@@ -46,16 +46,14 @@ export async function cancelRunningJob(
         { details: { status: result.status ?? null } },
       );
     case 'NOT_FOUND':
-      throw new NotFoundError('JOB_NOT_FOUND', `no job ${jobId} (it may have expired)`);
+      throw jobNotFoundError(jobId);
   }
 }
 
 /** The whole `DELETE /jobs/{jobId}` request: 200 with the job status, or a JSON error. */
 export async function handleCancelJob(
-  event: APIGatewayProxyEvent,
+  { jobId }: RouteRequest,
   deps: DispatcherDeps,
 ): Promise<APIGatewayProxyResult> {
-  const jobId = parseJobIdParameter(event.pathParameters);
-  logger.appendKeys({ jobId });
   return jsonResponse(200, await cancelRunningJob(jobId, deps));
 }

@@ -1,6 +1,7 @@
 /**
  * The dispatcher: every command route of the API (API Gateway REST API, Lambda proxy
- * integration): `POST /jobs`, `DELETE /jobs/{jobId}`, `POST /jobs/{jobId}/redrive`.
+ * integration): `POST /jobs`, `DELETE /jobs/{jobId}`, `POST /jobs/{jobId}/redrive`, routed
+ * in routes.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../commons/clients.ts';
@@ -14,6 +15,7 @@ const config = loadDispatcherConfig();
 const dynamodb = createDynamoDbClient();
 const deps: DispatcherDeps = {
   table: { client: createDocumentClient(dynamodb), tableName: config.tableName },
+  admins: config.admins,
   sqs: createSqsClient(),
   workQueueUrl: config.workQueueUrl,
   numbersPerChunk: config.numbersPerChunk,

@@ -3,7 +3,7 @@
  * body create one job, and every repeat answers that job's 202, identical (same jobId).
  *
  * - Records live in the job table, each under its own partition key (store/idempotency.ts:
- *   `pk = IDEMPOTENCY#submit#<sha256 of the caller's account and the key>`), expiring
+ *   `pk = IDEMPOTENCY#submit#<sha256 of the owner's principal ARN and the key>`), expiring
  *   through the table's TTL attribute `expiresAt` (IDEMPOTENCY_EXPIRY_SECONDS after the
  *   request).
  * - The record keeps a hash of the decoded body: the same key with another body is refused
@@ -37,7 +37,11 @@ import { type DispatcherDeps, type SubmittedJob, submitJob } from './submit-job.
 /** What identifies a submission: the header's key, whose it is, and the decoded body. */
 export interface IdempotentSubmitRequest {
   readonly key: string;
-  /** The caller's key space (their AWS account). */
+  /**
+   * The caller's key space: the owner's principal ARN (commons/caller.ts), so two
+   * principals sending the same key get each their own job, and a role's sessions share
+   * one key space (the owner of an assumed-role session is its role).
+   */
   readonly caller: string;
   /** The decoded request body, as JSON text. */
   readonly body: string;
@@ -167,11 +171,12 @@ export function createIdempotentSubmitter(options: IdempotencyOptions): Idempote
     async (
       _payload: IdempotencyPayload,
       numbers: readonly NumberInput[],
+      ownerArn: string,
       deps: DispatcherDeps,
       sink: ResultSink,
     ): Promise<SubmittedJob> => {
       try {
-        sink.job = await submitJob(numbers, deps, IDEMPOTENCY_RECORD_USAGE);
+        sink.job = await submitJob(numbers, ownerArn, deps, IDEMPOTENCY_RECORD_USAGE);
         return sink.job;
       } catch (error) {
         sink.error = error;
@@ -191,7 +196,9 @@ export function createIdempotentSubmitter(options: IdempotencyOptions): Idempote
       };
       const sink: ResultSink = {};
       try {
-        const answer = toSubmittedJob(await submitOnce(payload, numbers, deps, sink));
+        const answer = toSubmittedJob(
+          await submitOnce(payload, numbers, request.caller, deps, sink),
+        );
         if (answer === undefined) throw new Error('the idempotency record holds no submitted job');
         return answer;
       } catch (error) {

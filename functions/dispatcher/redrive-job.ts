@@ -14,15 +14,15 @@
  * If some messages cannot be sent, the job is FAILED again (REDRIVE_FAILED) and keeps them,
  * so another redrive can send them.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mapWithConcurrency } from '../commons/concurrency.ts';
 import { addUsage, type JobUsage, NO_USAGE, writeUnits } from '../commons/cost.ts';
-import { ConflictError, NotFoundError, ServiceUnavailableError } from '../commons/errors.ts';
+import { ConflictError, ServiceUnavailableError } from '../commons/errors.ts';
 import { jsonResponse } from '../commons/http.ts';
 import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { type FailedQueueEntry, sendMessagesInBatches } from '../commons/queue.ts';
-import { parseJobIdParameter } from '../commons/request.ts';
+import { jobNotFoundError, type RouteRequest } from '../commons/router.ts';
 import {
   deleteFailedChunk,
   queryFailedChunkPages,
@@ -96,8 +96,7 @@ async function redrivePage(
 export async function redriveJob(jobId: string, deps: DispatcherDeps): Promise<RedrivenJob> {
   const now = deps.now?.() ?? new Date();
   const job = await getJob(deps.table, jobId, { consistentRead: true });
-  if (job === undefined)
-    throw new NotFoundError('JOB_NOT_FOUND', `no job ${jobId} (it may have expired)`);
+  if (job === undefined) throw jobNotFoundError(jobId);
   if (job.status !== 'FAILED') {
     throw new ConflictError(
       'JOB_NOT_FAILED',
@@ -211,10 +210,8 @@ async function addUsageBestEffort(jobId: string, deps: DispatcherDeps, usage: Jo
 
 /** The whole `POST /jobs/{jobId}/redrive` request: 202 with the count re-sent, or a JSON error. */
 export async function handleRedriveJob(
-  event: APIGatewayProxyEvent,
+  { jobId }: RouteRequest,
   deps: DispatcherDeps,
 ): Promise<APIGatewayProxyResult> {
-  const jobId = parseJobIdParameter(event.pathParameters);
-  logger.appendKeys({ jobId });
   return jsonResponse(202, await redriveJob(jobId, deps));
 }

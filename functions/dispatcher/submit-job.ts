@@ -12,11 +12,11 @@
  * reaches the idempotency store, and its key stays free for a corrected request.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { planChunks } from '../commons/chunking.ts';
 import { addUsage, type JobUsage, NO_USAGE, sqsBilledRequests } from '../commons/cost.ts';
 import { ServiceUnavailableError } from '../commons/errors.ts';
-import { clientPath, errorResponse, jsonResponse } from '../commons/http.ts';
+import { clientPath, jsonResponse } from '../commons/http.ts';
 import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import type { NumberInput } from '../commons/numbers.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
@@ -27,6 +27,7 @@ import {
   sendMessagesInBatches,
 } from '../commons/queue.ts';
 import { decodeRequestBody, parseIdempotencyKey } from '../commons/request.ts';
+import type { RouteRequest, RouterDeps } from '../commons/router.ts';
 import { createJob, expiryAfterDays, markJobFailed } from '../commons/store/jobs.ts';
 import { shardCountFor } from '../commons/store/shards.ts';
 import type { JobTable } from '../commons/store/table.ts';
@@ -34,7 +35,7 @@ import type { ChunkMessage, JobFailure } from '../commons/types.ts';
 import type { IdempotentSubmitter } from './idempotent-submit.ts';
 import { parseJobRequest } from './job-request.ts';
 
-export interface DispatcherDeps {
+export interface DispatcherDeps extends RouterDeps {
   readonly table: JobTable;
   readonly sqs: SQSClient;
   readonly workQueueUrl: string;
@@ -106,7 +107,8 @@ export function deadlineAfter(now: Date, seconds: number): number {
 }
 
 /**
- * Creates a job for validated `numbers` and queues its chunks.
+ * Creates a job for validated `numbers`, owned by `ownerArn` (commons/caller.ts), and queues
+ * its chunks.
  * @param extraUsage what the submission used besides the job's own writes and sends (the
  *   idempotency record's writes), added to the job's cost counters
  * @throws ServiceUnavailableError (DISPATCH_FAILED) when chunks could not be queued; the
@@ -114,6 +116,7 @@ export function deadlineAfter(now: Date, seconds: number): number {
  */
 export async function submitJob(
   numbers: readonly NumberInput[],
+  ownerArn: string,
   deps: DispatcherDeps,
   extraUsage: JobUsage = NO_USAGE,
 ): Promise<SubmittedJob> {
@@ -124,6 +127,7 @@ export async function submitJob(
 
   await createJob(deps.table, {
     jobId,
+    ownerArn,
     numbersCount: numbers.length,
     chunkCount: entries.length,
     shardCount: shardCountFor(entries.length),
@@ -177,49 +181,30 @@ export async function submitJob(
 }
 
 /**
- * The whole `POST /jobs` request: 202 with the job, or a JSON error. With an
- * `Idempotency-Key`, a repeat of the same key and body answers the first request's 202.
+ * The whole `POST /jobs` request: 202 with the job (errors are answered by the router). With
+ * an `Idempotency-Key`, a repeat of the same key and body by the same owner answers the
+ * first request's 202; keys are per owner, so two principals never share one.
  */
 export async function handleCreateJob(
-  event: APIGatewayProxyEvent,
+  { event, context, caller }: RouteRequest,
   deps: DispatcherDeps,
-  context?: Context,
 ): Promise<APIGatewayProxyResult> {
-  try {
-    const idempotencyKey = parseIdempotencyKey(event.headers);
-    const text = decodeRequestBody(event);
-    const numbers = parseJobRequest(text);
-    let job: SubmittedJob;
-    if (idempotencyKey === undefined) {
-      job = await submitJob(numbers, deps);
-    } else {
-      if (deps.idempotency === undefined || context === undefined) {
-        throw new Error('an Idempotency-Key needs the idempotency store and the Lambda context');
-      }
-      job = await deps.idempotency.submit(
-        { key: idempotencyKey, caller: callerOf(event), body: text },
-        numbers,
-        deps,
-        context,
-      );
+  const idempotencyKey = parseIdempotencyKey(event.headers);
+  const text = decodeRequestBody(event);
+  const numbers = parseJobRequest(text);
+  let job: SubmittedJob;
+  if (idempotencyKey === undefined) {
+    job = await submitJob(numbers, caller.ownerArn, deps);
+  } else {
+    if (deps.idempotency === undefined || context === undefined) {
+      throw new Error('an Idempotency-Key needs the idempotency store and the Lambda context');
     }
-    return jsonResponse(202, job, { location: clientPath(event, job.statusUrl) });
-  } catch (error) {
-    const response = errorResponse(error, logger);
-    metrics.addMetric(
-      response.statusCode >= 500 ? 'SubmitServerErrors' : 'JobsRejected',
-      MetricUnit.Count,
-      1,
+    job = await deps.idempotency.submit(
+      { key: idempotencyKey, caller: caller.ownerArn, body: text },
+      numbers,
+      deps,
+      context,
     );
-    return response;
   }
-}
-
-/**
- * Whose key space an `Idempotency-Key` belongs to: the caller's AWS account (the API takes
- * IAM-signed requests), so two accounts never share a key. Not the principal: a client's
- * role session may change between a request and its retry.
- */
-function callerOf(event: APIGatewayProxyEvent): string {
-  return event.requestContext?.identity?.accountId ?? 'anonymous';
+  return jsonResponse(202, job, { location: clientPath(event, job.statusUrl) });
 }

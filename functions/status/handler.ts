@@ -1,16 +1,18 @@
 /**
- * `GET /jobs/{jobId}` and `GET /jobs/{jobId}/results` (API Gateway REST API, Lambda proxy
- * integration).
+ * The status function: `GET /jobs`, `GET /jobs/{jobId}` and `GET /jobs/{jobId}/results`
+ * (API Gateway REST API, Lambda proxy integration), routed in routes.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient } from '../commons/clients.ts';
 import { loadStatusConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
-import { handleStatusRequest, type StatusDeps } from './job-status.ts';
+import type { StatusDeps } from './job-status.ts';
+import { handleStatusRequest } from './routes.ts';
 
 const config = loadStatusConfig();
 const deps: StatusDeps = {
   table: { client: createDocumentClient(), tableName: config.tableName },
+  admins: config.admins,
 };
 
 export const handler = withPowertools<APIGatewayProxyEvent, APIGatewayProxyResult>((event) =>

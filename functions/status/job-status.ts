@@ -13,23 +13,21 @@
  * (0.5 unit per 4 KB of each compressed page: about 8 x 7.5 = 60 units for the bench's
  * chunks) and the job item.
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { progressOf, readAllShards } from '../commons/completion.ts';
 import { addUsage, type CostEstimate, estimateCost } from '../commons/cost.ts';
-import { ConflictError, MethodNotAllowedError, NotFoundError } from '../commons/errors.ts';
-import { errorResponse, jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
+import { ConflictError } from '../commons/errors.ts';
+import { jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
 import { MAX_RECORDED_FAILED_CHUNKS, RESULT_PAGES_PER_RESPONSE } from '../commons/limits.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { parseJobIdParameter } from '../commons/request.ts';
+import { MetricUnit, metrics } from '../commons/powertools.ts';
+import { jobNotFoundError, type RouteRequest, type RouterDeps } from '../commons/router.ts';
 import { getJob, type JobRecord } from '../commons/store/jobs.ts';
 import { joinResultArrays, readPageRange } from '../commons/store/pages.ts';
-import type { JobTable } from '../commons/store/table.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
 import { readAvailablePages } from './available-page.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 
-export interface StatusDeps {
-  readonly table: JobTable;
+export interface StatusDeps extends RouterDeps {
   /** Chunk pages per results response; RESULT_PAGES_PER_RESPONSE unless a test lowers it. */
   readonly pagesPerResponse?: number;
   /** The time a running job's duration is measured to. */
@@ -90,10 +88,6 @@ export interface ResultsPage {
   readonly resultsJson: string;
 }
 
-function jobNotFound(jobId: string): NotFoundError {
-  return new NotFoundError('JOB_NOT_FOUND', `no job ${jobId} (it may have expired)`);
-}
-
 /**
  * The job's failure, its failing chunks listed: the stored list when the failure has one
  * (dispatch, deadline, redrive), else the chunks the dead-letter queue consumer recorded,
@@ -131,7 +125,7 @@ function timingOf(job: JobRecord, now: Date): JobTiming {
  */
 export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<JobStatusReport> {
   const job = await getJob(deps.table, jobId, { withResults: true });
-  if (job === undefined) throw jobNotFound(jobId);
+  if (job === undefined) throw jobNotFoundError(jobId);
   const failure = failureView(job);
   // A SUCCEEDED job holds its totals; any other job's progress and usage so far are on its
   // shards (one BatchGetItem, half a unit per shard).
@@ -176,7 +170,7 @@ export async function getResultsPage(
 ): Promise<ResultsPage> {
   const requestedChunk = cursor === undefined || cursor === '' ? 0 : decodeCursor(cursor);
   const job = await getJob(deps.table, jobId);
-  if (job === undefined) throw jobNotFound(jobId);
+  if (job === undefined) throw jobNotFoundError(jobId);
   if (partial && job.status === 'RUNNING') {
     if (requestedChunk >= job.chunkCount) throw invalidCursorError();
     const page = await readAvailablePages(
@@ -219,65 +213,31 @@ export async function getResultsPage(
   };
 }
 
-const RESULTS_RESOURCE = '/jobs/{jobId}/results';
-const JOB_RESOURCE = '/jobs/{jobId}';
-
-/** Paths of the two routes, for events built without `resource` (hand-made, local runs). */
-const RESULTS_PATH = /^\/jobs\/[^/]+\/results\/?$/;
-const JOB_PATH = /^\/jobs\/[^/]+\/?$/;
-
-function routeOf(event: APIGatewayProxyEvent): 'job' | 'results' | undefined {
-  if (event.resource === RESULTS_RESOURCE) return 'results';
-  if (event.resource === JOB_RESOURCE) return 'job';
-  if (event.resource === undefined || event.resource === null) {
-    if (RESULTS_PATH.test(event.path ?? '')) return 'results';
-    if (JOB_PATH.test(event.path ?? '')) return 'job';
-  }
-  return undefined;
-}
-
-/** Both GET routes of the status function. */
-export async function handleStatusRequest(
-  event: APIGatewayProxyEvent,
+/** `GET /jobs/{jobId}`: the job's view, and its results inline when small. */
+export async function handleGetJob(
+  { jobId }: RouteRequest,
   deps: StatusDeps,
 ): Promise<APIGatewayProxyResult> {
-  try {
-    const route = routeOf(event);
-    if (route === undefined) {
-      throw new NotFoundError('ROUTE_NOT_FOUND', `no route for ${event.resource ?? event.path}`);
-    }
-    if (event.httpMethod !== 'GET') {
-      throw new MethodNotAllowedError(`${event.httpMethod} is not allowed here; use GET`);
-    }
-    const jobId = parseJobIdParameter(event.pathParameters);
-    logger.appendKeys({ jobId });
-    metrics.addMetric(
-      route === 'job' ? 'StatusRequests' : 'ResultPageRequests',
-      MetricUnit.Count,
-      1,
-    );
-    if (route === 'job') {
-      const { view, resultsJson } = await getJobStatus(jobId, deps);
-      const body =
-        resultsJson === undefined
-          ? JSON.stringify(view)
-          : jsonWithRawMember(view, 'results', resultsJson);
-      return rawJsonResponse(200, body);
-    }
-    const { resultsJson, ...page } = await getResultsPage(
-      jobId,
-      event.queryStringParameters?.cursor,
-      deps,
-      event.queryStringParameters?.partial === 'true',
-    );
-    return rawJsonResponse(200, jsonWithRawMember(page, 'results', resultsJson));
-  } catch (error) {
-    const response = errorResponse(error, logger);
-    metrics.addMetric(
-      response.statusCode >= 500 ? 'StatusServerErrors' : 'StatusClientErrors',
-      MetricUnit.Count,
-      1,
-    );
-    return response;
-  }
+  metrics.addMetric('StatusRequests', MetricUnit.Count, 1);
+  const { view, resultsJson } = await getJobStatus(jobId, deps);
+  const body =
+    resultsJson === undefined
+      ? JSON.stringify(view)
+      : jsonWithRawMember(view, 'results', resultsJson);
+  return rawJsonResponse(200, body);
+}
+
+/** `GET /jobs/{jobId}/results?cursor=&partial=`: one page of results. */
+export async function handleGetResults(
+  { event, jobId }: RouteRequest,
+  deps: StatusDeps,
+): Promise<APIGatewayProxyResult> {
+  metrics.addMetric('ResultPageRequests', MetricUnit.Count, 1);
+  const { resultsJson, ...page } = await getResultsPage(
+    jobId,
+    event.queryStringParameters?.cursor,
+    deps,
+    event.queryStringParameters?.partial === 'true',
+  );
+  return rawJsonResponse(200, jsonWithRawMember(page, 'results', resultsJson));
 }

@@ -45,7 +45,11 @@ import type { InvocationOutcome } from './runtime/protocol.ts';
 import { notLoaded, ScheduleRunner } from './schedule-runner.ts';
 import { scheduleSpecs } from './schedules.ts';
 import { type GatewayAuth, localGatewayAuth } from './sigv4/gateway-auth.ts';
-import type { LocalPrincipal } from './sigv4/principals.ts';
+import {
+  DEFAULT_LOCAL_PRINCIPAL,
+  type LocalPrincipal,
+  PrincipalRegistry,
+} from './sigv4/principals.ts';
 import type {
   CloudLimitsReport,
   EmbeddedStackOptions,
@@ -457,12 +461,18 @@ export class EmbeddedStack {
     if (api !== undefined) {
       const timeout = this.#limits?.apiGateway.integrationTimeoutMs;
       const timeouts = timeout === undefined ? {} : { integrationTimeoutMs: timeout };
-      this.#gateway = new RestApiGateway(api, LOCAL_ACCOUNT_ID, timeouts);
+      // Unchecked requests (--no-auth, apiRequest) play as the default local principal.
+      const unsignedIdentity = new PrincipalRegistry(
+        [DEFAULT_LOCAL_PRINCIPAL],
+        LOCAL_ACCOUNT_ID,
+      ).identityOf(DEFAULT_LOCAL_PRINCIPAL);
+      this.#gateway = new RestApiGateway(api, LOCAL_ACCOUNT_ID, { ...timeouts, unsignedIdentity });
       const auth = this.#gatewayAuth();
       this.#httpApi = await startHttpApi({
         api,
         accountId: LOCAL_ACCOUNT_ID,
         ...timeouts,
+        unsignedIdentity,
         ...(this.options.apiPort === undefined ? {} : { port: this.options.apiPort }),
         invoke: (logicalId, payload) => this.invokeFunction(logicalId, payload),
         onError: this.#onError,

@@ -48,6 +48,12 @@ export interface GatewayLimitOptions {
 export interface GatewayOptions extends GatewayLimitOptions {
   /** SigV4 checks of AWS_IAM methods; none when absent. */
   readonly auth?: GatewayAuth;
+  /**
+   * The caller put in `requestContext.identity` when signatures are not checked (no `auth`,
+   * or an in-process request): the functions refuse a request without a principal, so an
+   * unchecked request plays as this one. @default none (identity fields null)
+   */
+  readonly unsignedIdentity?: VerifiedIdentity;
 }
 
 export interface HttpApiOptions extends GatewayOptions {
@@ -447,6 +453,7 @@ export class RestApiGateway {
   readonly api: RestApiSpec;
   readonly accountId: string;
   readonly auth: GatewayAuth | undefined;
+  readonly #unsignedIdentity: VerifiedIdentity | undefined;
   readonly #root: ResourceNode;
   readonly #stagePrefix: string;
   readonly #integrationTimeoutMs: number | undefined;
@@ -459,6 +466,7 @@ export class RestApiGateway {
     this.api = api;
     this.accountId = accountId;
     this.auth = options.auth;
+    this.#unsignedIdentity = options.unsignedIdentity;
     this.#root = buildTree(api.routes);
     this.#stagePrefix = `/${api.stageName}`;
   }
@@ -514,7 +522,7 @@ export class RestApiGateway {
     if (bodyTooLarge || request.body.length > MAX_API_PAYLOAD_BYTES) {
       return respond(jsonResponse(413, { message: 'Request Too Long' }, requestId));
     }
-    let identity: VerifiedIdentity | undefined;
+    let identity = this.auth === undefined ? this.#unsignedIdentity : undefined;
     if (this.auth !== undefined && match.route.authorizationType === 'AWS_IAM') {
       const outcome = authenticate(this.auth, { ...request, target: request.url });
       if (!outcome.ok) return refuse(outcome);

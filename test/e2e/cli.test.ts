@@ -270,7 +270,7 @@ describe('Feature: the fanout CLI', () => {
       let job: { status?: string; results?: unknown } = {};
       await waitFor(
         async () => {
-          const answer = await aws4Fetch(baseUrl, 'GET', `/jobs/${jobId}`, keys('bob'));
+          const answer = await aws4Fetch(baseUrl, 'GET', `/jobs/${jobId}`, keys('local'));
           job = (await answer.json()) as typeof job;
           return job.status === 'SUCCEEDED';
         },
@@ -278,6 +278,14 @@ describe('Feature: the fanout CLI', () => {
         'the job',
       );
       expect(job.results).toEqual([49, 64]);
+      // The job is local's: bob gets the 404 of a job that does not exist, and lists nothing.
+      const missing = '00000000-0000-4000-8000-000000000000';
+      const bobs = await aws4Fetch(baseUrl, 'GET', `/jobs/${jobId}`, keys('bob'));
+      const none = await aws4Fetch(baseUrl, 'GET', `/jobs/${missing}`, keys('bob'));
+      expect(bobs.status).toBe(404);
+      expect((await bobs.text()).replaceAll(jobId, missing)).toBe(await none.text());
+      const bobsList = await aws4Fetch(baseUrl, 'GET', '/jobs', keys('bob'));
+      expect(await bobsList.json()).toEqual({ jobs: [], nextCursor: null });
 
       // The job commands, signed by the CLI itself.
       const url = ['--url', baseUrl];
@@ -298,6 +306,16 @@ describe('Feature: the fanout CLI', () => {
       const cancel = await run(['cancel', submittedId, ...url]);
       expect(cancel.code).toBe(2);
       expect(ownStderr(cancel.stderr)).toContain('HTTP 409 JOB_NOT_RUNNING');
+      // `fanout jobs` signs as local: its two jobs, newest first.
+      const listed = await run(['jobs', '--json', ...url]);
+      expect(listed.code).toBe(0);
+      const jobs = JSON.parse(listed.stdout) as { jobId: string; status: string }[];
+      expect(jobs.map((entry) => [entry.jobId, entry.status])).toEqual([
+        [submittedId, 'SUCCEEDED'],
+        [jobId, 'SUCCEEDED'],
+      ]);
+      const human = await run(['jobs', ...url]);
+      expect(human.stdout).toContain(`${submittedId}  SUCCEEDED  3/3 numbers`);
       // The JVM runs in the CLI's process group while it serves.
       const members = await processGroupMembers(group);
       const running = await localStackProcesses();

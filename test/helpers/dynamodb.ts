@@ -15,6 +15,9 @@ export const CREATED_AT = '2026-01-01T00:00:00.000Z';
 export const EXPIRES_AT = 1_767_830_400;
 
 /** A job item as stored, RUNNING with no shard complete unless overridden. */
+/** The principal of the test events (helpers/events.ts), the owner of jobItem()'s job. */
+export const OWNER_ARN = 'arn:aws:iam::123456789012:user/tester';
+
 export function jobItem(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     pk: `JOB#${JOB_ID}`,
@@ -29,6 +32,7 @@ export function jobItem(overrides: Record<string, unknown> = {}): Record<string,
     createdAt: CREATED_AT,
     updatedAt: CREATED_AT,
     expiresAt: EXPIRES_AT,
+    ownerArn: OWNER_ARN,
     ...overrides,
   };
 }

@@ -69,6 +69,7 @@ describe('cdk-nag: AwsSolutionsChecks on the fanout app', () => {
       [
         'AwsSolutions-APIG3 @ Fanout/Api/DeploymentStage.v1',
         'AwsSolutions-APIG6 @ Fanout/Api/DeploymentStage.v1',
+        'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/GET',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/POST',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/DELETE',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/GET',

@@ -42,6 +42,7 @@ describe('Function: resolveConfig', () => {
       idempotencyExpirySeconds: 3600,
       alarmTopicArn: undefined,
       inputBucketArns: [],
+      adminPrincipalArns: [],
       removalPolicy: 'retain',
       logLevel: 'INFO',
     });
@@ -59,6 +60,22 @@ describe('Function: resolveConfig', () => {
         .inputBucketArns,
     ).toEqual(['arn:aws-us-gov:s3:::gov-inputs']);
     expect(configFromContext({ 'fanout:inputBucketArns': '' }).inputBucketArns).toEqual([]);
+  });
+
+  it('reads the operators from a comma-separated context value, an assumed-role session as its role', () => {
+    expect(
+      configFromContext({
+        'fanout:adminPrincipalArns':
+          'arn:aws:iam::123456789012:user/alice, arn:aws:sts::123456789012:assumed-role/ops/s1',
+      }).adminPrincipalArns,
+    ).toEqual(['arn:aws:iam::123456789012:user/alice', 'arn:aws:iam::123456789012:role/ops']);
+    expect(configFromContext({ 'fanout:adminPrincipalArns': '' }).adminPrincipalArns).toEqual([]);
+  });
+
+  it('fails the synth with a sentence naming a bad operator ARN', () => {
+    expect(() => configFromContext({ 'fanout:adminPrincipalArns': 'alice' })).toThrow(
+      /fanout:adminPrincipalArns.* is not valid: "alice" is not an IAM principal ARN such as arn:aws:iam::123456789012:role\/operator\.$/,
+    );
   });
 
   it('accepts an SNS topic ARN for the alarms, and treats an empty one as none', () => {

@@ -141,8 +141,13 @@ describe('Stack: Fanout (default configuration)', () => {
         IDEMPOTENCY_EXPIRY_SECONDS: '3600',
         INPUT_BUCKET_NAME: { Ref: ids.inputBucket },
         ALLOWED_INPUT_BUCKET_ARNS: '',
+        ADMIN_PRINCIPAL_ARNS: '',
       });
-      expect(env('status')).toEqual({ ...common, TABLE_NAME: { Ref: ids.table } });
+      expect(env('status')).toEqual({
+        ...common,
+        TABLE_NAME: { Ref: ids.table },
+        ADMIN_PRINCIPAL_ARNS: '',
+      });
       expect(env('worker')).toEqual({
         ...common,
         TABLE_NAME: { Ref: ids.table },
@@ -208,13 +213,19 @@ describe('Stack: Fanout (default configuration)', () => {
       });
     });
 
-    it('lets the status function only read the table: the job, its shards and its pages', () => {
+    it('lets the status function only read the table (the job, its shards and pages) and query the owner index', () => {
       const table = `GetAtt:${ids.table}.Arn`;
       expect(grantsOfRole(template, roleIdOf('status'))).toEqual({
         ...logsOf('status'),
         ...xray,
         'dynamodb:BatchGetItem': [table],
         'dynamodb:GetItem': [table],
+        // GET /jobs: the owner index only; no other index (`index/*`), never a Scan.
+        'dynamodb:Query': [
+          JSON.stringify({
+            'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, '/index/OwnerJobs']],
+          }),
+        ],
       });
     });
 
@@ -536,6 +547,8 @@ describe('Stack: Fanout (default configuration)', () => {
           { AttributeName: 'sk', AttributeType: 'S' },
           { AttributeName: 'runningPk', AttributeType: 'S' },
           { AttributeName: 'deadlineAt', AttributeType: 'N' },
+          { AttributeName: 'ownerPk', AttributeType: 'S' },
+          { AttributeName: 'ownerSk', AttributeType: 'S' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -545,7 +558,7 @@ describe('Stack: Fanout (default configuration)', () => {
       });
     });
 
-    it('has the sparse RunningByDeadline index (runningPk S, deadlineAt N, keys only), and no other', () => {
+    it('has the sparse RunningByDeadline index and the OwnerJobs index projecting the listing, and no other', () => {
       expect(properties(ids.table).GlobalSecondaryIndexes).toEqual([
         {
           IndexName: 'RunningByDeadline',
@@ -554,6 +567,28 @@ describe('Stack: Fanout (default configuration)', () => {
             { AttributeName: 'deadlineAt', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+        {
+          IndexName: 'OwnerJobs',
+          KeySchema: [
+            { AttributeName: 'ownerPk', KeyType: 'HASH' },
+            { AttributeName: 'ownerSk', KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: [
+              'jobId',
+              'status',
+              'numbersCount',
+              'chunkCount',
+              'shardCount',
+              'shards',
+              'numbersDone',
+              'createdAt',
+              'updatedAt',
+              'completedAt',
+            ],
+          },
         },
       ]);
       expect(properties(ids.table).LocalSecondaryIndexes).toBeUndefined();
@@ -595,6 +630,7 @@ describe('Stack: Fanout (default configuration)', () => {
     it('routes the commands to the dispatcher and the GETs to the status function, all with AWS_IAM', () => {
       expect(routes()).toEqual({
         'POST /jobs': { authorization: 'AWS_IAM', target: 'dispatcher' },
+        'GET /jobs': { authorization: 'AWS_IAM', target: 'status' },
         'DELETE /jobs/{jobId}': { authorization: 'AWS_IAM', target: 'dispatcher' },
         'POST /jobs/{jobId}/redrive': { authorization: 'AWS_IAM', target: 'dispatcher' },
         'GET /jobs/{jobId}': { authorization: 'AWS_IAM', target: 'status' },
@@ -620,7 +656,7 @@ describe('Stack: Fanout (default configuration)', () => {
 
     it('requires AWS_IAM on every method, so an unsigned request is rejected', () => {
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-      expect(methods).toHaveLength(5);
+      expect(methods).toHaveLength(6);
       for (const method of methods) {
         const props = method.Properties as Json;
         if (props.HttpMethod === 'OPTIONS') continue; // CORS preflight carries no credentials

@@ -19,6 +19,7 @@ import {
 import {
   ASSUMED_JOB_ITEM_BYTES,
   addUsage,
+  INDEX_ENTRY_WRITE_UNITS,
   itemSizeBytes,
   type JobUsage,
   writeUnits,
@@ -79,7 +80,8 @@ export async function recordChunkFailure(
     .set(['chunkErrors', chunk], failure.error)
     .set('updatedAt', now.toISOString())
     .add('attempts', 1);
-  addUsageTo(recorded, addUsage(failure.usage, ownWrite));
+  // `updatedAt` is projected into OwnerJobs: the recorded write rewrites the job's entry.
+  addUsageTo(recorded, addUsage(failure.usage, ownWrite, { writeUnits: INDEX_ENTRY_WRITE_UNITS }));
   recorded.condition(
     (name, value) =>
       `attribute_exists(${name(PARTITION_KEY)}) AND (size(${name('chunkErrors')}) < ${value(MAX_RECORDED_CHUNK_ERRORS)} OR attribute_exists(${name(['chunkErrors', chunk])}))`,

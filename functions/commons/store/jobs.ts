@@ -31,6 +31,11 @@ import {
 } from '../types.ts';
 import {
   jobKey,
+  OWNER_ATTRIBUTE,
+  OWNER_INDEX_PARTITION_KEY,
+  OWNER_INDEX_SORT_KEY,
+  ownerPartitionKey,
+  ownerSortKey,
   PARTITION_KEY,
   RUNNING_INDEX_PARTITION_KEY,
   RUNNING_INDEX_SORT_KEY,
@@ -94,10 +99,14 @@ export interface JobRecord {
   readonly usage: JobUsage;
   /** The size of the item as read, for the units of later writes and reads. */
   readonly itemBytes: number;
+  /** The principal ARN that submitted the job (commons/caller.ts); absent on older jobs. */
+  readonly ownerArn?: string;
 }
 
 export interface NewJob {
   readonly jobId: string;
+  /** The submitting principal's ARN (commons/caller.ts): the key of its OwnerJobs entry. */
+  readonly ownerArn: string;
   readonly numbersCount: number;
   readonly chunkCount: number;
   readonly shardCount: number;
@@ -139,6 +148,7 @@ const JOB_SUMMARY_ATTRIBUTES = [
   'sqsRequests',
   'readUnits',
   'writeUnits',
+  OWNER_ATTRIBUTE,
 ];
 
 function toChunkErrors(value: unknown): Record<string, ChunkError> {
@@ -184,6 +194,7 @@ function toRecordedShards(value: unknown): Record<string, number> {
 export function toJobRecord(jobId: string, item: Item): JobRecord {
   const { status, numbersCount, chunkCount, shardCount, createdAt, updatedAt } = item;
   const { completedAt, expiresAt, failure, results, deadlineAt, cancelledAt } = item;
+  const ownerArn = item[OWNER_ATTRIBUTE];
   if (
     !isJobStatus(status) ||
     !isCount(numbersCount) ||
@@ -217,6 +228,7 @@ export function toJobRecord(jobId: string, item: Item): JobRecord {
     failedChunkCount: counter(item.failedChunkCount),
     usage: usageOf(item),
     itemBytes: itemSizeBytes({ ...item, ...jobKey(jobId) }),
+    ...(typeof ownerArn === 'string' && { ownerArn }),
   };
 }
 
@@ -242,17 +254,20 @@ export async function createJob(table: JobTable, job: NewJob): Promise<void> {
     expiresAt: job.expiresAt,
     [RUNNING_INDEX_PARTITION_KEY]: RUNNING_PARTITION,
     [RUNNING_INDEX_SORT_KEY]: job.deadlineAt,
+    [OWNER_ATTRIBUTE]: job.ownerArn,
+    [OWNER_INDEX_PARTITION_KEY]: ownerPartitionKey(job.ownerArn),
+    [OWNER_INDEX_SORT_KEY]: ownerSortKey(timestamp, job.jobId),
     attempts: 0,
     chunkErrors: {},
     failedChunks: {},
     failedChunkCount: 0,
   };
   // The put's own units: the item with its counters (sized as 5-digit numbers) and its
-  // index entry.
+  // entries in RunningByDeadline and OwnerJobs.
   const counters = addUsage(job.usage ?? NO_USAGE);
   const sized = { ...item, ...addUsage({ lambdaMbMs: 99_999, writeUnits: 99_999 }) };
   const usage = addUsage(counters, {
-    writeUnits: writeUnits(itemSizeBytes(sized)) + INDEX_ENTRY_WRITE_UNITS,
+    writeUnits: writeUnits(itemSizeBytes(sized)) + 2 * INDEX_ENTRY_WRITE_UNITS,
   });
   await table.client.send(
     new PutCommand({
@@ -284,6 +299,32 @@ export async function getJob(
     }),
   );
   return response.Item === undefined ? undefined : toJobRecord(jobId, response.Item);
+}
+
+/**
+ * Whether the job exists, and its owner: the router's check before any `{jobId}` route.
+ * Strongly consistent, so a job is found the moment its 202 is answered (a cancel sent
+ * right after the submit); billed by the whole item's size (1 unit per 4 KB), like every
+ * GetItem, whatever is projected.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#read-operation-consumption
+ */
+export async function getJobOwner(
+  table: JobTable,
+  jobId: string,
+): Promise<{ readonly exists: boolean; readonly ownerArn: string | undefined }> {
+  const response = await table.client.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: jobKey(jobId),
+      ConsistentRead: true,
+      ...projection([PARTITION_KEY, OWNER_ATTRIBUTE]),
+    }),
+  );
+  const ownerArn = response.Item?.[OWNER_ATTRIBUTE];
+  return {
+    exists: response.Item !== undefined,
+    ownerArn: typeof ownerArn === 'string' ? ownerArn : undefined,
+  };
 }
 
 /**
@@ -365,7 +406,10 @@ export function transitionUpdate(
   }
   for (const name of transition.remove ?? []) update.remove(name);
   for (const [name, value] of Object.entries(transition.add ?? {})) update.add(name, value);
-  const indexUnits = leavesRunning || transition.to === 'RUNNING' ? INDEX_ENTRY_WRITE_UNITS : 0;
+  // RunningByDeadline's entry comes or goes; OwnerJobs' entry (status projected) is rewritten.
+  const indexUnits =
+    (leavesRunning || transition.to === 'RUNNING' ? INDEX_ENTRY_WRITE_UNITS : 0) +
+    INDEX_ENTRY_WRITE_UNITS;
   addUsageTo(
     update,
     addUsage(transition.usage ?? NO_USAGE, {
@@ -598,8 +642,11 @@ export async function recordShard(
   itemBytes: number = ASSUMED_JOB_ITEM_BYTES,
 ): Promise<RecordShardOutcome> {
   const update = new UpdateBuilder().set(['shards', String(shardIndex)], numbers);
+  // `shards` is projected into OwnerJobs (a listing's progress): its entry is rewritten too.
   addUsageTo(update, {
-    writeUnits: writeUnits(itemBytes + itemSizeBytes({ [String(shardIndex)]: numbers })),
+    writeUnits:
+      writeUnits(itemBytes + itemSizeBytes({ [String(shardIndex)]: numbers })) +
+      INDEX_ENTRY_WRITE_UNITS,
   });
   update.condition((name) => `attribute_exists(${name(PARTITION_KEY)})`);
   try {

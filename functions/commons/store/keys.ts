@@ -12,6 +12,9 @@
  * | shard of chunk markers | `SHARD#<jobId>#<shardIndex>` | `SHARD` |
  * | idempotency record | `IDEMPOTENCY#submit#<hash>` | `IDEMPOTENCY` |
  *
+ * A job item also carries the keys of the owner index (OWNER_JOBS_INDEX): `ownerPk =
+ * OWNER#<owner ARN>`, `ownerSk = <createdAt>#<jobId>`.
+ *
  * Every result page and every shard has a partition key of its own, so a job's writes hash
  * over all of the table's partitions instead of queuing on one (1,000 WCU/s per partition).
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
@@ -34,6 +37,50 @@ export const RUNNING_INDEX_PARTITION_KEY = 'runningPk';
 export const RUNNING_INDEX_SORT_KEY = 'deadlineAt';
 /** The one value of `runningPk`. */
 export const RUNNING_PARTITION = 'RUNNING';
+
+/**
+ * The index of each owner's jobs, newest first (`GET /jobs`): one partition key per owner,
+ * so 1,000 principals submitting at once write 1,000 different index keys, never one hot
+ * key. One owner's index writes are its job items' writes that change a projected attribute
+ * (creation, each status change, each completed shard: one per 64 chunks), each under 1 KB
+ * (1 unit); its creations are bounded by the API stage's throttle (`apiRateLimit`, 10 a
+ * second by default, for all callers together), far under a partition's 1,000 write units
+ * a second.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.ThroughputConsiderations.Writes
+ */
+export const OWNER_JOBS_INDEX = 'OwnerJobs';
+export const OWNER_INDEX_PARTITION_KEY = 'ownerPk';
+export const OWNER_INDEX_SORT_KEY = 'ownerSk';
+/** The job item's owner (a principal ARN, see commons/caller.ts). */
+export const OWNER_ATTRIBUTE = 'ownerArn';
+/**
+ * What the owner index projects besides the keys: what a `GET /jobs` entry shows (status
+ * and progress from the completed shards), so the listing reads the index alone.
+ */
+export const OWNER_INDEX_ATTRIBUTES = [
+  'jobId',
+  'status',
+  'numbersCount',
+  'chunkCount',
+  'shardCount',
+  'shards',
+  'numbersDone',
+  'createdAt',
+  'updatedAt',
+  'completedAt',
+] as const;
+
+const OWNER_PREFIX = 'OWNER#';
+
+export function ownerPartitionKey(ownerArn: string): string {
+  return `${OWNER_PREFIX}${ownerArn}`;
+}
+
+/** The owner index sort key: ISO 8601 creation time, then the id (unique, sorts by time). */
+export function ownerSortKey(createdAt: string, jobId: string): string {
+  return `${createdAt}#${jobId}`;
+}
 
 export type ItemKey = { readonly pk: string; readonly sk: string };
 

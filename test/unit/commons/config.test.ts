@@ -3,6 +3,7 @@ import {
   getIntegerFromEnv,
   getOptionalIntegerFromEnv,
   getStringFromEnv,
+  loadAdminPrincipals,
   loadAggregatorConfig,
   loadDispatcherConfig,
   loadDlqConsumerConfig,
@@ -61,6 +62,7 @@ describe('Function: loadDispatcherConfig', () => {
       jobRetentionDays: 7,
       jobDeadlineSeconds: 3_600,
       idempotencyExpirySeconds: 3_600,
+      admins: new Set(),
     });
   });
 
@@ -152,13 +154,35 @@ describe('Function: loadWorkerConfig', () => {
 
 describe('Function: loadStatusConfig, loadAggregatorConfig, loadDlqConsumerConfig and loadSweeperConfig', () => {
   it('read the table name', () => {
-    expect(loadStatusConfig({ TABLE_NAME: 'a' })).toEqual({ tableName: 'a' });
+    expect(loadStatusConfig({ TABLE_NAME: 'a' })).toEqual({ tableName: 'a', admins: new Set() });
     expect(loadAggregatorConfig({ TABLE_NAME: 'b' })).toEqual({ tableName: 'b' });
     expect(loadDlqConsumerConfig({ TABLE_NAME: 'c' })).toEqual({ tableName: 'c' });
     expect(loadSweeperConfig({ TABLE_NAME: 'd' })).toEqual({ tableName: 'd' });
     expect(() => loadAggregatorConfig({})).toThrow('TABLE_NAME environment variable is not set');
     expect(() => loadDlqConsumerConfig({})).toThrow('TABLE_NAME environment variable is not set');
     expect(() => loadSweeperConfig({})).toThrow('TABLE_NAME environment variable is not set');
+  });
+});
+
+describe('Function: loadAdminPrincipals', () => {
+  it('reads the operators, an assumed-role session normalised to its role', () => {
+    // Act
+    const admins = loadAdminPrincipals({
+      ADMIN_PRINCIPAL_ARNS:
+        'arn:aws:iam::123456789012:role/ops, arn:aws:sts::123456789012:assumed-role/ops/alice,arn:aws:iam::123456789012:user/bob',
+    });
+
+    // Assess
+    expect([...admins]).toEqual([
+      'arn:aws:iam::123456789012:role/ops',
+      'arn:aws:iam::123456789012:user/bob',
+    ]);
+  });
+
+  it('throws naming the variable and the entry that is not a principal ARN', () => {
+    expect(() => loadAdminPrincipals({ ADMIN_PRINCIPAL_ARNS: 'arn:aws:s3:::bucket' })).toThrow(
+      'ADMIN_PRINCIPAL_ARNS environment variable: "arn:aws:s3:::bucket" is not an IAM principal ARN',
+    );
   });
 });
 

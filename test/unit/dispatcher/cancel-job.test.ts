@@ -1,12 +1,12 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/submit-job.ts';
-import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { cancelJobEvent } from '../../helpers/events.ts';
 import { decodeUpdate } from '../../helpers/update-expression.ts';
 
@@ -28,6 +28,7 @@ async function cancel(jobId = JOB_ID) {
 
 beforeEach(() => {
   ddbMock.reset();
+  ddbMock.on(GetCommand).resolves({ Item: jobItem() });
 });
 
 describe('Function: DELETE /jobs/{jobId} (cancel)', () => {

@@ -6,19 +6,25 @@ import {
   type SendMessageBatchCommandInput,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_NUMBERS_PER_JOB } from '../../../functions/commons/limits.ts';
 import { lambdaContext } from '../../helpers/context.ts';
-import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import {
   apiGatewayEvent,
   cancelJobEvent,
   createJobEvent,
   gzipCreateJobEvent,
   jobStatusEvent,
+  redriveJobEvent,
 } from '../../helpers/events.ts';
 import { type IdempotencyTable, useIdempotencyTable } from '../../helpers/idempotency-table.ts';
 
@@ -55,6 +61,7 @@ beforeEach(() => {
   sqsMock.reset();
   idempotencyStore = useIdempotencyTable(rawDdbMock);
   ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(GetCommand).resolves({ Item: jobItem() });
   sqsMock.on(SendMessageBatchCommand).callsFake((input: SendMessageBatchCommandInput) => ({
     Successful: (input.Entries ?? []).map((entry) => ({
       Id: entry.Id,
@@ -208,6 +215,26 @@ describe('Function: dispatcher handler', () => {
     expect(statusCode).toBe(200);
     expect(body).toMatchObject({ jobId: JOB_ID, status: 'CANCELLED' });
     expect(ddbMock).toHaveReceivedCommandWith(UpdateCommand, { TableName: TABLE_NAME });
+  });
+
+  it('answers another principal the 404 of a missing job on cancel and redrive, writing nothing', async () => {
+    // Prepare: the job is someone else's.
+    ddbMock.on(GetCommand).resolves({
+      Item: jobItem({ ownerArn: 'arn:aws:iam::123456789012:user/someone-else' }),
+    });
+    const expected = {
+      error: { code: 'JOB_NOT_FOUND', message: `no job ${JOB_ID} (it may have expired)` },
+    };
+
+    // Act
+    const cancelled = await invoke(cancelJobEvent(JOB_ID));
+    const redriven = await invoke(redriveJobEvent(JOB_ID));
+
+    // Assess
+    expect(cancelled).toMatchObject({ statusCode: 404, body: expected });
+    expect(redriven).toMatchObject({ statusCode: 404, body: expected });
+    expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+    expect(sqsMock).not.toHaveReceivedAnyCommand();
   });
 
   it('routes by path when the event has no resource', async () => {

@@ -15,7 +15,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createIdempotentSubmitter } from '../../../functions/dispatcher/idempotent-submit.ts';
-import { type DispatcherDeps, handleCreateJob } from '../../../functions/dispatcher/submit-job.ts';
+import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
+import type { DispatcherDeps } from '../../../functions/dispatcher/submit-job.ts';
 import { lambdaContext } from '../../helpers/context.ts';
 import { TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { createJobEvent } from '../../helpers/events.ts';
@@ -53,14 +54,18 @@ function deps(overrides: Partial<DispatcherDeps> = {}): DispatcherDeps {
   };
 }
 
-function keyedEvent(body: string, key = KEY, accountId = '123456789012'): APIGatewayProxyEvent {
+function keyedEvent(
+  body: string,
+  key = KEY,
+  userArn = 'arn:aws:iam::123456789012:user/tester',
+): APIGatewayProxyEvent {
   const event = createJobEvent(body);
   return {
     ...event,
     headers: { 'Idempotency-Key': key, 'Content-Type': 'application/json' },
     requestContext: {
       ...event.requestContext,
-      identity: { ...event.requestContext.identity, accountId },
+      identity: { ...event.requestContext.identity, userArn },
     },
   };
 }
@@ -76,7 +81,7 @@ function acceptAll(input: SendMessageBatchCommandInput) {
 }
 
 async function submit(event: APIGatewayProxyEvent, overrides: Partial<DispatcherDeps> = {}) {
-  const response = await handleCreateJob(event, deps(overrides), lambdaContext());
+  const response = await handleDispatcherRequest(event, deps(overrides), lambdaContext());
   return { ...response, json: JSON.parse(response.body) };
 }
 
@@ -128,7 +133,7 @@ describe('Function: handleCreateJob with an Idempotency-Key', () => {
     expect(lockedUntil).toBeLessThanOrEqual(Date.now() + 30_000);
     expect(put.status?.S).toBe('INPROGRESS');
     // Its two writes are counted in the job's write units (job item 1 + index 1 + 2).
-    expect(docMock.commandCalls(PutCommand)[0]?.args[0].input.Item?.writeUnits).toBe(4);
+    expect(docMock.commandCalls(PutCommand)[0]?.args[0].input.Item?.writeUnits).toBe(5);
   });
 
   it('refuses the same key with another body with 422, creating nothing', async () => {
@@ -214,11 +219,24 @@ describe('Function: handleCreateJob with an Idempotency-Key', () => {
     expect(failed.json.error.code).toBe('DISPATCH_FAILED');
   });
 
-  it('keeps the keys of different accounts apart', async () => {
-    const mine = await submit(keyedEvent('{"numbers":[1]}', KEY, '111111111111'));
-    const theirs = await submit(keyedEvent('{"numbers":[1]}', KEY, '222222222222'));
+  it('keeps the keys of different principals apart, in one account too', async () => {
+    const mine = await submit(
+      keyedEvent('{"numbers":[1]}', KEY, 'arn:aws:iam::111111111111:user/a'),
+    );
+    const theirs = await submit(
+      keyedEvent('{"numbers":[1]}', KEY, 'arn:aws:iam::111111111111:user/b'),
+    );
     expect(theirs.json.jobId).not.toBe(mine.json.jobId);
     expect(records()).toHaveLength(2);
+  });
+
+  it('answers the same job to two sessions of one role (the role owns the key)', async () => {
+    const session = (name: string) => `arn:aws:sts::111111111111:assumed-role/ops/${name}`;
+    const first = await submit(keyedEvent('{"numbers":[1]}', KEY, session('one')));
+    const second = await submit(keyedEvent('{"numbers":[1]}', KEY, session('two')));
+    expect(second.statusCode).toBe(202);
+    expect(second.json.jobId).toBe(first.json.jobId);
+    expect(records()).toHaveLength(1);
   });
 
   it('answers 503 without creating a job when the idempotency store is down', async () => {

@@ -9,10 +9,10 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChunkMessage } from '../../../functions/commons/types.ts';
+import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
 import {
   buildChunkEntries,
   type DispatcherDeps,
-  handleCreateJob,
 } from '../../../functions/dispatcher/submit-job.ts';
 import { JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { createJobEvent, gzipCreateJobEvent } from '../../helpers/events.ts';
@@ -85,7 +85,10 @@ describe('Function: handleCreateJob', () => {
     sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
     const numbers = [1, -2, '3', 0.5, '123456789012345678901234567890', 6, 7];
 
-    const response = await handleCreateJob(createJobEvent(JSON.stringify({ numbers })), deps());
+    const response = await handleDispatcherRequest(
+      createJobEvent(JSON.stringify({ numbers })),
+      deps(),
+    );
 
     expect(response.statusCode).toBe(202);
     expect(response.headers).toMatchObject({
@@ -116,6 +119,10 @@ describe('Function: handleCreateJob', () => {
         createdAt: '2026-01-01T00:00:00.000Z',
         updatedAt: '2026-01-01T00:00:00.000Z',
         expiresAt: 1_767_225_600 + 7 * 86_400,
+        // Owned by the caller, listed first under its key in OwnerJobs.
+        ownerArn: 'arn:aws:iam::123456789012:user/tester',
+        ownerPk: 'OWNER#arn:aws:iam::123456789012:user/tester',
+        ownerSk: `2026-01-01T00:00:00.000Z#${JOB_ID}`,
         // RUNNING in RunningByDeadline until the default deadline, an hour from now.
         runningPk: 'RUNNING',
         deadlineAt: NOW.getTime() + 3_600_000,
@@ -129,8 +136,8 @@ describe('Function: handleCreateJob', () => {
         // One SendMessageBatch of under 64 KB.
         sqsRequests: 1,
         readUnits: 0,
-        // The job item (under 1 KB) and its index entry.
-        writeUnits: 2,
+        // The job item (under 1 KB) and its entries in RunningByDeadline and OwnerJobs.
+        writeUnits: 3,
       },
       ConditionExpression: 'attribute_not_exists(pk)',
     });
@@ -155,7 +162,7 @@ describe('Function: handleCreateJob', () => {
     const huge = '9'.repeat(10_000);
     const numbers = Array.from({ length: 300 }, () => huge);
 
-    await handleCreateJob(
+    await handleDispatcherRequest(
       createJobEvent(JSON.stringify({ numbers })),
       deps({ numbersPerChunk: 10_000, jobDeadlineSeconds: 600 }),
     );
@@ -178,7 +185,7 @@ describe('Function: handleCreateJob', () => {
     sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
     const numbers = Array.from({ length: 25 }, (_, index) => index);
 
-    const response = await handleCreateJob(
+    const response = await handleDispatcherRequest(
       createJobEvent(JSON.stringify({ numbers })),
       deps({ numbersPerChunk: 1 }),
     );
@@ -196,7 +203,7 @@ describe('Function: handleCreateJob', () => {
     const huge = '9'.repeat(10_000);
     const numbers = Array.from({ length: 300 }, () => huge);
 
-    const response = await handleCreateJob(
+    const response = await handleDispatcherRequest(
       createJobEvent(JSON.stringify({ numbers })),
       deps({ numbersPerChunk: 10_000 }),
     );
@@ -229,7 +236,10 @@ describe('Function: handleCreateJob', () => {
       })
       .callsFake(acceptAll);
 
-    const response = await handleCreateJob(createJobEvent('{"numbers":[1,2,3,4,5,6,7]}'), deps());
+    const response = await handleDispatcherRequest(
+      createJobEvent('{"numbers":[1,2,3,4,5,6,7]}'),
+      deps(),
+    );
 
     expect(response.statusCode).toBe(202);
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
@@ -254,7 +264,10 @@ describe('Function: handleCreateJob', () => {
       ],
     });
 
-    const response = await handleCreateJob(createJobEvent('{"numbers":[1,2,3,4,5,6,7]}'), deps());
+    const response = await handleDispatcherRequest(
+      createJobEvent('{"numbers":[1,2,3,4,5,6,7]}'),
+      deps(),
+    );
 
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body)).toEqual({
@@ -274,7 +287,7 @@ describe('Function: handleCreateJob', () => {
     // Leaving RUNNING removes the job from the deadline index.
     expect(decoded.remove).toEqual(['runningPk']);
     // The job item (1 KB assumed) and its index entry.
-    expect(decoded.add).toEqual({ writeUnits: 2 });
+    expect(decoded.add).toEqual({ writeUnits: 3 });
     expect(decoded.set).toEqual({
       status: 'FAILED',
       updatedAt: '2026-01-01T00:00:00.000Z',
@@ -294,7 +307,7 @@ describe('Function: handleCreateJob', () => {
     sqsMock.on(SendMessageBatchCommand).rejects(new Error('network down'));
     ddbMock.on(UpdateCommand).rejects(new Error('dynamodb down'));
 
-    const response = await handleCreateJob(createJobEvent('{"numbers":[1]}'), deps());
+    const response = await handleDispatcherRequest(createJobEvent('{"numbers":[1]}'), deps());
 
     expect(response.statusCode).toBe(503);
     expect(JSON.parse(response.body).error.code).toBe('DISPATCH_FAILED');
@@ -303,7 +316,7 @@ describe('Function: handleCreateJob', () => {
   it('answers a generic 500 and sends nothing when the job item cannot be written', async () => {
     ddbMock.on(PutCommand).rejects(new Error('ProvisionedThroughputExceeded on table secret'));
 
-    const response = await handleCreateJob(createJobEvent('{"numbers":[1]}'), deps());
+    const response = await handleDispatcherRequest(createJobEvent('{"numbers":[1]}'), deps());
 
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body)).toEqual({
@@ -313,7 +326,7 @@ describe('Function: handleCreateJob', () => {
   });
 
   it('does not touch DynamoDB or SQS for a bad request', async () => {
-    const response = await handleCreateJob(createJobEvent('{"numbers":[1,"x"]}'), deps());
+    const response = await handleDispatcherRequest(createJobEvent('{"numbers":[1,"x"]}'), deps());
     expect(response.statusCode).toBe(400);
     expect(ddbMock).not.toHaveReceivedAnyCommand();
     expect(sqsMock).not.toHaveReceivedAnyCommand();
@@ -327,7 +340,7 @@ describe('Function: handleCreateJob', () => {
     // 10.5 MB of JSON: over the raw body limit, so it is sent gzip-compressed (4.7 MB base64).
     const event = gzipCreateJobEvent(JSON.stringify({ numbers }));
 
-    const response = await handleCreateJob(event, deps({ numbersPerChunk: 10_000 }));
+    const response = await handleDispatcherRequest(event, deps({ numbersPerChunk: 10_000 }));
 
     expect(response.statusCode).toBe(202);
     const { chunkCount } = JSON.parse(response.body);

@@ -6,7 +6,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { COST_COVERAGE, PRICING } from '../../../functions/commons/cost.ts';
 import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
-import { handleStatusRequest, type StatusDeps } from '../../../functions/status/job-status.ts';
+import type { StatusDeps } from '../../../functions/status/job-status.ts';
+import { handleStatusRequest } from '../../../functions/status/routes.ts';
 import { CREATED_AT, JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '../../helpers/events.ts';
 import { FakeTable } from '../../helpers/fake-table.ts';
@@ -347,11 +348,13 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
     expect((await request(jobResultsEvent(JOB_ID))).statusCode).toBe(404);
   });
 
-  it('answers 400 for a malformed cursor without reading the table', async () => {
+  it('answers 400 for a malformed cursor, reading nothing but the owner', async () => {
+    ddbMock.on(GetCommand).resolves({ Item: jobItem() });
     const { statusCode, body } = await request(jobResultsEvent(JOB_ID, 'garbage!'));
     expect(statusCode).toBe(400);
     expect(body.error.code).toBe('INVALID_CURSOR');
-    expect(ddbMock).not.toHaveReceivedAnyCommand();
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
   });
 
   it('answers 400 for a cursor past the job chunks', async () => {
@@ -372,7 +375,7 @@ describe('Function: handleStatusRequest (routing)', () => {
   });
 
   it('answers 404 for a resource it does not serve', async () => {
-    const event = apiGatewayEvent({ httpMethod: 'GET', resource: '/jobs', path: '/jobs' });
+    const event = apiGatewayEvent({ httpMethod: 'GET', resource: '/admin', path: '/admin' });
     const { statusCode, body } = await request(event);
     expect(statusCode).toBe(404);
     expect(body.error.code).toBe('ROUTE_NOT_FOUND');

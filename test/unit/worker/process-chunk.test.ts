@@ -329,9 +329,10 @@ describe('Function: processChunkBatch (failure recording)', () => {
       lambdaRequests: 1,
       // Its status read.
       readUnits: 1,
-      // Received once (not deleted); this update writes 1 unit.
+      // Received once (not deleted); this update writes 1 unit, and 1 on the job's
+      // OwnerJobs entry (its updatedAt is projected).
       sqsRequests: 1,
-      writeUnits: 1,
+      writeUnits: 2,
     });
     expect(decoded.condition).toBe(
       '(attribute_exists(pk) AND (size(chunkErrors) < 20 OR attribute_exists(chunkErrors.1)))',

@@ -73,7 +73,8 @@ describe('Function: recordChunkFailure', () => {
     expect(await recordChunkFailure(table, failure, NOW)).toBe('RECORDED');
     const update = decodeUpdate(ddbMock.commandCalls(UpdateCommand)[0]?.args[0].input);
     expect(update.set).toEqual({ 'chunkErrors.4': failure.error, updatedAt: NOW.toISOString() });
-    expect(update.add).toEqual({ attempts: 1, lambdaMbMs: 100, sqsRequests: 1, writeUnits: 1 });
+    // Its own write and the job's OwnerJobs entry (updatedAt is projected).
+    expect(update.add).toEqual({ attempts: 1, lambdaMbMs: 100, sqsRequests: 1, writeUnits: 2 });
     expect(update.condition).toBe(
       '(attribute_exists(pk) AND (size(chunkErrors) < 20 OR attribute_exists(chunkErrors.4)))',
     );
@@ -185,8 +186,9 @@ describe('Function: storeFailedChunk', () => {
       failure: CHUNKS_FAILED_FAILURE,
     });
     expect(decoded.remove).toEqual(['runningPk']);
-    // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (index entry removed)
-    expect(decoded.add).toEqual({ failedChunkCount: 1, sqsRequests: 2, writeUnits: 5 });
+    // 2 x 1 (failed item) + 2 x 1 (job item) + 1 (RunningByDeadline entry removed) + 1
+    // (OwnerJobs entry rewritten)
+    expect(decoded.add).toEqual({ failedChunkCount: 1, sqsRequests: 2, writeUnits: 6 });
     expect(decoded.condition).toBe('(status IN ("RUNNING", "FAILED"))');
   });
 

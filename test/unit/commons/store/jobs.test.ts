@@ -60,6 +60,7 @@ describe('Function: createJob', () => {
   it('puts a RUNNING job with its shard count, an empty shard map, its deadline and usage, only if new', async () => {
     await createJob(table, {
       jobId: JOB_ID,
+      ownerArn: 'arn:aws:iam::123456789012:user/tester',
       numbersCount: 5,
       chunkCount: 3,
       shardCount: 1,
@@ -83,9 +84,13 @@ describe('Function: createJob', () => {
       runningPk: 'RUNNING',
       deadlineAt: DEADLINE,
       expiresAt: EXPIRES_AT,
+      ownerArn: 'arn:aws:iam::123456789012:user/tester',
+      ownerPk: 'OWNER#arn:aws:iam::123456789012:user/tester',
+      ownerSk: `${CREATED_AT}#${JOB_ID}`,
       sqsRequests: 1,
-      // 2 (idempotency record) + 1 (this item, under 1 KB) + 1 (its index entry)
-      writeUnits: 4,
+      // 2 (idempotency record) + 1 (this item, under 1 KB) + 2 (its entries in
+      // RunningByDeadline and OwnerJobs)
+      writeUnits: 5,
     });
   });
 });
@@ -154,8 +159,8 @@ describe('Function: transitionJob', () => {
       failure: { code: 'X', message: 'm' },
     });
     expect(job()).not.toHaveProperty('runningPk');
-    // The job item (1 KB assumed) and its index entry.
-    expect(lastUpdate().add).toEqual({ writeUnits: 2 });
+    // The job item (1 KB assumed), its RunningByDeadline entry removed, its OwnerJobs entry.
+    expect(lastUpdate().add).toEqual({ writeUnits: 3 });
   });
 
   it('returns the current status when the job is in none of the from statuses', async () => {
