@@ -7,8 +7,8 @@ import type { ErrorBody } from '../functions/commons/http.ts';
 import type { InvalidElement, NumberInput, SquareResult } from '../functions/commons/numbers.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../functions/commons/types.ts';
 import type { CancelledJob } from '../functions/dispatcher/cancel-job.ts';
+import type { SubmittedJob } from '../functions/dispatcher/deps.ts';
 import type { RedrivenJob } from '../functions/dispatcher/redrive-job.ts';
-import type { SubmittedJob } from '../functions/dispatcher/submit-job.ts';
 import type { JobView, ResultsPage } from '../functions/status/job-status.ts';
 import type { JobListPage, JobSummary } from '../functions/status/list-jobs.ts';
 

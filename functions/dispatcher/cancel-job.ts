@@ -9,7 +9,7 @@ import { jsonResponse } from '../commons/http.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { jobNotFoundError, type RouteRequest } from '../commons/router.ts';
 import { cancelJob } from '../commons/store/jobs.ts';
-import type { DispatcherDeps } from './submit-job.ts';
+import type { DispatcherDeps } from './deps.ts';
 
 /** The 200 body of `DELETE /jobs/{jobId}`. */
 export interface CancelledJob {

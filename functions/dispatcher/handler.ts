@@ -7,9 +7,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../commons/clients.ts';
 import { loadDispatcherConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
+import type { DispatcherDeps } from './deps.ts';
 import { createIdempotentSubmitter } from './idempotent-submit.ts';
 import { handleDispatcherRequest } from './routes.ts';
-import type { DispatcherDeps } from './submit-job.ts';
 
 const config = loadDispatcherConfig();
 const dynamodb = createDynamoDbClient();

@@ -21,7 +21,6 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Context } from 'aws-lambda';
 import { ASSUMED_JOB_ITEM_BYTES, addUsage, writeUnits } from '../commons/cost.ts';
 import {
   ConflictError,
@@ -32,36 +31,8 @@ import {
 import type { NumberInput } from '../commons/numbers.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { createIdempotencyStore, IDEMPOTENCY_KEY_PREFIX } from '../commons/store/idempotency.ts';
-import { type DispatcherDeps, type SubmittedJob, submitJob } from './submit-job.ts';
-
-/** What identifies a submission: the header's key, whose it is, and the decoded body. */
-export interface IdempotentSubmitRequest {
-  readonly key: string;
-  /**
-   * The caller's key space: the owner's principal ARN (commons/caller.ts), so two
-   * principals sending the same key get each their own job, and a role's sessions share
-   * one key space (the owner of an assumed-role session is its role).
-   */
-  readonly caller: string;
-  /** The decoded request body, as JSON text. */
-  readonly body: string;
-}
-
-export interface IdempotentSubmitter {
-  /**
-   * Submits `numbers` once per key: the first call creates the job, a repeat with the same
-   * key and body answers the same job.
-   * @throws UnprocessableEntityError (IDEMPOTENCY_KEY_REUSED) for the same key with another body
-   * @throws ConflictError (IDEMPOTENCY_IN_PROGRESS) while the first request is still running
-   * @throws ServiceUnavailableError (IDEMPOTENCY_UNAVAILABLE) when the store fails
-   */
-  submit(
-    request: IdempotentSubmitRequest,
-    numbers: readonly NumberInput[],
-    deps: DispatcherDeps,
-    context: Context,
-  ): Promise<SubmittedJob>;
-}
+import type { DispatcherDeps, IdempotentSubmitter, SubmittedJob } from './deps.ts';
+import { submitJob } from './submit-job.ts';
 
 export interface IdempotencyOptions {
   readonly client: DynamoDBClient;

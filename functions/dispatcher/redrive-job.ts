@@ -30,7 +30,7 @@ import {
 } from '../commons/store/failed-chunks.ts';
 import { addJobUsage, getJob, markJobFailed, reopenJobForRedrive } from '../commons/store/jobs.ts';
 import type { JobFailure } from '../commons/types.ts';
-import { type DispatcherDeps, deadlineAfter, sendSqsRequests } from './submit-job.ts';
+import { type DispatcherDeps, deadlineAfter, sendSqsRequests } from './deps.ts';
 
 /** Deletes of sent messages in flight at once. */
 const DELETE_CONCURRENCY = 8;

@@ -10,8 +10,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { Router } from '../commons/router.ts';
 import { handleCancelJob } from './cancel-job.ts';
+import type { DispatcherDeps } from './deps.ts';
 import { handleRedriveJob } from './redrive-job.ts';
-import { type DispatcherDeps, handleCreateJob } from './submit-job.ts';
+import { handleCreateJob } from './submit-job.ts';
 
 export const dispatcherRouter = new Router<DispatcherDeps>({
   errorMetrics: { client: 'CommandClientErrors', server: 'CommandServerErrors' },

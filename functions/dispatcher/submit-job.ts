@@ -1,65 +1,19 @@
-/**
- * `POST /jobs`: validate the numbers, record the job, queue one message per chunk.
- *
- * The job item is written before any message is sent, so the aggregator always finds the
- * job its chunks belong to. It carries the job's deadline (JOB_DEADLINE_SECONDS from now), by
- * which the sweeper fails it if it is still running. When chunks cannot be queued after
- * retries, the job is marked FAILED (chunks already queued are then dropped by the
- * aggregator as JOB_NOT_RUNNING) and the client gets a 503 naming the job.
- *
- * With an `Idempotency-Key` header the submission runs at most once per key and body (see
- * idempotent-submit.ts). The body is validated first, so a rejected request (400, 413) never
- * reaches the idempotency store, and its key stays free for a corrected request.
- */
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { planChunks } from '../commons/chunking.ts';
-import { addUsage, type JobUsage, NO_USAGE, sqsBilledRequests } from '../commons/cost.ts';
+import { addUsage, type JobUsage, NO_USAGE } from '../commons/cost.ts';
 import { ServiceUnavailableError } from '../commons/errors.ts';
 import { clientPath, jsonResponse } from '../commons/http.ts';
 import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import type { NumberInput } from '../commons/numbers.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import {
-  planMessageBatches,
-  type QueueEntry,
-  type SendMessagesOptions,
-  sendMessagesInBatches,
-} from '../commons/queue.ts';
+import { type QueueEntry, sendMessagesInBatches } from '../commons/queue.ts';
 import { decodeRequestBody, parseIdempotencyKey } from '../commons/request.ts';
-import type { RouteRequest, RouterDeps } from '../commons/router.ts';
+import type { RouteRequest } from '../commons/router.ts';
 import { createJob, expiryAfterDays, markJobFailed } from '../commons/store/jobs.ts';
 import { shardCountFor } from '../commons/store/shards.ts';
-import type { JobTable } from '../commons/store/table.ts';
 import type { ChunkMessage, JobFailure } from '../commons/types.ts';
-import type { IdempotentSubmitter } from './idempotent-submit.ts';
+import { type DispatcherDeps, deadlineAfter, type SubmittedJob, sendSqsRequests } from './deps.ts';
 import { parseJobRequest } from './job-request.ts';
-
-export interface DispatcherDeps extends RouterDeps {
-  readonly table: JobTable;
-  readonly sqs: SQSClient;
-  readonly workQueueUrl: string;
-  readonly numbersPerChunk: number;
-  readonly jobRetentionDays: number;
-  /** Seconds a job may run before the sweeper fails it; DEFAULT_JOB_DEADLINE_SECONDS if unset. */
-  readonly jobDeadlineSeconds?: number;
-  /** Runs a submission once per `Idempotency-Key` (required to accept the header). */
-  readonly idempotency?: IdempotentSubmitter;
-  readonly now?: () => Date;
-  readonly newJobId?: () => string;
-  /** Retry policy, concurrency and sleep of the SendMessageBatch calls. */
-  readonly send?: SendMessagesOptions;
-}
-
-/** The 202 body of `POST /jobs`. */
-export interface SubmittedJob {
-  readonly jobId: string;
-  readonly status: 'RUNNING';
-  readonly numbersCount: number;
-  readonly chunkCount: number;
-  readonly statusUrl: string;
-  readonly resultsUrl: string;
-}
 
 export function statusPath(jobId: string): string {
   return `/jobs/${jobId}`;
@@ -86,24 +40,6 @@ export function buildChunkEntries(
     };
     return { id: String(chunkIndex), body: JSON.stringify(message) };
   });
-}
-
-/**
- * Billed SQS requests of sending `entries` with SendMessageBatch: ceil(bytes / 64 KB) per
- * batch, as planned (retries of failed entries are not counted).
- */
-export function sendSqsRequests(entries: readonly QueueEntry[]): number {
-  return planMessageBatches(entries).reduce(
-    (sum, batch) =>
-      sum +
-      sqsBilledRequests(batch.reduce((bytes, entry) => bytes + Buffer.byteLength(entry.body), 0)),
-    0,
-  );
-}
-
-/** Epoch milliseconds `seconds` after `now`. */
-export function deadlineAfter(now: Date, seconds: number): number {
-  return now.getTime() + seconds * 1000;
 }
 
 /**

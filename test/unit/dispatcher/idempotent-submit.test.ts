@@ -14,9 +14,9 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { createIdempotentSubmitter } from '../../../functions/dispatcher/idempotent-submit.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
-import type { DispatcherDeps } from '../../../functions/dispatcher/submit-job.ts';
 import { lambdaContext } from '../../helpers/context.ts';
 import { TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { createJobEvent } from '../../helpers/events.ts';

@@ -18,8 +18,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChunkMessage } from '../../../functions/commons/types.ts';
+import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
-import type { DispatcherDeps } from '../../../functions/dispatcher/submit-job.ts';
 import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { redriveJobEvent } from '../../helpers/events.ts';
 import { decodeUpdate } from '../../helpers/update-expression.ts';

@@ -9,11 +9,9 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ChunkMessage } from '../../../functions/commons/types.ts';
+import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
-import {
-  buildChunkEntries,
-  type DispatcherDeps,
-} from '../../../functions/dispatcher/submit-job.ts';
+import { buildChunkEntries } from '../../../functions/dispatcher/submit-job.ts';
 import { JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
 import { createJobEvent, gzipCreateJobEvent } from '../../helpers/events.ts';
 import { decodeUpdate } from '../../helpers/update-expression.ts';
