@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { messageOf } from '../client/errors.ts';
 import type { CloudLimitsReport, EmbeddedStack } from '../infra/local/embedded-stack.ts';
 import type { LocalPrincipal } from '../infra/local/sigv4/principals.ts';
 import {
@@ -158,7 +159,7 @@ function parseCommandLine(argv: readonly string[]) {
       },
     });
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(messageOf(error));
   }
 }
 
@@ -168,7 +169,7 @@ function readStdin(): string {
   try {
     return readFileSync(0, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read stdin: ${(error as Error).message}`);
+    throw new UsageError(`cannot read stdin: ${messageOf(error)}`);
   }
 }
 
@@ -195,7 +196,7 @@ function readNumbers(values: Values, args: readonly string[]): unknown[] {
       try {
         text = readFileSync(path, 'utf8');
       } catch (error) {
-        throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+        throw new UsageError(`cannot read ${path}: ${messageOf(error)}`);
       }
     }
     const source = path === '-' ? 'stdin' : path;
@@ -290,7 +291,7 @@ function stopOnSignals(stack: EmbeddedStack, exitCode: number): void {
     process.stderr.write(`\nfanout: ${signal}, stopping the local stack…\n`);
     stack
       .stop()
-      .catch((error: unknown) => process.stderr.write(`fanout: ${(error as Error).message}\n`))
+      .catch((error: unknown) => process.stderr.write(`fanout: ${messageOf(error)}\n`))
       .finally(() => process.exit(exitCode));
   };
   process.once('SIGINT', onSignal);

@@ -9,6 +9,7 @@
  */
 import type { Node } from 'constructs';
 import { parsePrincipalArns } from '../functions/commons/caller.ts';
+import { ConfigurationError } from '../functions/commons/errors.ts';
 import { parseBucketArns } from '../functions/commons/input/buckets.ts';
 import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
@@ -253,14 +254,6 @@ export const DEFAULT_CONFIG: FanoutConfig = {
   logLevel: 'INFO',
 };
 
-/** A configuration value that cannot work; the message names the setting. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 interface Setting {
   readonly key: keyof FanoutConfig;
   /** Where the value came from, so the message says what to change. */
@@ -280,13 +273,15 @@ function toNumber(setting: Setting, value: unknown): number {
   if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) {
     return Number(value);
   }
-  throw new ConfigError(`The ${describeSetting(setting)} must be a number, got ${show(value)}.`);
+  throw new ConfigurationError(
+    `The ${describeSetting(setting)} must be a number, got ${show(value)}.`,
+  );
 }
 
 function integerIn(setting: Setting, value: unknown, min: number, max: number): number {
   const n = toNumber(setting, value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(setting)} must be an integer from ${min} to ${max}, got ${show(value)}.`,
     );
   }
@@ -296,7 +291,7 @@ function integerIn(setting: Setting, value: unknown, min: number, max: number): 
 function oneOf<T extends string>(setting: Setting, value: unknown, allowed: readonly T[]): T {
   const match = allowed.find((candidate) => candidate === value);
   if (match === undefined) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(setting)} must be one of ${allowed.map(show).join(', ')}, got ${show(value)}.`,
     );
   }
@@ -307,7 +302,7 @@ function oneOf<T extends string>(setting: Setting, value: unknown, allowed: read
 function optionalSnsTopicArn(setting: Setting, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || !SNS_TOPIC_ARN.test(value)) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(setting)} must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got ${show(value)}.`,
     );
   }
@@ -388,7 +383,7 @@ const PAIR_RULES: readonly PairRule[] = [
 function rejectConflicts(pairs: Pairs): void {
   for (const rule of PAIR_RULES) {
     const conflict = rule(pairs);
-    if (conflict !== undefined) throw new ConfigError(conflict);
+    if (conflict !== undefined) throw new ConfigurationError(conflict);
   }
 }
 
@@ -401,13 +396,15 @@ function principalArns(setting: Setting, value: unknown): readonly string[] {
         ? value.join(',')
         : undefined;
   if (text === undefined) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(setting)} must be a comma-separated list of IAM principal ARNs, got ${show(value)}.`,
     );
   }
   const parsed = parsePrincipalArns(text);
   if (!parsed.ok) {
-    throw new ConfigError(`The ${describeSetting(setting)} is not valid: ${parsed.problem}.`);
+    throw new ConfigurationError(
+      `The ${describeSetting(setting)} is not valid: ${parsed.problem}.`,
+    );
   }
   return Object.freeze(parsed.arns);
 }
@@ -421,13 +418,15 @@ function bucketArns(setting: Setting, value: unknown): readonly string[] {
         ? value.join(',')
         : undefined;
   if (text === undefined) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(setting)} must be a comma-separated list of S3 bucket ARNs, got ${show(value)}.`,
     );
   }
   const parsed = parseBucketArns(text);
   if (!parsed.ok) {
-    throw new ConfigError(`The ${describeSetting(setting)} is not valid: ${parsed.problem}.`);
+    throw new ConfigurationError(
+      `The ${describeSetting(setting)} is not valid: ${parsed.problem}.`,
+    );
   }
   return Object.freeze(parsed.arns);
 }
@@ -463,14 +462,14 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   const rateSetting = pick('apiRateLimit');
   const apiRateLimit = toNumber(rateSetting[0], rateSetting[1]);
   if (!(apiRateLimit > 0 && apiRateLimit <= 10_000)) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(rateSetting[0])} must be more than 0 and at most 10000 requests per second, got ${show(rateSetting[1])}.`,
     );
   }
   const burstSetting = pick('apiBurstLimit');
   const apiBurstLimit = integerIn(...burstSetting, 1, 5_000);
   if (apiBurstLimit < apiRateLimit) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The ${describeSetting(burstSetting[0])} (${apiBurstLimit}) must be at least "apiRateLimit" (${apiRateLimit}), or bursts would be throttled below the steady rate.`,
     );
   }
@@ -533,7 +532,7 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
 
 /**
  * The work queue's visibility timeout, derived from the worker's settings (never set apart).
- * Throws a ConfigError naming both settings if it would pass SQS's maximum (12 hours): the
+ * Throws a ConfigurationError naming both settings if it would pass SQS's maximum (12 hours): the
  * ranges of the two keep it below 5,700 s today, and this guards a change of those ranges.
  */
 export function visibilityTimeoutSeconds(
@@ -543,7 +542,7 @@ export function visibilityTimeoutSeconds(
     VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO * config.workerTimeoutSeconds +
     config.maxBatchingWindowSeconds;
   if (seconds > SQS_MAX_VISIBILITY_TIMEOUT_SECONDS) {
-    throw new ConfigError(
+    throw new ConfigurationError(
       `The work queue's visibility timeout, ${VISIBILITY_TIMEOUT_TO_FUNCTION_TIMEOUT_RATIO} x "workerTimeoutSeconds" (${config.workerTimeoutSeconds}) + "maxBatchingWindowSeconds" (${config.maxBatchingWindowSeconds}) = ${seconds} s, is above SQS's maximum of ${SQS_MAX_VISIBILITY_TIMEOUT_SECONDS} s (12 hours).`,
     );
   }

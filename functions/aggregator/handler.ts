@@ -8,6 +8,7 @@ import {
   createDynamoDbClient,
 } from '../commons/clients.ts';
 import { loadAggregatorConfig } from '../commons/config.ts';
+import { loggableError } from '../commons/errors.ts';
 import { withPowertools } from '../commons/middleware.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import type { AggregateOutcome } from '../commons/types.ts';
@@ -29,7 +30,7 @@ export const handler = withPowertools<unknown, AggregateOutcome>(async (event) =
     return await aggregateChunk(event, deps);
   } catch (error) {
     // Rethrown: the worker sees a FunctionError and lets SQS redeliver the chunk.
-    logger.error('chunk not aggregated', { error: error as Error });
+    logger.error('chunk not aggregated', { error: loggableError(error) });
     metrics.addMetric('AggregationErrors', MetricUnit.Count, 1);
     throw error;
   }

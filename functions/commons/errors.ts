@@ -141,7 +141,10 @@ export class ServiceUnavailableError extends HttpError {
   }
 }
 
-/** A missing or invalid environment variable: the function cannot start. */
+/**
+ * A setting that cannot work: a missing or invalid environment variable (the function cannot
+ * start), or a CDK context value or pair of values (the synth fails). The message names it.
+ */
 export class ConfigurationError extends Error {
   constructor(message: string) {
     super(message);
@@ -237,4 +240,14 @@ export function errorName(error: unknown): string | undefined {
     return typeof name === 'string' ? name : undefined;
   }
   return undefined;
+}
+
+/** A caught value as the logger takes it: the Error itself (with its stack), or its text. */
+export function loggableError(error: unknown): Error | string {
+  return error instanceof Error ? error : String(error);
+}
+
+/** The message of a caught value, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -7,7 +7,7 @@
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html#api-gateway-simple-proxy-for-lambda-output-format
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type ErrorDetails, errorName, HttpError } from './errors.ts';
+import { type ErrorDetails, errorName, HttpError, loggableError } from './errors.ts';
 import type { Logger } from './powertools.ts';
 
 export const JSON_HEADERS: Readonly<Record<string, string>> = {
@@ -59,12 +59,8 @@ export function errorResponse(error: unknown, logger: Logger): APIGatewayProxyRe
     });
     return jsonResponse(error.statusCode, errorBody(error.code, error.message, error.details));
   }
-  logger.error('request failed', { errorName: errorName(error), error: toLoggable(error) });
+  logger.error('request failed', { errorName: errorName(error), error: loggableError(error) });
   return jsonResponse(500, errorBody('INTERNAL_ERROR', 'an internal error occurred'));
-}
-
-function toLoggable(error: unknown): Error | string {
-  return error instanceof Error ? error : String(error);
 }
 
 /**

@@ -17,7 +17,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mapWithConcurrency } from '../commons/concurrency.ts';
 import { addUsage, type JobUsage, NO_USAGE, writeUnits } from '../commons/cost.ts';
-import { ConflictError, ServiceUnavailableError } from '../commons/errors.ts';
+import { ConflictError, errorMessage, ServiceUnavailableError } from '../commons/errors.ts';
 import { jsonResponse } from '../commons/http.ts';
 import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
@@ -141,7 +141,7 @@ export async function redriveJob(jobId: string, deps: DispatcherDeps): Promise<R
     }
   } catch (error) {
     // The job would wait for its deadline: fail it now, so it can be redriven again.
-    await failRedrive(jobId, deps, `the redrive stopped: ${(error as Error).message}`, []);
+    await failRedrive(jobId, deps, `the redrive stopped: ${errorMessage(error)}`, []);
     throw error;
   }
   await addUsageBestEffort(jobId, deps, usage);

@@ -26,6 +26,7 @@ import {
   ChunkComputationError,
   errorName,
   type InvalidChunkMessageError,
+  loggableError,
 } from '../commons/errors.ts';
 import { MAX_FAILURE_REASON_LENGTH } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
@@ -148,7 +149,7 @@ async function readJobStatus(
     return await getJobStatus(deps.table, jobId);
   } catch (error) {
     recordLogger.warn('job status could not be read, computing the chunk anyway', {
-      error: error as Error,
+      error: loggableError(error),
     });
     return 'UNKNOWN';
   }
@@ -194,7 +195,7 @@ async function recordFailure(
     );
     if (outcome === 'NO_JOB') recordLogger.warn('chunk failure not recorded: the job is gone');
   } catch (recordError) {
-    recordLogger.warn('chunk failure could not be recorded', { error: recordError as Error });
+    recordLogger.warn('chunk failure could not be recorded', { error: loggableError(recordError) });
   }
 }
 
@@ -289,7 +290,7 @@ export async function processChunkRecord(
     const durationMs = share.end();
     recordLogger.error('chunk failed, it will be redelivered', {
       receiveCount,
-      error: error as Error,
+      error: loggableError(error),
     });
     metrics.addMetric('ChunkFailures', MetricUnit.Count, 1);
     await recordFailure(
