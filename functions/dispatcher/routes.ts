@@ -3,6 +3,7 @@
  * reads), routed by `event.resource` and `event.httpMethod`:
  * - `POST /jobs` (optional `Idempotency-Key`): 202 with the new job;
  * - `DELETE /jobs/{jobId}`: 200 with the CANCELLED job, 409 if it has ended, 404;
+ * - `POST /jobs/{jobId}/start`: 202 with the started upload job (see start-job.ts);
  * - `POST /jobs/{jobId}/redrive`: 202 with the count re-sent, 409 if it is not FAILED or
  *   nothing is stored to re-send, 404.
  */
@@ -12,6 +13,7 @@ import { errorResponse } from '../commons/http.ts';
 import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { handleCancelJob } from './cancel-job.ts';
 import { handleRedriveJob } from './redrive-job.ts';
+import { handleStartJob } from './start-job.ts';
 import { type DispatcherDeps, handleCreateJob } from './submit-job.ts';
 
 type Handler = (
@@ -33,6 +35,11 @@ const RESOURCES: readonly Resource[] = [
     resource: '/jobs/{jobId}',
     path: /^\/jobs\/(?<jobId>[^/]+)\/?$/,
     methods: { DELETE: handleCancelJob },
+  },
+  {
+    resource: '/jobs/{jobId}/start',
+    path: /^\/jobs\/(?<jobId>[^/]+)\/start\/?$/,
+    methods: { POST: handleStartJob },
   },
   {
     resource: '/jobs/{jobId}/redrive',

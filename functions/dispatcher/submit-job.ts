@@ -32,6 +32,8 @@ import { shardCountFor } from '../commons/store/shards.ts';
 import type { JobTable } from '../commons/store/table.ts';
 import type { ChunkMessage, JobFailure } from '../commons/types.ts';
 import type { IdempotentSubmitter } from './idempotent-submit.ts';
+import type { InputDeps } from './input-job.ts';
+import { handleCreateInputJob, isInputRequest } from './input-request.ts';
 import { parseJobRequest } from './job-request.ts';
 
 export interface DispatcherDeps {
@@ -48,6 +50,8 @@ export interface DispatcherDeps {
   readonly newJobId?: () => string;
   /** Retry policy, concurrency and sleep of the SendMessageBatch calls. */
   readonly send?: SendMessagesOptions;
+  /** S3 inputs (input-job.ts); a request with `input` is refused without them. */
+  readonly input?: InputDeps;
 }
 
 /** The 202 body of `POST /jobs`. */
@@ -188,6 +192,7 @@ export async function handleCreateJob(
   try {
     const idempotencyKey = parseIdempotencyKey(event.headers);
     const text = decodeRequestBody(event);
+    if (isInputRequest(text)) return await handleCreateInputJob(event, text, idempotencyKey, deps);
     const numbers = parseJobRequest(text);
     let job: SubmittedJob;
     if (idempotencyKey === undefined) {
