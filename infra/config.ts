@@ -10,11 +10,18 @@
 import type { Node } from 'constructs';
 import { parseBucketArns } from '../functions/commons/input/buckets.ts';
 import {
+  DEFAULT_RANGE_BYTES,
+  MAX_RANGE_BYTES,
+  MIN_RANGE_BYTES,
+} from '../functions/commons/input/ranges.ts';
+import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
+  DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
   DEFAULT_NUMBERS_PER_CHUNK,
   MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+  MAX_INPUT_OBJECT_BYTES,
   MAX_JOB_DEADLINE_SECONDS,
   MAX_JOB_RETENTION_DAYS,
   MAX_NUMBERS_PER_CHUNK,
@@ -190,6 +197,17 @@ export interface FanoutConfig {
    */
   readonly inputBucketArns: readonly string[];
   /**
+   * Most numbers of one job whose input is an S3 object (an upload or an `s3Uri`), 1 to
+   * MAX_INPUT_OBJECT_BYTES; a job whose ranges report more ends FAILED (TOO_MANY_NUMBERS).
+   * @default DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT (100,000,000)
+   */
+  readonly maxNumbersPerInputObject: number;
+  /**
+   * Bytes per range (one chunk) of a `lines` input, MIN_RANGE_BYTES to MAX_RANGE_BYTES.
+   * @default DEFAULT_RANGE_BYTES (384 KiB)
+   */
+  readonly inputRangeBytes: number;
+  /**
    * What happens to the table and the log groups when the stack is deleted: `retain` keeps
    * the data, `destroy` deletes it (for development stacks).
    * @default 'retain'
@@ -218,6 +236,8 @@ export const CONTEXT_KEYS: { readonly [K in keyof FanoutConfig]: string } = {
   idempotencyExpirySeconds: 'fanout:idempotencyExpirySeconds',
   alarmTopicArn: 'fanout:alarmTopicArn',
   inputBucketArns: 'fanout:inputBucketArns',
+  maxNumbersPerInputObject: 'fanout:maxNumbersPerInputObject',
+  inputRangeBytes: 'fanout:inputRangeBytes',
   removalPolicy: 'fanout:removalPolicy',
   logLevel: 'fanout:logLevel',
 };
@@ -237,6 +257,8 @@ export const DEFAULT_CONFIG: FanoutConfig = {
   idempotencyExpirySeconds: DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   alarmTopicArn: undefined,
   inputBucketArns: [],
+  maxNumbersPerInputObject: DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
+  inputRangeBytes: DEFAULT_RANGE_BYTES,
   removalPolicy: 'retain',
   logLevel: 'INFO',
 };
@@ -473,6 +495,12 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
 
   const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
   const inputBucketArns = bucketArns(...pick('inputBucketArns'));
+  const maxNumbersPerInputObject = integerIn(
+    ...pick('maxNumbersPerInputObject'),
+    1,
+    MAX_INPUT_OBJECT_BYTES,
+  );
+  const inputRangeBytes = integerIn(...pick('inputRangeBytes'), MIN_RANGE_BYTES, MAX_RANGE_BYTES);
 
   const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
   const logLevel = oneOf(...pick('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const);
@@ -492,6 +520,8 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     idempotencyExpirySeconds,
     alarmTopicArn,
     inputBucketArns,
+    maxNumbersPerInputObject,
+    inputRangeBytes,
     removalPolicy,
     logLevel,
   });
