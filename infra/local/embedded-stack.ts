@@ -6,6 +6,7 @@
  * API and the REST API served on 127.0.0.1. Handlers use the real AWS SDK clients, pointed at
  * the emulators by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
  */
+
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -34,6 +35,7 @@ import {
   resolveCloudLimits,
 } from './cloud-limits/options.ts';
 import type { DynamoDbUsage } from './cloud-limits/report.ts';
+import { S3RateLimiter } from './cloud-limits/s3-rate-limiter.ts';
 import type { WarmThroughput } from './cloud-limits/tables.ts';
 import { warmThroughputOf } from './cloud-limits/warm-throughput.ts';
 import { DynamoDbFaultProxy, type DynamoDbFaultRule } from './dynamodb-faults.ts';
@@ -53,6 +55,13 @@ import {
 import { SqsEventSourceMapping } from './event-source-mapping.ts';
 import { type GatewayResponse, type HttpApi, RestApiGateway, startHttpApi } from './http-api.ts';
 import { type LambdaApi, startLambdaApi } from './lambda-api.ts';
+import {
+  bucketPhysicalResources,
+  createLocalBuckets,
+  localBuckets,
+  type S3Gateway,
+  startS3Gateway,
+} from './provision/s3.ts';
 import { type Interceptor, LocalFunction } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import { type ScheduleSpec, scheduledEvent, scheduleSpecs } from './schedules.ts';
@@ -121,7 +130,10 @@ export interface EmbeddedStackOptions {
     readonly logicalId: string;
     readonly attributes: Readonly<Record<string, string>>;
   }) => Readonly<Record<string, string>>;
-  /** Extra environment variables by function logical id (e.g. POOL_SIZE). */
+  /**
+   * Extra environment variables by function logical id (e.g. POOL_SIZE), or by its start (a
+   * construct id such as `Dispatcher`, before the hash CDK appends).
+   */
   readonly environmentOverrides?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Cap each environment's heap at the function's MemorySize. @default true */
   readonly enforceMemoryLimit?: boolean;
@@ -179,6 +191,18 @@ export interface ApiRequest {
   /** Header names as the client sends them. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Buffer;
+}
+
+/** The environment overrides of a function: by its logical id, else by a key it starts with. */
+function overridesOf(
+  overrides: EmbeddedStackOptions['environmentOverrides'],
+  logicalId: string,
+): Readonly<Record<string, string>> {
+  if (overrides === undefined) return {};
+  const exact = overrides[logicalId];
+  if (exact !== undefined) return exact;
+  const key = Object.keys(overrides).find((prefix) => logicalId.startsWith(prefix));
+  return key === undefined ? {} : (overrides[key] ?? {});
 }
 
 /** A DynamoDB fault rule whose clients are named by function selectors (see `fn()`). */
@@ -261,6 +285,8 @@ export class EmbeddedStack {
   #dynamoFaults: DynamoDbFaultProxy | undefined;
   #limits: CloudLimits | undefined;
   #dynamoLimiter: DynamoDbLimiter | undefined;
+  /** Under cloud limits: S3's per-prefix request rates in front of fauxqs's S3. */
+  #s3Gateway: S3Gateway | undefined;
   #clients: { sqs: SQSClient; dynamodb: DynamoDBClient; lambda: LambdaClient } | undefined;
   readonly #queues = new Map<string, LocalQueue>();
   readonly #functions = new Map<string, LocalFunction>();
@@ -308,7 +334,7 @@ export class EmbeddedStack {
     const sqs = this.#required(this.#sqsEmulator, 'endpoints').endpoint;
     return {
       sqs,
-      s3: sqs,
+      s3: this.#s3Gateway?.endpoint ?? sqs,
       dynamodb:
         this.#dynamoLimiter === undefined
           ? dynamodb
@@ -670,6 +696,7 @@ export class EmbeddedStack {
     await attempt(this.#lambdaApi?.stop);
     const faults = this.#dynamoFaults;
     await attempt(faults === undefined ? undefined : () => faults.stop());
+    await attempt(this.#s3Gateway?.stop);
     this.#dynamoLimiter?.destroy();
     this.#clients?.sqs.destroy();
     this.#clients?.dynamodb.destroy();
@@ -742,6 +769,12 @@ export class EmbeddedStack {
       model.template.Parameters,
     );
     await this.#startDynamoDbProxy(model, resolver, dynamo.endpoint);
+    if (this.#limits !== undefined) {
+      this.#s3Gateway = await startS3Gateway(
+        sqsEmulator.endpoint,
+        new S3RateLimiter(this.#limits.s3),
+      );
+    }
     this.#createFunctions(model, resolver);
     this.#schedules = scheduleSpecs(model.template);
     const warming =
@@ -751,6 +784,11 @@ export class EmbeddedStack {
     await Promise.all([
       this.#createQueues(model, resolver),
       this.#createTables(model, resolver),
+      createLocalBuckets(
+        sqsEmulator.endpoint,
+        localBuckets(model.template, model.stackName),
+        clientConfig,
+      ),
       warming,
     ]);
     this.#startMappings(model);
@@ -859,6 +897,11 @@ export class EmbeddedStack {
         attributes: { RootResourceId: 'root' },
       });
     }
+    for (const [logicalId, bucket] of bucketPhysicalResources(
+      localBuckets(model.template, model.stackName),
+    )) {
+      physical.set(logicalId, bucket);
+    }
     // Everything else (roles, keys, log groups…) resolves to a recognisable placeholder.
     for (const [logicalId, resource] of Object.entries(model.template.Resources)) {
       if (physical.has(logicalId)) continue;
@@ -906,6 +949,7 @@ export class EmbeddedStack {
         AWS_ENDPOINT_URL_DYNAMODB:
           this.#dynamoFaults?.endpointFor(spec.logicalId) ?? endpoints.dynamodb,
         AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
+        AWS_ENDPOINT_URL_S3: endpoints.s3,
         AWS_EC2_METADATA_DISABLED: 'true',
         AWS_LAMBDA_FUNCTION_NAME: spec.name,
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),
@@ -919,7 +963,7 @@ export class EmbeddedStack {
         POWERTOOLS_METRICS_DISABLED: 'true',
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-        ...(this.options.environmentOverrides?.[spec.logicalId] ?? {}),
+        ...overridesOf(this.options.environmentOverrides, spec.logicalId),
       };
       const fed = model.eventSourceMappings.find(
         (mapping) => mapping.functionLogicalId === spec.logicalId,
