@@ -12,11 +12,18 @@ import { parsePrincipalArns } from '../functions/commons/caller.ts';
 import { ConfigurationError } from '../functions/commons/errors.ts';
 import { parseBucketArns } from '../functions/commons/input/buckets.ts';
 import {
+  DEFAULT_RANGE_BYTES,
+  MAX_RANGE_BYTES,
+  MIN_RANGE_BYTES,
+} from '../functions/commons/input/ranges.ts';
+import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
+  DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
   DEFAULT_NUMBERS_PER_CHUNK,
   MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+  MAX_INPUT_OBJECT_BYTES,
   MAX_JOB_DEADLINE_SECONDS,
   MAX_JOB_RETENTION_DAYS,
   MAX_NUMBERS_PER_CHUNK,
@@ -201,6 +208,17 @@ export interface FanoutConfig {
    */
   readonly adminPrincipalArns: readonly string[];
   /**
+   * Most numbers of one job whose input is an S3 object (an upload or an `s3Uri`), 1 to
+   * MAX_INPUT_OBJECT_BYTES; a job whose ranges report more ends FAILED (TOO_MANY_NUMBERS).
+   * @default DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT (100,000,000)
+   */
+  readonly maxNumbersPerInputObject: number;
+  /**
+   * Bytes per range (one chunk) of a `lines` input, MIN_RANGE_BYTES to MAX_RANGE_BYTES.
+   * @default DEFAULT_RANGE_BYTES (384 KiB)
+   */
+  readonly inputRangeBytes: number;
+  /**
    * What happens to the table and the log groups when the stack is deleted: `retain` keeps
    * the data, `destroy` deletes it (for development stacks).
    * @default 'retain'
@@ -230,6 +248,8 @@ export const CONTEXT_KEYS: { readonly [K in keyof FanoutConfig]: string } = {
   alarmTopicArn: 'fanout:alarmTopicArn',
   inputBucketArns: 'fanout:inputBucketArns',
   adminPrincipalArns: 'fanout:adminPrincipalArns',
+  maxNumbersPerInputObject: 'fanout:maxNumbersPerInputObject',
+  inputRangeBytes: 'fanout:inputRangeBytes',
   removalPolicy: 'fanout:removalPolicy',
   logLevel: 'fanout:logLevel',
 };
@@ -250,6 +270,8 @@ export const DEFAULT_CONFIG: FanoutConfig = {
   alarmTopicArn: undefined,
   inputBucketArns: [],
   adminPrincipalArns: [],
+  maxNumbersPerInputObject: DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
+  inputRangeBytes: DEFAULT_RANGE_BYTES,
   removalPolicy: 'retain',
   logLevel: 'INFO',
 };
@@ -505,6 +527,12 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
   const inputBucketArns = bucketArns(...pick('inputBucketArns'));
   const adminPrincipalArns = principalArns(...pick('adminPrincipalArns'));
+  const maxNumbersPerInputObject = integerIn(
+    ...pick('maxNumbersPerInputObject'),
+    1,
+    MAX_INPUT_OBJECT_BYTES,
+  );
+  const inputRangeBytes = integerIn(...pick('inputRangeBytes'), MIN_RANGE_BYTES, MAX_RANGE_BYTES);
 
   const removalPolicy = oneOf(...pick('removalPolicy'), ['retain', 'destroy'] as const);
   const logLevel = oneOf(...pick('logLevel'), ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const);
@@ -525,6 +553,8 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
     alarmTopicArn,
     inputBucketArns,
     adminPrincipalArns,
+    maxNumbersPerInputObject,
+    inputRangeBytes,
     removalPolicy,
     logLevel,
   });

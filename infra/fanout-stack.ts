@@ -50,7 +50,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ADMIN_PRINCIPAL_ARNS_ENV } from '../functions/commons/caller.ts';
-import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
+import {
+  INPUT_RANGE_BYTES_ENV,
+  INPUT_UPLOAD_PREFIX,
+  MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
+} from '../functions/commons/input/buckets.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
 import {
   OWNER_INDEX_ATTRIBUTES,
@@ -312,6 +316,11 @@ export class FanoutStack extends Stack {
       prefix: INPUT_UPLOAD_PREFIX,
       allowedBucketArns: config.inputBucketArns,
     });
+    this.dispatcher.setEnvironment(INPUT_RANGE_BYTES_ENV, String(config.inputRangeBytes));
+    this.dispatcher.setEnvironment(
+      MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
+      String(config.maxNumbersPerInputObject),
+    );
     this.dispatcher.setEnvironment('NUMBERS_PER_CHUNK', String(config.numbersPerChunk));
     this.dispatcher.setEnvironment('JOB_RETENTION_DAYS', String(config.jobRetentionDays));
     this.dispatcher.setEnvironment('JOB_DEADLINE_SECONDS', String(config.jobDeadlineSeconds));
@@ -592,7 +601,20 @@ export class FanoutStack extends Stack {
       requestValidator,
       requestParameters: { 'method.request.path.jobId': true },
     });
-    for (const method of [submitJob, listJobs, getJob, getResults, cancelJob, redriveJob]) {
+    // An upload job starts once its input is uploaded (completing a multipart upload).
+    const startJob = job.addResource('start').addMethod('POST', dispatcherIntegration, {
+      requestValidator,
+      requestParameters: { 'method.request.path.jobId': true },
+    });
+    for (const method of [
+      submitJob,
+      listJobs,
+      getJob,
+      getResults,
+      cancelJob,
+      redriveJob,
+      startJob,
+    ]) {
       Validations.of(method).acknowledge({
         id: 'AwsSolutions-COG4',
         reason:

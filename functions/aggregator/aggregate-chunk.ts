@@ -8,7 +8,9 @@
  *    when it failed are exact work a redrive could not redo.
  * 2. Put the chunk's page (store/pages.ts) under `attribute_not_exists`: STORED, or DUPLICATE
  *    when a delivery stored it before.
- * 3. Count it (commons/completion.ts): mark it on its shard, record a completed shard on the
+ *    A chunk of an S3 input (a range: `lines` in the payload) stores no offset, and keeps its
+ *    bad lines on its page for the job's INVALID_INPUT list.
+ * 3. Count it (commons/completion.ts): mark it on its shard (a range's bad lines beside it), record a completed shard on the
  *    job, finalize a complete RUNNING job; every step idempotent. A DUPLICATE runs the same
  *    steps, which is what heals a crash between any two of them.
  *
@@ -103,13 +105,19 @@ export async function aggregateChunk(
       `chunk ${chunk.chunkIndex} is out of range: the job has ${job.chunkCount} chunks`,
     );
   }
-  if (chunk.offset + chunk.results.length > job.numbersCount) {
+  if ((chunk.lines === undefined) !== (job.input === undefined)) {
+    throw new InvalidChunkResultError(
+      `chunk ${chunk.chunkIndex} is ${chunk.lines === undefined ? 'not ' : ''}a range, but its job's input is ${job.input === undefined ? 'its body' : 'an S3 object'}`,
+    );
+  }
+  if (chunk.lines === undefined && chunk.offset + chunk.results.length > job.numbersCount) {
     throw new InvalidChunkResultError(
       `chunk ${chunk.chunkIndex} ends at ${chunk.offset + chunk.results.length}, past the job's ${job.numbersCount} numbers`,
     );
   }
   const resultsJson = JSON.stringify(chunk.results);
-  if (resultsJson.length > MAX_CHUNK_RESULT_BYTES) {
+  // A range's page is bounded by its compressed size instead (putPage).
+  if (chunk.lines === undefined && resultsJson.length > MAX_CHUNK_RESULT_BYTES) {
     // Chunks are planned to stay below this; past it the page could exceed 400 KB.
     throw new InvalidChunkResultError(
       `chunk ${chunk.chunkIndex} results take ${resultsJson.length} bytes, over ${MAX_CHUNK_RESULT_BYTES}`,
@@ -119,7 +127,7 @@ export async function aggregateChunk(
   const stored = await putPage(deps.table, {
     jobId: chunk.jobId,
     chunkIndex: chunk.chunkIndex,
-    offset: chunk.offset,
+    ...(chunk.lines === undefined ? { offset: chunk.offset } : { badLines: chunk.lines.badLines }),
     count: chunk.results.length,
     resultsJson,
     expiresAt: job.expiresAt,
@@ -139,6 +147,7 @@ export async function aggregateChunk(
     {
       chunkIndex: chunk.chunkIndex,
       count: chunk.results.length,
+      ...(chunk.lines !== undefined && { badLineCount: chunk.lines.badLineCount }),
       usage: addUsage(delivery, invocation(), {
         readUnits: reads,
         writeUnits: stored.writeUnits,

@@ -57,8 +57,16 @@ export function createLambdaClient(): LambdaClient {
   return tracer.captureAWSv3Client(new LambdaClient({}));
 }
 
+/**
+ * Path-style addressing when an S3 endpoint is configured (AWS_ENDPOINT_URL_S3: the local
+ * emulator, which has no per-bucket host names); AWS's virtual-hosted style otherwise.
+ */
+function forcePathStyle(): boolean {
+  return (process.env.AWS_ENDPOINT_URL_S3 ?? '') !== '';
+}
+
 export function createS3Client(): S3Client {
-  return tracer.captureAWSv3Client(new S3Client({}));
+  return tracer.captureAWSv3Client(new S3Client({ forcePathStyle: forcePathStyle() }));
 }
 
 /**
@@ -68,5 +76,8 @@ export function createS3Client(): S3Client {
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
  */
 export function createPresigningS3Client(): S3Client {
-  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED' });
+  return new S3Client({
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    forcePathStyle: forcePathStyle(),
+  });
 }

@@ -12,10 +12,11 @@
  */
 import { addUsage, type JobUsage, readUnits } from './cost.ts';
 import { InconsistentJobError, JobNotFoundError } from './errors.ts';
+import { inputFailure, tooManyNumbersFailure } from './input-completion.ts';
 import { MAX_INLINE_RESULT_BYTES } from './limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from './powertools.ts';
-import { finalizeJob, getJob, type JobRecord, recordShard } from './store/jobs.ts';
-import { joinResultArrays, readPageRange } from './store/pages.ts';
+import { failJob, finalizeJob, getJob, type JobRecord, recordShard } from './store/jobs.ts';
+import { getPageCount, joinResultArrays, readPageRange } from './store/pages.ts';
 import {
   isShardComplete,
   markChunk,
@@ -38,6 +39,8 @@ export interface ChunkToCount {
   readonly count: number;
   /** What the delivery used so far: it lands on the chunk's shard. */
   readonly usage: Partial<JobUsage>;
+  /** A range's bad lines (an S3 input), marked beside its count. */
+  readonly badLineCount?: number;
 }
 
 /** Reads every shard of `job` (eventually consistent). */
@@ -58,14 +61,30 @@ export async function readAllShards(
  */
 export async function finalizeIfComplete(
   table: JobTable,
-  job: JobRecord,
+  completeJob: JobRecord,
   now: Date,
   log: Logger = logger,
 ): Promise<JobStatus> {
+  let job = completeJob;
   const recorded = Object.values(job.shards);
   if (job.status !== 'RUNNING' || recorded.length < job.shardCount) return job.status;
   const numbers = recorded.reduce((sum, count) => sum + count, 0);
-  if (numbers !== job.numbersCount) {
+  if (job.input !== undefined) {
+    // An S3 input job: its count is what its ranges reported, unless its input is bad.
+    const { input } = job;
+    const read = await readAllShards(table, job, { consistent: true });
+    const failure = await inputFailure(table, { ...job, input }, read.shards);
+    if (failure !== undefined) {
+      if (await failJob(table, job.jobId, failure, ['RUNNING'], now)) {
+        metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
+        log.error('job failed: its input is not valid', { failure: { ...failure, badLines: [] } });
+        return 'FAILED';
+      }
+      const current = await getJob(table, job.jobId, { consistentRead: true });
+      return current?.status ?? job.status;
+    }
+    job = { ...job, numbersCount: numbers };
+  } else if (numbers !== job.numbersCount) {
     throw new InconsistentJobError(
       job.jobId,
       `its ${job.shardCount} shards hold ${numbers} numbers, not ${job.numbersCount}`,
@@ -118,6 +137,19 @@ export async function completeShard(
     job.itemBytes,
   );
   if (recorded.outcome === 'NO_JOB') throw new JobNotFoundError(job.jobId);
+  const { input } = recorded.job;
+  if (input !== undefined && recorded.job.status === 'RUNNING') {
+    // An S3 input job fails as soon as its counted numbers pass its limit.
+    const counted = Object.values(recorded.job.shards).reduce((sum, count) => sum + count, 0);
+    if (counted > input.maxNumbers) {
+      const failure = tooManyNumbersFailure(counted, input.maxNumbers);
+      if (await failJob(table, job.jobId, failure, ['RUNNING'], now)) {
+        metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
+        log.error('job failed: too many numbers', { counted, maxNumbers: input.maxNumbers });
+        return 'FAILED';
+      }
+    }
+  }
   return finalizeIfComplete(table, recorded.job, now, log);
 }
 
@@ -139,6 +171,7 @@ export async function countChunk(
     shardCount: job.shardCount,
     expiresAt: job.expiresAt,
     usage: chunk.usage,
+    ...(chunk.badLineCount !== undefined && { badLineCount: chunk.badLineCount }),
   });
   if (!isShardComplete(shard, job)) return job.status;
   return completeShard(table, job, shard, now, log);
@@ -167,6 +200,31 @@ export function progressOf(shards: readonly ShardState[]): {
     numbersDone += shardNumbers(shard);
   }
   return { chunksDone, numbersDone, usage: addUsage(...shards.map((shard) => shard.usage)) };
+}
+
+/**
+ * Index in the job of chunk `chunkIndex`'s first number, from the counts of the chunks before
+ * it: what a page of an S3 input's range does not store (its place was not known when it was
+ * stored). Their shard markers are read, and the page of any chunk not marked yet.
+ */
+export async function chunkOffset(
+  table: JobTable,
+  job: JobRecord,
+  chunkIndex: number,
+): Promise<number> {
+  if (chunkIndex === 0) return 0;
+  const { shards } = await readAllShards(table, job, { consistent: true });
+  const counts = new Map<number, number>();
+  for (const shard of shards) for (const [index, count] of shard.markers) counts.set(index, count);
+  let offset = 0;
+  for (let index = 0; index < chunkIndex; index++) {
+    const count = counts.get(index) ?? (await getPageCount(table, job.jobId, index));
+    if (count === undefined) {
+      throw new InconsistentJobError(job.jobId, `chunk ${index} has no count before ${chunkIndex}`);
+    }
+    offset += count;
+  }
+  return offset;
 }
 
 /** The read units of a strongly consistent read of the job item. */

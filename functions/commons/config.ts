@@ -10,14 +10,19 @@ import { ConfigurationError } from './errors.ts';
 import {
   ALLOWED_INPUT_BUCKET_ARNS_ENV,
   INPUT_BUCKET_NAME_ENV,
+  INPUT_RANGE_BYTES_ENV,
+  MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
   parseBucketArns,
 } from './input/buckets.ts';
+import { DEFAULT_RANGE_BYTES, MAX_RANGE_BYTES, MIN_RANGE_BYTES } from './input/ranges.ts';
 import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
   DEFAULT_JOB_RETENTION_DAYS,
+  DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
   DEFAULT_NUMBERS_PER_CHUNK,
   MAX_IDEMPOTENCY_EXPIRY_SECONDS,
+  MAX_INPUT_OBJECT_BYTES,
   MAX_JOB_DEADLINE_SECONDS,
   MAX_JOB_RETENTION_DAYS,
   MAX_LAMBDA_MEMORY_MB,
@@ -147,6 +152,29 @@ export function loadInputBucketsConfig(env: Environment = process.env): InputBuc
   return {
     inputBucketName,
     allowedBucketNames: parsed.names,
+  };
+}
+
+/** How the dispatcher splits and bounds S3 input jobs. */
+export interface InputJobConfig {
+  readonly rangeBytes: number;
+  readonly maxNumbersPerInputObject: number;
+}
+
+export function loadInputJobConfig(env: Environment = process.env): InputJobConfig {
+  return {
+    rangeBytes:
+      getOptionalIntegerFromEnv(
+        INPUT_RANGE_BYTES_ENV,
+        { min: MIN_RANGE_BYTES, max: MAX_RANGE_BYTES },
+        env,
+      ) ?? DEFAULT_RANGE_BYTES,
+    maxNumbersPerInputObject:
+      getOptionalIntegerFromEnv(
+        MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
+        { min: 1, max: MAX_INPUT_OBJECT_BYTES },
+        env,
+      ) ?? DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
   };
 }
 

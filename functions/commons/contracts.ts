@@ -3,7 +3,12 @@
  * validates what it receives: a queue or an Invoke payload is an untyped boundary.
  */
 import { InvalidChunkMessageError, InvalidChunkResultError } from './errors.ts';
+import { type BadLine, MAX_REPORTED_BAD_LINES } from './input/lines.ts';
+import { MAX_NUMBERS_PER_RANGE } from './input/ranges.ts';
 import {
+  MAX_CHUNKS_PER_JOB,
+  MAX_FAILURE_REASON_LENGTH,
+  MAX_INPUT_OBJECT_BYTES,
   MAX_LAMBDA_MEMORY_MB,
   MAX_NUMBERS_PER_CHUNK,
   MAX_NUMBERS_PER_JOB,
@@ -14,7 +19,10 @@ import {
   type AggregateOutcome,
   type ChunkMessage,
   type ChunkResult,
+  type InputFormat,
+  type InputRange,
   isJobStatus,
+  type RangeReport,
 } from './types.ts';
 
 /** A job id as the dispatcher makes it: crypto.randomUUID(), lowercase. */
@@ -51,11 +59,14 @@ export function parseChunkMessage(body: string): ChunkMessage {
   if (!isPlainObject(value)) return fail('not an object');
   const { jobId, chunkIndex, chunkCount, offset, numbers } = value;
   if (!isJobId(jobId)) return fail('jobId is not a job id');
-  if (!isIndex(chunkCount, MAX_NUMBERS_PER_JOB) || chunkCount < 1) {
+  if (!isIndex(chunkCount, MAX_CHUNKS_PER_JOB) || chunkCount < 1) {
     return fail('chunkCount is not a positive integer');
   }
   if (!isIndex(chunkIndex, chunkCount - 1))
     return fail('chunkIndex is not an index below chunkCount');
+  if (Object.hasOwn(value, 'range')) {
+    return { jobId, chunkIndex, chunkCount, range: parseInputRange(value.range, fail) };
+  }
   if (!isIndex(offset, MAX_NUMBERS_PER_JOB - 1)) return fail('offset is not a valid index');
   if (!Array.isArray(numbers) || numbers.length === 0 || numbers.length > MAX_NUMBERS_PER_CHUNK) {
     return fail(`numbers is not an array of 1 to ${MAX_NUMBERS_PER_CHUNK} elements`);
@@ -65,6 +76,66 @@ export function parseChunkMessage(body: string): ChunkMessage {
     if (problem !== undefined) return fail(`numbers[${index}]: ${problem.code}`);
   }
   return { jobId, chunkIndex, chunkCount, offset, numbers: numbers as NumberInput[] };
+}
+
+const FORMATS: readonly string[] = ['lines', 'json'];
+
+/** The `range` of a chunk message of an S3 input. */
+function parseInputRange(value: unknown, fail: (problem: string) => never): InputRange {
+  if (!isPlainObject(value)) return fail('range is not an object');
+  const { bucket, key, etag, size, start, end, format } = value;
+  if (typeof bucket !== 'string' || bucket === '') return fail('range.bucket is not a bucket');
+  if (typeof key !== 'string' || key === '') return fail('range.key is not a key');
+  if (etag !== undefined && typeof etag !== 'string') return fail('range.etag is not a string');
+  if (!isIndex(size, MAX_INPUT_OBJECT_BYTES) || size < 1) return fail('range.size is not a size');
+  if (!isIndex(end, size) || !isIndex(start, end)) {
+    return fail('range.start and range.end are not a range of the object');
+  }
+  if (typeof format !== 'string' || !FORMATS.includes(format)) {
+    return fail('range.format is not "lines" or "json"');
+  }
+  return {
+    bucket,
+    key,
+    ...(etag !== undefined && { etag }),
+    size,
+    start,
+    end,
+    format: format as InputFormat,
+  };
+}
+
+/** The `lines` report of a chunk result of an S3 input. */
+function parseRangeReport(value: unknown, fail: (problem: string) => never): RangeReport {
+  if (!isPlainObject(value)) return fail('lines is not an object');
+  const { lineCount, badLines, badLineCount, bytes } = value;
+  if (!isIndex(lineCount, MAX_INPUT_OBJECT_BYTES)) return fail('lines.lineCount is not a count');
+  if (!isIndex(badLineCount, lineCount)) return fail('lines.badLineCount is not a count');
+  if (!isIndex(bytes, MAX_INPUT_OBJECT_BYTES)) return fail('lines.bytes is not a count');
+  if (
+    !Array.isArray(badLines) ||
+    badLines.length > Math.min(badLineCount, MAX_REPORTED_BAD_LINES)
+  ) {
+    return fail('lines.badLines is not a list of the bad lines');
+  }
+  const parsed: BadLine[] = [];
+  for (const bad of badLines) {
+    if (
+      !isPlainObject(bad) ||
+      !isIndex(bad.line, lineCount) ||
+      bad.line < 1 ||
+      typeof bad.code !== 'string' ||
+      typeof bad.message !== 'string'
+    ) {
+      return fail('lines.badLines holds an entry that is not a bad line');
+    }
+    parsed.push({
+      line: bad.line,
+      code: bad.code as BadLine['code'],
+      message: bad.message.slice(0, MAX_FAILURE_REASON_LENGTH),
+    });
+  }
+  return { lineCount, badLines: parsed, badLineCount, bytes };
 }
 
 /** A square is a finite non-negative JSON number, or a string of decimal digits. */
@@ -89,8 +160,15 @@ export function parseChunkResult(value: unknown): ChunkResult {
   if (!isJobId(jobId)) return fail('jobId is not a job id');
   if (!isIndex(chunkIndex, MAX_NUMBERS_PER_JOB - 1)) return fail('chunkIndex is not a valid index');
   if (!isIndex(offset, MAX_NUMBERS_PER_JOB - 1)) return fail('offset is not a valid index');
-  if (!Array.isArray(results) || results.length === 0 || results.length > MAX_NUMBERS_PER_CHUNK) {
-    return fail(`results is not an array of 1 to ${MAX_NUMBERS_PER_CHUNK} elements`);
+  const lines = value.lines === undefined ? undefined : parseRangeReport(value.lines, fail);
+  // A range may hold no good line (all bad, or it starts inside the object's last line).
+  const [fewest, most] =
+    lines === undefined ? [1, MAX_NUMBERS_PER_CHUNK] : [0, MAX_NUMBERS_PER_RANGE];
+  if (!Array.isArray(results) || results.length < fewest || results.length > most) {
+    return fail(`results is not an array of ${fewest} to ${most} elements`);
+  }
+  if (lines !== undefined && results.length !== lines.lineCount - lines.badLineCount) {
+    return fail('results do not match the good lines of the range');
   }
   for (let index = 0; index < results.length; index++) {
     if (!isSquareResult(results[index])) return fail(`results[${index}] is not a square`);
@@ -120,6 +198,7 @@ export function parseChunkResult(value: unknown): ChunkResult {
     durationMs,
     memoryMb,
     messageBytes,
+    ...(lines !== undefined && { lines }),
   };
 }
 

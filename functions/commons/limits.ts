@@ -36,6 +36,8 @@ export const MAX_REPORTED_ERRORS = 1_000;
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
  */
 export const MAX_CHUNK_RESULT_BYTES = 300_000;
+/** The 400 KB item limit itself (a range's compressed page must fit it: it is never split). */
+export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
 
 /**
  * An SQS message is at most 1 MiB (1,048,576 bytes). A chunk message is bounded by
@@ -131,6 +133,11 @@ export const MAX_JOBS_PER_SWEEP = 200;
  * count is known as the ranges report their lines.
  */
 export const DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT = 100_000_000;
+/**
+ * Most chunks of one job: a JSON body has at most MAX_NUMBERS_PER_JOB chunks, an S3 input one
+ * per range (16 GiB in ranges of at least MIN_RANGE_BYTES stays far below).
+ */
+export const MAX_CHUNKS_PER_JOB = 10_000_000;
 
 /**
  * Most bytes of one input object. A single PUT carries up to 5 GB, and a multipart upload up to

@@ -2,13 +2,28 @@
  * The contracts between the pipeline's stages: the SQS chunk message, the worker's
  * hand-off to the aggregator, and the job as stored in DynamoDB.
  */
+import type { BadLine } from './input/lines.ts';
 import type { NumberInput, SquareResult } from './numbers.ts';
 
-export type JobStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+/** The formats of an S3 input: one number per line, or a JSON array. */
+export type InputFormat = 'lines' | 'json';
+
+/**
+ * AWAITING_INPUT: an upload job whose input is not uploaded (started) yet; it is in the
+ * RunningByDeadline index with its upload deadline, so the sweeper fails it
+ * (INPUT_NOT_UPLOADED) if it is never started.
+ */
+export type JobStatus = 'AWAITING_INPUT' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-const JOB_STATUSES: readonly string[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+const JOB_STATUSES: readonly string[] = [
+  'AWAITING_INPUT',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+];
 
 export function isJobStatus(value: unknown): value is JobStatus {
   return typeof value === 'string' && JOB_STATUSES.includes(value);
@@ -28,9 +43,17 @@ export interface FailedChunk {
  * - CHUNKS_FAILED: chunks failed on every delivery and reached the dead-letter queue (their
  *   inputs are kept, so `POST /jobs/{jobId}/redrive` can re-send them);
  * - DEADLINE_EXCEEDED: the job was still running at its deadline;
- * - REDRIVE_FAILED: a redrive could not re-queue every failed chunk (redrive again).
+ * - REDRIVE_FAILED: a redrive could not re-queue every failed chunk (redrive again);
+ * - INVALID_INPUT: lines of an S3 input are not numbers (`badLines` lists them);
+ * - TOO_MANY_NUMBERS: an S3 input holds more numbers than a job may take;
+ * - INPUT_NOT_UPLOADED: an upload job was not started by its deadline;
+ * - INPUT_TOO_LARGE: an uploaded `json` object is larger than one worker reads.
  */
 export type JobFailureCode =
+  | 'INPUT_TOO_LARGE'
+  | 'INVALID_INPUT'
+  | 'TOO_MANY_NUMBERS'
+  | 'INPUT_NOT_UPLOADED'
   | 'DISPATCH_FAILED'
   | 'CHUNKS_FAILED'
   | 'DEADLINE_EXCEEDED'
@@ -53,10 +76,38 @@ export interface JobFailure {
   readonly failedChunks?: readonly FailedChunk[];
   /** How many chunks failed in all. */
   readonly failedChunkCount?: number;
+  /** INVALID_INPUT: the first MAX_REPORTED_BAD_LINES bad lines, 1-based in the whole input. */
+  readonly badLines?: readonly BadLine[];
+  /** INVALID_INPUT: how many lines are bad in all. */
+  readonly badLineCount?: number;
 }
 
-/** The body of one work-queue message: a slice of a job's numbers. */
-export interface ChunkMessage {
+/** The body of one work-queue message: a slice of a job's numbers, or a range of its S3 input. */
+export type ChunkMessage = NumbersChunkMessage | RangeChunkMessage;
+
+/** A chunk of an S3 input: where to read it, not its numbers. */
+export interface InputRange {
+  readonly bucket: string;
+  readonly key: string;
+  /** The ETag HeadObject gave: the worker's GET is pinned to it (IfMatch). */
+  readonly etag?: string;
+  /** Bytes of the whole object. */
+  readonly size: number;
+  /** The chunk's bytes [start, end) of the object (a `json` object is one range). */
+  readonly start: number;
+  readonly end: number;
+  readonly format: InputFormat;
+}
+
+export interface RangeChunkMessage {
+  readonly jobId: string;
+  readonly chunkIndex: number;
+  readonly chunkCount: number;
+  readonly range: InputRange;
+}
+
+/** The body of one work-queue message of numbers from a JSON body. */
+export interface NumbersChunkMessage {
   readonly jobId: string;
   readonly chunkIndex: number;
   readonly chunkCount: number;
@@ -85,6 +136,22 @@ export interface ChunkResult {
   readonly memoryMb: number;
   /** UTF-8 bytes of the SQS message body, for the SQS request estimate (64 KB per request). */
   readonly messageBytes: number;
+  /**
+   * Only for a chunk of an S3 input (then `offset` is 0: the chunk's place is known only from
+   * the counts of the chunks before it): what its range held.
+   */
+  readonly lines?: RangeReport;
+}
+
+/** What a range of an S3 input held, as its worker read it. */
+export interface RangeReport {
+  /** Every line counted, good and bad (for global line numbers). */
+  readonly lineCount: number;
+  /** Its first MAX_REPORTED_BAD_LINES bad lines, numbered 1-based within the range. */
+  readonly badLines: readonly BadLine[];
+  readonly badLineCount: number;
+  /** Bytes of the range (for the job's bytes done). */
+  readonly bytes: number;
 }
 
 /** What the aggregator answers to the worker. */

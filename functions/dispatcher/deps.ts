@@ -10,6 +10,7 @@ import type { NumberInput } from '../commons/numbers.ts';
 import { planMessageBatches, type QueueEntry, type SendMessagesOptions } from '../commons/queue.ts';
 import type { RouterDeps } from '../commons/router.ts';
 import type { JobTable } from '../commons/store/table.ts';
+import type { InputDeps } from './input-job.ts';
 
 export interface DispatcherDeps extends RouterDeps {
   readonly table: JobTable;
@@ -25,6 +26,17 @@ export interface DispatcherDeps extends RouterDeps {
   readonly newJobId?: () => string;
   /** Retry policy, concurrency and sleep of the SendMessageBatch calls. */
   readonly send?: SendMessagesOptions;
+  /** S3 inputs (input-job.ts); a request with `input` is refused without them. */
+  readonly input?: InputDeps;
+}
+
+/** The client paths of a job's status and results. */
+export function statusPath(jobId: string): string {
+  return `/jobs/${jobId}`;
+}
+
+export function resultsPath(jobId: string): string {
+  return `/jobs/${jobId}/results`;
 }
 
 /** The 202 body of `POST /jobs`. */

@@ -4,14 +4,26 @@
  * in routes.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../commons/clients.ts';
-import { loadDispatcherConfig } from '../commons/config.ts';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createPresigningS3Client,
+  createS3Client,
+  createSqsClient,
+} from '../commons/clients.ts';
+import {
+  loadDispatcherConfig,
+  loadInputBucketsConfig,
+  loadInputJobConfig,
+} from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
 import type { DispatcherDeps } from './deps.ts';
 import { createIdempotentSubmitter } from './idempotent-submit.ts';
 import { handleDispatcherRequest } from './routes.ts';
 
 const config = loadDispatcherConfig();
+const buckets = loadInputBucketsConfig();
+const inputJobs = loadInputJobConfig();
 const dynamodb = createDynamoDbClient();
 const deps: DispatcherDeps = {
   table: { client: createDocumentClient(dynamodb), tableName: config.tableName },
@@ -26,6 +38,14 @@ const deps: DispatcherDeps = {
     tableName: config.tableName,
     expirySeconds: config.idempotencyExpirySeconds,
   }),
+  input: {
+    s3: createS3Client(),
+    presigner: createPresigningS3Client(),
+    inputBucketName: buckets.inputBucketName,
+    allowedBucketNames: buckets.allowedBucketNames,
+    rangeBytes: inputJobs.rangeBytes,
+    maxNumbersPerInputObject: inputJobs.maxNumbersPerInputObject,
+  },
 };
 
 export const handler = withPowertools<APIGatewayProxyEvent, APIGatewayProxyResult>(

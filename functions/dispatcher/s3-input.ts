@@ -36,8 +36,10 @@ import {
   UPLOAD_PART_BYTES,
   UPLOAD_URL_EXPIRY_SECONDS,
 } from '../commons/limits.ts';
+import type { InputFormat } from '../commons/types.ts';
 
-export type InputFormat = 'lines' | 'json';
+export type { InputFormat };
+
 const FORMATS: readonly InputFormat[] = ['lines', 'json'];
 
 /** Where a job's input comes from, as the request asked. */

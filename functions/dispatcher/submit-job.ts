@@ -12,16 +12,16 @@ import type { RouteRequest } from '../commons/router.ts';
 import { createJob, expiryAfterDays, markJobFailed } from '../commons/store/jobs.ts';
 import { shardCountFor } from '../commons/store/shards.ts';
 import type { ChunkMessage, JobFailure } from '../commons/types.ts';
-import { type DispatcherDeps, deadlineAfter, type SubmittedJob, sendSqsRequests } from './deps.ts';
+import {
+  type DispatcherDeps,
+  deadlineAfter,
+  resultsPath,
+  type SubmittedJob,
+  sendSqsRequests,
+  statusPath,
+} from './deps.ts';
+import { handleCreateInputJob, isInputRequest } from './input-request.ts';
 import { parseJobRequest } from './job-request.ts';
-
-export function statusPath(jobId: string): string {
-  return `/jobs/${jobId}`;
-}
-
-export function resultsPath(jobId: string): string {
-  return `/jobs/${jobId}/results`;
-}
 
 /** The SQS messages of a job: one per chunk, entry id = chunk index. */
 export function buildChunkEntries(
@@ -127,6 +127,9 @@ export async function handleCreateJob(
 ): Promise<APIGatewayProxyResult> {
   const idempotencyKey = parseIdempotencyKey(event.headers);
   const text = decodeRequestBody(event);
+  if (isInputRequest(text)) {
+    return handleCreateInputJob(event, text, idempotencyKey, caller.ownerArn, deps);
+  }
   const numbers = parseJobRequest(text);
   let job: SubmittedJob;
   if (idempotencyKey === undefined) {

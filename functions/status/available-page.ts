@@ -4,6 +4,8 @@
  * A client streams a job's squares by following `nextCursor`, which points at the first
  * chunk not yet stored (or past the response's pages).
  */
+import { chunkOffset } from '../commons/completion.ts';
+import type { JobRecord } from '../commons/store/jobs.ts';
 import { readPages, type StoredPage } from '../commons/store/pages.ts';
 import type { JobTable } from '../commons/store/table.ts';
 
@@ -23,7 +25,7 @@ export interface AvailablePage {
  */
 export async function readAvailablePages(
   table: JobTable,
-  job: { readonly jobId: string; readonly chunkCount: number },
+  job: JobRecord,
   fromChunkIndex: number,
   maxPages: number,
 ): Promise<AvailablePage> {
@@ -38,7 +40,14 @@ export async function readAvailablePages(
     if (page === undefined) break;
     chunks.push(page);
   }
-  const offset = chunks[0]?.offset ?? (before === undefined ? 0 : before.offset + before.count);
+  const head = chunks[0];
+  const offset =
+    head?.offset ??
+    (head === undefined && before?.offset !== undefined
+      ? before.offset + before.count
+      : before === undefined && fromChunkIndex === 0
+        ? 0
+        : await chunkOffset(table, job, fromChunkIndex));
   const next = fromChunkIndex + chunks.length;
   return { chunks, offset, nextChunkIndex: next >= job.chunkCount ? undefined : next };
 }

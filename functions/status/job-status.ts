@@ -14,7 +14,7 @@
  * chunks) and the job item.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { progressOf, readAllShards } from '../commons/completion.ts';
+import { chunkOffset, progressOf, readAllShards } from '../commons/completion.ts';
 import { addUsage, type CostEstimate, estimateCost } from '../commons/cost.ts';
 import { ConflictError } from '../commons/errors.ts';
 import { jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
@@ -23,6 +23,7 @@ import { MetricUnit, metrics } from '../commons/powertools.ts';
 import { jobNotFoundError, type RouteRequest, type RouterDeps } from '../commons/router.ts';
 import { getJob, type JobRecord } from '../commons/store/jobs.ts';
 import { joinResultArrays, readPageRange } from '../commons/store/pages.ts';
+import type { ShardState } from '../commons/store/shards.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
 import { readAvailablePages } from './available-page.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
@@ -55,6 +56,16 @@ export interface JobView {
     readonly chunksDone: number;
     readonly chunkCount: number;
     readonly numbersDone: number;
+    /** An S3 input job (once started): bytes of its ranges done, of its object's bytes. */
+    readonly bytesDone?: number;
+    readonly bytesTotal?: number;
+  };
+  /** An S3 input job: `numbersCount` is 0 until it SUCCEEDS (its ranges report the counts). */
+  readonly input?: {
+    readonly bucket: string;
+    readonly key: string;
+    readonly format: string;
+    readonly sizeBytes?: number;
   };
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -120,6 +131,24 @@ function timingOf(job: JobRecord, now: Date): JobTiming {
   };
 }
 
+/** Bytes done of an S3 input job: its marked ranges (each rangeBytes, the last one shorter). */
+export function bytesProgress(
+  job: JobRecord,
+  shards: readonly ShardState[],
+): { bytesDone?: number; bytesTotal?: number } {
+  const size = job.input?.size;
+  if (job.input === undefined || size === undefined) return {};
+  if (job.status === 'SUCCEEDED') return { bytesDone: size, bytesTotal: size };
+  const { rangeBytes } = job.input;
+  let bytesDone = 0;
+  for (const shard of shards) {
+    for (const index of shard.markers.keys()) {
+      bytesDone += Math.max(0, Math.min(rangeBytes, size - index * rangeBytes));
+    }
+  }
+  return { bytesDone, bytesTotal: size };
+}
+
 /**
  * @throws NotFoundError (JOB_NOT_FOUND)
  */
@@ -139,7 +168,16 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
       chunksDone: job.status === 'SUCCEEDED' ? job.chunkCount : progress.chunksDone,
       chunkCount: job.chunkCount,
       numbersDone: job.status === 'SUCCEEDED' ? job.numbersCount : progress.numbersDone,
+      ...bytesProgress(job, shards),
     },
+    ...(job.input !== undefined && {
+      input: {
+        bucket: job.input.bucket,
+        key: job.input.key,
+        format: job.input.format,
+        ...(job.input.size !== undefined && { sizeBytes: job.input.size }),
+      },
+    }),
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
     ...(job.completedAt !== undefined && { completedAt: job.completedAt }),
@@ -206,7 +244,10 @@ export async function getResultsPage(
   return {
     jobId,
     status: job.status,
-    offset: first === undefined ? 0 : first.offset,
+    offset:
+      first === undefined
+        ? 0
+        : (first.offset ?? (await chunkOffset(deps.table, job, requestedChunk))),
     count: pages.reduce((sum, page) => sum + page.count, 0),
     nextCursor: end < job.chunkCount ? encodeCursor(end) : null,
     resultsJson: joinResultArrays(pages),

@@ -1,6 +1,7 @@
 /**
  * The deadline sweeper (every minute): fails the RUNNING jobs past their deadline with
- * DEADLINE_EXCEEDED, listing the chunks that never completed, so every job ends even when a
+ * DEADLINE_EXCEEDED (and the upload jobs still AWAITING_INPUT past their upload deadline with
+ * INPUT_NOT_UPLOADED: they are in the same index), listing the chunks that never completed, so every job ends even when a
  * message was lost (lithops#246: jobs stuck forever).
  *
  * Each run is bounded: at most MAX_JOBS_PER_SWEEP jobs, and it stops while the function has
@@ -14,7 +15,7 @@ import { completeShard, finalizeIfComplete, readOpenShards } from '../commons/co
 import { MAX_JOBS_PER_SWEEP, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
 import { queryExpiredJobIds } from '../commons/store/deadlines.ts';
-import { getJob, type JobRecord, markJobDeadlineExceeded } from '../commons/store/jobs.ts';
+import { failJob, getJob, type JobRecord, markJobDeadlineExceeded } from '../commons/store/jobs.ts';
 import {
   chunkIndexesOfShard,
   chunksInShard,
@@ -118,6 +119,13 @@ async function sweepJob(
 ): Promise<JobOutcome> {
   const job = await getJob(deps.table, jobId, { consistentRead: true });
   if (
+    job?.status === 'AWAITING_INPUT' &&
+    job.deadlineAt !== undefined &&
+    job.deadlineAt < now.getTime()
+  ) {
+    return failNotUploaded(deps, job, now, jobLogger);
+  }
+  if (
     job === undefined ||
     job.status !== 'RUNNING' ||
     job.deadlineAt === undefined ||
@@ -153,6 +161,40 @@ async function sweepJob(
   });
   metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
   metrics.addMetric('DeadlinesExceeded', MetricUnit.Count, 1);
+  return 'FAILED';
+}
+
+/** The failure of an upload job that was never started. */
+export function notUploadedFailure(job: Pick<JobRecord, 'deadlineAt'>): JobFailure {
+  const deadline =
+    job.deadlineAt === undefined ? 'its deadline' : new Date(job.deadlineAt).toISOString();
+  return {
+    code: 'INPUT_NOT_UPLOADED',
+    message: `the job's input was not uploaded and started (POST /jobs/{jobId}/start) by ${deadline}`,
+  };
+}
+
+/** Fails an upload job still AWAITING_INPUT past its upload deadline. */
+async function failNotUploaded(
+  deps: SweeperDeps,
+  job: JobRecord,
+  now: Date,
+  jobLogger: Logger,
+): Promise<JobOutcome> {
+  const failed = await failJob(
+    deps.table,
+    job.jobId,
+    notUploadedFailure(job),
+    ['AWAITING_INPUT'],
+    now,
+  );
+  if (!failed) {
+    jobLogger.info('expired upload job skipped: it was started or ended meanwhile');
+    return 'SKIPPED';
+  }
+  jobLogger.warn('job failed: its input was never uploaded');
+  metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
+  metrics.addMetric('UploadsNeverCompleted', MetricUnit.Count, 1);
   return 'FAILED';
 }
 

@@ -3,7 +3,7 @@
  * it to the aggregator.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createDocumentClient, createLambdaClient } from '../commons/clients.ts';
+import { createDocumentClient, createLambdaClient, createS3Client } from '../commons/clients.ts';
 import { loadWorkerConfig } from '../commons/config.ts';
 import { withPowertools } from '../commons/middleware.ts';
 import { createChunkEngine } from './compute.ts';
@@ -22,6 +22,7 @@ const deps: WorkerDeps = {
   memoryMb: config.memoryMb,
   computeChunk: engine.compute,
   poolSize: engine.pool.size,
+  s3: createS3Client(),
 };
 
 export const handler = withPowertools<SQSEvent, SQSBatchResponse>((event, context) =>

@@ -18,6 +18,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseAggregateOutcome, parseChunkMessage } from '../commons/contracts.ts';
 import { sqsBilledRequests } from '../commons/cost.ts';
@@ -35,6 +36,7 @@ import { getJobStatus } from '../commons/store/jobs.ts';
 import type { JobTable } from '../commons/store/table.ts';
 import { withSubsegment } from '../commons/tracing.ts';
 import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '../commons/types.ts';
+import { readChunkInput } from './chunk-input.ts';
 import type { ChunkComputer } from './compute.ts';
 import { type Clock, FairShareMeter } from './fair-share.ts';
 
@@ -55,6 +57,8 @@ export interface WorkerDeps {
   readonly clock?: Clock;
   /** Wall-clock time of recorded failures. */
   readonly now?: () => Date;
+  /** Reads the ranges of S3 inputs (chunk-input.ts); required for range chunks. */
+  readonly s3?: S3Client;
 }
 
 /** What became of a record that succeeded. */
@@ -248,14 +252,18 @@ export async function processChunkRecord(
       return { outcome: 'SKIPPED', jobStatus };
     }
 
+    const input = await readChunkInput(message, deps.s3);
     const computeStarted = clock();
-    const results = await withSubsegment('### compute chunk', annotations, () =>
-      deps.computeChunk(message.numbers),
-    );
+    const results =
+      input.numbers.length === 0
+        ? []
+        : await withSubsegment('### compute chunk', annotations, () =>
+            deps.computeChunk(input.numbers),
+          );
     const computeMs = clock() - computeStarted;
-    if (!Array.isArray(results) || results.length !== message.numbers.length) {
+    if (!Array.isArray(results) || results.length !== input.numbers.length) {
       throw new ChunkComputationError(
-        `computed ${Array.isArray(results) ? results.length : 'no'} results for ${message.numbers.length} numbers`,
+        `computed ${Array.isArray(results) ? results.length : 'no'} results for ${input.numbers.length} numbers`,
       );
     }
     metrics.addMetric('ChunkComputeTime', MetricUnit.Milliseconds, computeMs);
@@ -264,13 +272,14 @@ export async function processChunkRecord(
     const chunkResult: ChunkResult = {
       jobId: message.jobId,
       chunkIndex: message.chunkIndex,
-      offset: message.offset,
+      offset: input.offset,
       results,
       computeMs,
       receiveCount,
       durationMs: share.elapsed(),
       memoryMb: deps.memoryMb ?? 0,
       messageBytes,
+      ...(input.lines !== undefined && { lines: input.lines }),
     };
     const outcome = await withSubsegment('### hand off chunk', annotations, () =>
       invokeAggregator(deps.lambda, deps.aggregatorFunctionName, chunkResult),

@@ -20,6 +20,7 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
 import { type CloudLimits, resolveCloudLimits } from './cloud-limits/options.ts';
 import type { DynamoDbUsage } from './cloud-limits/report.ts';
+import { S3RateLimiter } from './cloud-limits/s3-rate-limiter.ts';
 import type { DynamoDbFaultProxy } from './dynamodb-faults.ts';
 import { EXTERNAL_DYNAMODB_CLIENT, startDynamoDbProxy } from './dynamodb-proxy.ts';
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators/common.ts';
@@ -38,6 +39,7 @@ import {
   provisionersFor,
 } from './provision/index.ts';
 import { redriveChain, workQueueSpec } from './provision/queues.ts';
+import { type S3Gateway, startS3Gateway } from './provision/s3.ts';
 import type { LocalFunction } from './runtime/function-host.ts';
 import { functionsToWarm, localFunctions } from './runtime/functions.ts';
 import { localMappings } from './runtime/mappings.ts';
@@ -82,6 +84,8 @@ export class EmbeddedStack {
   #dynamoFaults: DynamoDbFaultProxy | undefined;
   #limits: CloudLimits | undefined;
   #dynamoLimiter: DynamoDbLimiter | undefined;
+  /** Under cloud limits: S3's per-prefix request rates in front of fauxqs's S3. */
+  #s3Gateway: S3Gateway | undefined;
   #clients: { sqs: SQSClient; dynamodb: DynamoDBClient; lambda: LambdaClient } | undefined;
   #provisioners: Provisioners | undefined;
   readonly #functions = new Map<string, LocalFunction>();
@@ -127,7 +131,7 @@ export class EmbeddedStack {
     const sqs = this.#required(this.#sqsEmulator, 'endpoints').endpoint;
     return {
       sqs,
-      s3: sqs,
+      s3: this.#s3Gateway?.endpoint ?? sqs,
       dynamodb:
         this.#dynamoLimiter === undefined
           ? dynamodb
@@ -348,6 +352,7 @@ export class EmbeddedStack {
     await attempt(this.#lambdaApi?.stop);
     const faults = this.#dynamoFaults;
     await attempt(faults === undefined ? undefined : () => faults.stop());
+    await attempt(this.#s3Gateway?.stop);
     this.#dynamoLimiter?.destroy();
     this.#clients?.sqs.destroy();
     this.#clients?.dynamodb.destroy();
@@ -420,6 +425,8 @@ export class EmbeddedStack {
       dynamodb: this.#clients.dynamodb,
       queueUrl: (name) => sqsEmulator.queueUrl(name),
       overrideQueueAttributes: this.options.overrideQueueAttributes,
+      s3Endpoint: sqsEmulator.endpoint,
+      clientConfig,
     });
     this.#provisioners = provisioners;
     const resolver = new TemplateResolver(
@@ -436,6 +443,12 @@ export class EmbeddedStack {
     });
     this.#dynamoFaults = proxy?.proxy;
     this.#dynamoLimiter = proxy?.limiter;
+    if (this.#limits !== undefined) {
+      this.#s3Gateway = await startS3Gateway(
+        sqsEmulator.endpoint,
+        new S3RateLimiter(this.#limits.s3),
+      );
+    }
     this.#createFunctions(model, resolver);
     const schedules = new ScheduleRunner(
       scheduleSpecs(model.template),
@@ -495,6 +508,7 @@ export class EmbeddedStack {
         sqs: endpoints.sqs,
         dynamodb: this.#dynamoFaults?.endpointFor(logicalId) ?? endpoints.dynamodb,
         lambda: endpoints.lambda,
+        s3: endpoints.s3,
       }),
       logLevel: this.options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       environmentOverrides: this.options.environmentOverrides,

@@ -34,7 +34,10 @@ export interface EmbeddedStackOptions {
    * timeout. Returns the attributes to override. Test use only.
    */
   readonly overrideQueueAttributes?: QueueAttributesOverride;
-  /** Extra environment variables by function logical id (e.g. POOL_SIZE). */
+  /**
+   * Extra environment variables by function logical id (e.g. POOL_SIZE), or by its start (a
+   * construct id such as `Dispatcher`, before the hash CDK appends).
+   */
   readonly environmentOverrides?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Cap each environment's heap at the function's MemorySize. @default true */
   readonly enforceMemoryLimit?: boolean;

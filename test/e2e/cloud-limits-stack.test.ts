@@ -73,7 +73,7 @@ describe('Class: EmbeddedStack (cloudLimits)', () => {
     expect(after.deadLetters - before.deadLetters).toBe(1);
   });
 
-  it('describes where everything is, the DynamoDB endpoint being the limiting one', () => {
+  it('describes where everything is, the DynamoDB and S3 endpoints being the limiting ones', () => {
     // Act
     const described = stack.describe();
 
@@ -81,12 +81,14 @@ describe('Class: EmbeddedStack (cloudLimits)', () => {
     expect(described).toMatchObject({
       api: stack.apiUrl,
       region: LOCAL_REGION,
-      endpoints: { sqs: stack.endpoints.sqs, s3: stack.endpoints.sqs },
+      endpoints: { sqs: stack.endpoints.sqs, s3: stack.endpoints.s3 },
       tables: { Table: stack.tableName },
       queues: { WorkQueue: stack.workQueue.url },
       cloudLimits: true,
     });
     expect(described.endpoints.dynamodb).not.toBe(stack.endpoints.sqs);
+    // S3's per-prefix rates: a proxy in front of fauxqs's S3.
+    expect(described.endpoints.s3).not.toBe(stack.endpoints.sqs);
   });
 
   it('throttles any client of its DynamoDB endpoint on a table it created', async () => {

@@ -25,7 +25,7 @@ import {
   MAX_CHUNK_RESULT_BYTES,
 } from '../../functions/commons/limits.ts';
 import type { NumberInput, SquareResult } from '../../functions/commons/numbers.ts';
-import type { ChunkMessage, ChunkResult } from '../../functions/commons/types.ts';
+import type { ChunkResult, NumbersChunkMessage } from '../../functions/commons/types.ts';
 import { createChunkEngine } from '../../functions/worker/compute.ts';
 import { BUNDLED_CHILD_FILE } from '../../functions/worker/pool/child-script.ts';
 import { PROJECT_ROOT } from '../../infra/constructs/fanout-function.ts';
@@ -417,7 +417,7 @@ beforeAll(async () => {
   observed.jobId = crypto.randomUUID();
   observed.numbers = jobNumbers();
   observed.chunks = planChunks(observed.numbers, DEFAULT_NUMBERS_PER_CHUNK, MAX_CHUNK_RESULT_BYTES);
-  const messages: ChunkMessage[] = observed.chunks.map(({ offset, count }, chunkIndex) => ({
+  const messages: NumbersChunkMessage[] = observed.chunks.map(({ offset, count }, chunkIndex) => ({
     jobId: observed.jobId,
     chunkIndex,
     chunkCount: observed.chunks.length,

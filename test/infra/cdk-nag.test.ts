@@ -75,6 +75,7 @@ describe('cdk-nag: AwsSolutionsChecks on the fanout app', () => {
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/GET',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/redrive/POST',
         'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/results/GET',
+        'AwsSolutions-COG4 @ Fanout/Api/Default/jobs/{jobId}/start/POST',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Aggregator/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/Dispatcher/Role',
         'AwsSolutions-IAM5[Resource::*] @ Fanout/DlqConsumer/Role',

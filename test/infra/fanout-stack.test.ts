@@ -136,6 +136,8 @@ describe('Stack: Fanout (default configuration)', () => {
         TABLE_NAME: { Ref: ids.table },
         WORK_QUEUE_URL: { Ref: ids.workQueue },
         NUMBERS_PER_CHUNK: String(DEFAULT_CONFIG.numbersPerChunk),
+        INPUT_RANGE_BYTES: String(DEFAULT_CONFIG.inputRangeBytes),
+        MAX_NUMBERS_PER_INPUT_OBJECT: String(DEFAULT_CONFIG.maxNumbersPerInputObject),
         JOB_RETENTION_DAYS: String(DEFAULT_CONFIG.jobRetentionDays),
         JOB_DEADLINE_SECONDS: '3600',
         IDEMPOTENCY_EXPIRY_SECONDS: '3600',
@@ -633,13 +635,17 @@ describe('Stack: Fanout (default configuration)', () => {
         'GET /jobs': { authorization: 'AWS_IAM', target: 'status' },
         'DELETE /jobs/{jobId}': { authorization: 'AWS_IAM', target: 'dispatcher' },
         'POST /jobs/{jobId}/redrive': { authorization: 'AWS_IAM', target: 'dispatcher' },
+        'POST /jobs/{jobId}/start': { authorization: 'AWS_IAM', target: 'dispatcher' },
         'GET /jobs/{jobId}': { authorization: 'AWS_IAM', target: 'status' },
         'GET /jobs/{jobId}/results': { authorization: 'AWS_IAM', target: 'status' },
       });
     });
 
-    it('requires the jobId path parameter on cancel and redrive', () => {
-      for (const method of ['DELETE', 'POST']) {
+    it('requires the jobId path parameter on cancel, redrive and start', () => {
+      for (const [method, count] of [
+        ['DELETE', 1],
+        ['POST', 2],
+      ] as const) {
         const matches = Object.values(template.findResources('AWS::ApiGateway::Method')).filter(
           (m) => {
             const props = m.Properties as Json;
@@ -649,14 +655,16 @@ describe('Stack: Fanout (default configuration)', () => {
             );
           },
         );
-        expect(matches).toHaveLength(1);
-        expect((matches[0]?.Properties ?? {}) as Json).toHaveProperty('RequestValidatorId');
+        expect(matches).toHaveLength(count);
+        for (const match of matches) {
+          expect((match.Properties ?? {}) as Json).toHaveProperty('RequestValidatorId');
+        }
       }
     });
 
     it('requires AWS_IAM on every method, so an unsigned request is rejected', () => {
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-      expect(methods).toHaveLength(6);
+      expect(methods).toHaveLength(7);
       for (const method of methods) {
         const props = method.Properties as Json;
         if (props.HttpMethod === 'OPTIONS') continue; // CORS preflight carries no credentials

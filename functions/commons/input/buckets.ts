@@ -9,6 +9,10 @@
 export const INPUT_BUCKET_NAME_ENV = 'INPUT_BUCKET_NAME';
 /** The operator-allowed buckets, comma-separated bucket ARNs (may be empty). */
 export const ALLOWED_INPUT_BUCKET_ARNS_ENV = 'ALLOWED_INPUT_BUCKET_ARNS';
+/** Bytes per range of a `lines` input (the dispatcher); DEFAULT_RANGE_BYTES when unset. */
+export const INPUT_RANGE_BYTES_ENV = 'INPUT_RANGE_BYTES';
+/** Most numbers of one S3 input job (the dispatcher); DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT if unset. */
+export const MAX_NUMBERS_PER_INPUT_OBJECT_ENV = 'MAX_NUMBERS_PER_INPUT_OBJECT';
 /** Uploads go under this prefix of the input bucket, one key per job; grants are scoped to it. */
 export const INPUT_UPLOAD_PREFIX = 'uploads/';
 

@@ -41,6 +41,14 @@ export const DEFAULT_RANGE_BYTES = 384 * 1024;
 /** Bounds of a configured range size: at least one longest line, at most 2 MiB (Invoke). */
 export const MIN_RANGE_BYTES = MAX_LINE_BYTES;
 export const MAX_RANGE_BYTES = 2 * 1024 * 1024;
+/**
+ * Most bytes of a `json` input object. Its one worker reads it whole and its squares are one
+ * result page (one Invoke, one DynamoDB item), so it is held to the default range size:
+ * 384 KiB, about 40,000 numbers. Larger inputs take the `lines` format, which is split.
+ */
+export const MAX_JSON_INPUT_OBJECT_BYTES = DEFAULT_RANGE_BYTES;
+/** Most numbers of one range: a good line takes at least 2 bytes ("1\n"), the last one 1. */
+export const MAX_NUMBERS_PER_RANGE = Math.ceil(MAX_RANGE_BYTES / 2) + 1;
 
 function assertCount(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) {

@@ -24,6 +24,7 @@ import { retryWhile } from '../retry.ts';
 import {
   type ChunkError,
   type FailedChunk,
+  type InputFormat,
   isJobStatus,
   type JobFailure,
   type JobStatus,
@@ -53,6 +54,23 @@ import {
   UpdateBuilder,
 } from './table.ts';
 import { addUsageTo, usageOf } from './usage.ts';
+
+/**
+ * Where an S3 input job reads its numbers (the `input` map of the job item). `size` and
+ * `etag` are set when the job starts (HeadObject); `uploadId` while a multipart upload is open.
+ */
+export interface JobInput {
+  readonly bucket: string;
+  readonly key: string;
+  readonly format: InputFormat;
+  /** Bytes of each range (the last one shorter). */
+  readonly rangeBytes: number;
+  /** Most numbers the job may hold; past it the job FAILS (TOO_MANY_NUMBERS). */
+  readonly maxNumbers: number;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly uploadId?: string;
+}
 
 /** A job item as read back. */
 export interface JobRecord {
@@ -101,6 +119,11 @@ export interface JobRecord {
   readonly itemBytes: number;
   /** The principal ARN that submitted the job (commons/caller.ts); absent on older jobs. */
   readonly ownerArn?: string;
+  /**
+   * Set for a job whose input is an S3 object: its `numbersCount` is 0 until it SUCCEEDS (the
+   * chunks report their counts), and its chunks are the object's ranges.
+   */
+  readonly input?: JobInput;
 }
 
 export interface NewJob {
@@ -116,6 +139,9 @@ export interface NewJob {
   readonly deadlineAt: number;
   /** What submitting used besides the job item's own write (its units are added here). */
   readonly usage?: Partial<JobUsage>;
+  /** AWAITING_INPUT for an upload job (deadlineAt is then its upload deadline); RUNNING if unset. */
+  readonly status?: 'RUNNING' | 'AWAITING_INPUT';
+  readonly input?: JobInput;
 }
 
 /** Epoch seconds `days` after `now`: the TTL of a job created at `now`. */
@@ -149,6 +175,7 @@ const JOB_SUMMARY_ATTRIBUTES = [
   'readUnits',
   'writeUnits',
   OWNER_ATTRIBUTE,
+  'input',
 ];
 
 function toChunkErrors(value: unknown): Record<string, ChunkError> {
@@ -229,6 +256,30 @@ export function toJobRecord(jobId: string, item: Item): JobRecord {
     usage: usageOf(item),
     itemBytes: itemSizeBytes({ ...item, ...jobKey(jobId) }),
     ...(typeof ownerArn === 'string' && { ownerArn }),
+    ...(isPlainObject(item.input) && { input: toJobInput(jobId, item.input) }),
+  };
+}
+
+function toJobInput(jobId: string, value: Record<string, unknown>): JobInput {
+  const { bucket, key, format, rangeBytes, maxNumbers, size, etag, uploadId } = value;
+  if (
+    typeof bucket !== 'string' ||
+    typeof key !== 'string' ||
+    (format !== 'lines' && format !== 'json') ||
+    !isCount(rangeBytes) ||
+    !isCount(maxNumbers)
+  ) {
+    throw new InconsistentJobError(jobId, 'the job item has an incomplete input');
+  }
+  return {
+    bucket,
+    key,
+    format,
+    rangeBytes,
+    maxNumbers,
+    ...(isCount(size) && { size }),
+    ...(typeof etag === 'string' && { etag }),
+    ...(typeof uploadId === 'string' && { uploadId }),
   };
 }
 
@@ -243,7 +294,7 @@ export async function createJob(table: JobTable, job: NewJob): Promise<void> {
   const item: Item = {
     ...jobKey(job.jobId),
     jobId: job.jobId,
-    status: 'RUNNING',
+    status: job.status ?? 'RUNNING',
     numbersCount: job.numbersCount,
     chunkCount: job.chunkCount,
     shardCount: job.shardCount,
@@ -261,6 +312,7 @@ export async function createJob(table: JobTable, job: NewJob): Promise<void> {
     chunkErrors: {},
     failedChunks: {},
     failedChunkCount: 0,
+    ...(job.input !== undefined && { input: job.input }),
   };
   // The put's own units: the item with its counters (sized as 5-digit numbers) and its
   // entries in RunningByDeadline and OwnerJobs.
@@ -575,6 +627,8 @@ export async function finalizeJob(
       to: 'SUCCEEDED',
       set: [
         ['numbersDone', job.numbersCount],
+        // An S3 input job learns its count from its chunks.
+        ['numbersCount', job.numbersCount],
         ...(resultsJson === undefined ? [] : [['results', resultsJson] as const]),
       ],
       usage,
@@ -672,4 +726,62 @@ export async function recordShard(
     if (isConditionalCheckFailed(error)) return { outcome: 'NO_JOB' };
     throw error;
   }
+}
+
+/** What `POST /jobs/{jobId}/start` found: the object, and the job's chunk plan. */
+export interface InputStart {
+  readonly size: number;
+  readonly etag?: string;
+  readonly chunkCount: number;
+  readonly shardCount: number;
+  /** The new deadline, from the start. */
+  readonly deadlineAt: number;
+}
+
+/**
+ * Starts an upload job: AWAITING_INPUT to RUNNING with its object's size and ETag and its chunk
+ * plan. The condition on AWAITING_INPUT makes a repeated start a no-op that answers false.
+ */
+export async function startInputJob(
+  table: JobTable,
+  jobId: string,
+  start: InputStart,
+  now: Date,
+): Promise<TransitionOutcome> {
+  return transitionJob(
+    table,
+    jobId,
+    {
+      from: ['AWAITING_INPUT'],
+      to: 'RUNNING',
+      deadlineAt: start.deadlineAt,
+      set: [
+        ['chunkCount', start.chunkCount],
+        ['shardCount', start.shardCount],
+        [['input', 'size'], start.size],
+        ...(start.etag === undefined ? [] : [[['input', 'etag'], start.etag] as const]),
+      ],
+    },
+    now,
+  );
+}
+
+/**
+ * Fails a RUNNING (or, for INPUT_NOT_UPLOADED, AWAITING_INPUT) job with `failure`. Resolves
+ * false when it was in neither (a terminal status is never overwritten).
+ */
+export async function failJob(
+  table: JobTable,
+  jobId: string,
+  failure: JobFailure,
+  from: readonly JobStatus[],
+  now: Date,
+): Promise<boolean> {
+  const outcome = await transitionJob(
+    table,
+    jobId,
+    { from, to: 'FAILED', set: [['failure', failure]] },
+    now,
+  );
+  return outcome.changed;
 }

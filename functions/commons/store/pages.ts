@@ -15,7 +15,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { itemSizeBytes, readUnits, writeUnits } from '../cost.ts';
-import { InconsistentJobError } from '../errors.ts';
+import { InconsistentJobError, InvalidChunkResultError } from '../errors.ts';
+import type { BadLine } from '../input/lines.ts';
+import { DYNAMODB_MAX_ITEM_BYTES } from '../limits.ts';
 import type { Sleep } from '../retry.ts';
 import { PARTITION_KEY, pageKey } from './keys.ts';
 import {
@@ -38,28 +40,38 @@ export const PAGE_GZIP_LEVEL = 4;
 export interface PageToStore {
   readonly jobId: string;
   readonly chunkIndex: number;
-  readonly offset: number;
+  /** Absent for a range of an S3 input: its place follows from the counts before it. */
+  readonly offset?: number;
   readonly count: number;
   /** JSON array text of the chunk's squares. */
   readonly resultsJson: string;
   readonly expiresAt: number;
+  /** A range's bad lines (numbered within the range), kept for the job's INVALID_INPUT list. */
+  readonly badLines?: readonly BadLine[];
 }
 
 /** One chunk's results, as read back. */
 export interface StoredPage {
   readonly chunkIndex: number;
-  readonly offset: number;
+  /** Undefined for a range of an S3 input (see PageToStore). */
+  readonly offset: number | undefined;
   readonly count: number;
   readonly resultsJson: string;
+  /** A range's bad lines, numbered within the range (empty for other pages). */
+  readonly badLines: readonly BadLine[];
 }
 
 /** The item putPage writes. */
 export function buildPageItem(page: PageToStore): Item {
+  const badLines = page.badLines ?? [];
   return {
     ...pageKey(page.jobId, page.chunkIndex),
-    offset: page.offset,
+    ...(page.offset !== undefined && { offset: page.offset }),
     count: page.count,
     results: gzipSync(page.resultsJson, { level: PAGE_GZIP_LEVEL }),
+    ...(badLines.length > 0 && {
+      badLines: gzipSync(JSON.stringify(badLines), { level: PAGE_GZIP_LEVEL }),
+    }),
     expiresAt: page.expiresAt,
   };
 }
@@ -71,10 +83,20 @@ export interface PutPageOutcome {
   readonly writeUnits: number;
 }
 
-/** Stores a chunk's page once. */
+/**
+ * Stores a chunk's page once.
+ * @throws InvalidChunkResultError when the compressed page does not fit one item (a range of
+ *   squares that compress badly: the job's ranges must be made smaller); a page is never split
+ */
 export async function putPage(table: JobTable, page: PageToStore): Promise<PutPageOutcome> {
   const item = buildPageItem(page);
-  const units = writeUnits(itemSizeBytes(item));
+  const bytes = itemSizeBytes(item);
+  if (bytes > DYNAMODB_MAX_ITEM_BYTES) {
+    throw new InvalidChunkResultError(
+      `the page of chunk ${page.chunkIndex} takes ${bytes} bytes compressed, over DynamoDB's ${DYNAMODB_MAX_ITEM_BYTES}-byte item limit; give the job smaller ranges`,
+    );
+  }
+  const units = writeUnits(bytes);
   try {
     await table.client.send(
       new PutCommand({
@@ -112,12 +134,34 @@ export async function getPageCount(
   return isCount(count) ? count : undefined;
 }
 
+function toBadLines(jobId: string, chunkIndex: number, value: unknown): BadLine[] {
+  if (value === undefined) return [];
+  if (!(value instanceof Uint8Array)) {
+    throw new InconsistentJobError(jobId, `result page ${chunkIndex} has unreadable bad lines`);
+  }
+  const parsed: unknown = JSON.parse(gunzipSync(value).toString('utf8'));
+  if (!Array.isArray(parsed)) {
+    throw new InconsistentJobError(jobId, `result page ${chunkIndex} has unreadable bad lines`);
+  }
+  return parsed as BadLine[];
+}
+
 function toStoredPage(jobId: string, chunkIndex: number, item: Item): StoredPage {
   const { offset, count, results } = item;
-  if (!isCount(offset) || !isCount(count) || !(results instanceof Uint8Array)) {
+  if (
+    (offset !== undefined && !isCount(offset)) ||
+    !isCount(count) ||
+    !(results instanceof Uint8Array)
+  ) {
     throw new InconsistentJobError(jobId, `result page ${chunkIndex} lacks an attribute`);
   }
-  return { chunkIndex, offset, count, resultsJson: gunzipSync(results).toString('utf8') };
+  return {
+    chunkIndex,
+    offset,
+    count,
+    resultsJson: gunzipSync(results).toString('utf8'),
+    badLines: toBadLines(jobId, chunkIndex, item.badLines),
+  };
 }
 
 export interface ReadPagesOptions {
@@ -182,10 +226,12 @@ export async function readPageRange(
     const page = first.pages.get(index);
     if (page === undefined) throw new InconsistentJobError(job.jobId, `page ${index} is missing`);
     const previous = pages.at(-1);
-    if (previous !== undefined && page.offset !== previous.offset + previous.count) {
+    // Pages of an S3 input's ranges carry no offset: they are in place by their index.
+    const expected = previous?.offset === undefined ? undefined : previous.offset + previous.count;
+    if (expected !== undefined && page.offset !== undefined && page.offset !== expected) {
       throw new InconsistentJobError(
         job.jobId,
-        `page ${index} starts at ${page.offset}, expected ${previous.offset + previous.count}`,
+        `page ${index} starts at ${page.offset}, expected ${expected}`,
       );
     }
     pages.push(page);
@@ -194,9 +240,14 @@ export async function readPageRange(
 }
 
 /**
- * Joins page result arrays (JSON text, each non-empty) into one JSON array, in the given
- * order, without parsing them.
+ * Joins page result arrays (JSON text; a range's may be empty) into one JSON array, in the
+ * given order, without parsing them.
  */
 export function joinResultArrays(pages: readonly { readonly resultsJson: string }[]): string {
-  return `[${pages.map((page) => page.resultsJson.slice(1, -1)).join(',')}]`;
+  const parts: string[] = [];
+  for (const page of pages) {
+    const inner = page.resultsJson.slice(1, -1);
+    if (inner !== '') parts.push(inner);
+  }
+  return `[${parts.join(',')}]`;
 }

@@ -54,9 +54,15 @@ export function chunkIndexesOfShard(
 }
 
 const MARKER = /^c([0-9]+)$/;
+/** `b<index> = bad lines`: set beside `c<index>` only for a range of an S3 input that has some. */
+const BAD_MARKER = /^b([0-9]+)$/;
 
 function markerName(chunkIndex: number): string {
   return `c${chunkIndex}`;
+}
+
+function badMarkerName(chunkIndex: number): string {
+  return `b${chunkIndex}`;
 }
 
 /** A shard as read back. */
@@ -64,6 +70,8 @@ export interface ShardState {
   readonly shardIndex: number;
   /** The marked chunks: chunk index → its count of numbers. */
   readonly markers: ReadonlyMap<number, number>;
+  /** The marked chunks with bad lines (ranges of an S3 input): chunk index → bad lines. */
+  readonly badLines: ReadonlyMap<number, number>;
   readonly usage: JobUsage;
 }
 
@@ -86,7 +94,13 @@ export function shardNumbers(shard: ShardState): number {
 
 function toShardState(jobId: string, shardIndex: number, item: Item, job: ShardShape): ShardState {
   const markers = new Map<number, number>();
+  const badLines = new Map<number, number>();
   for (const [name, value] of Object.entries(item)) {
+    const bad = BAD_MARKER.exec(name);
+    if (bad?.[1] !== undefined && isCount(value)) {
+      badLines.set(Number(bad[1]), value);
+      continue;
+    }
     const match = MARKER.exec(name);
     if (match?.[1] === undefined) continue;
     const chunkIndex = Number(match[1]);
@@ -99,7 +113,7 @@ function toShardState(jobId: string, shardIndex: number, item: Item, job: ShardS
     }
     markers.set(chunkIndex, value);
   }
-  return { shardIndex, markers, usage: usageOf(item) };
+  return { shardIndex, markers, badLines, usage: usageOf(item) };
 }
 
 /**
@@ -127,6 +141,8 @@ export interface ChunkToMark extends ShardShape {
   readonly chunkIndex: number;
   /** The chunk's count of numbers. */
   readonly count: number;
+  /** A range's count of bad lines, marked when above 0. */
+  readonly badLineCount?: number;
   readonly expiresAt: number;
   /** What the chunk's delivery used; this update's own units are added to it. */
   readonly usage: Partial<JobUsage>;
@@ -141,6 +157,8 @@ export async function markChunk(table: JobTable, chunk: ChunkToMark): Promise<Sh
   const update = new UpdateBuilder()
     .set(markerName(chunk.chunkIndex), chunk.count)
     .set(TTL_ATTRIBUTE, chunk.expiresAt);
+  if ((chunk.badLineCount ?? 0) > 0)
+    update.set(badMarkerName(chunk.chunkIndex), chunk.badLineCount);
   addUsageTo(update, {
     ...chunk.usage,
     writeUnits: (chunk.usage.writeUnits ?? 0) + writeUnits(shardItemBytesBound(chunk.jobId, chunk)),
@@ -189,6 +207,7 @@ export async function readShards(
       found.get(index) ?? {
         shardIndex: index,
         markers: new Map<number, number>(),
+        badLines: new Map<number, number>(),
         usage: usageOf(undefined),
       },
   );

@@ -8,6 +8,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { StackModel, TemplateResolver } from '../template.ts';
 import type { Provisioner } from './provisioner.ts';
 import { type QueueAttributesOverride, QueueProvisioner } from './queues.ts';
+import { BucketProvisioner, localBuckets } from './s3.ts';
 import { TableProvisioner } from './tables.ts';
 
 export { physicalResources } from './physical.ts';
@@ -21,12 +22,19 @@ export interface ProvisionTargets {
   /** The SQS emulator's URL of a queue name. */
   readonly queueUrl: (name: string) => string;
   readonly overrideQueueAttributes?: QueueAttributesOverride | undefined;
+  /** fauxqs's S3 (the SQS emulator's own server), and the client settings to create buckets. */
+  readonly s3Endpoint: string;
+  readonly clientConfig: {
+    readonly region: string;
+    readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
 }
 
 /** The provisioners of a stack model, by resource type. */
 export interface Provisioners {
   readonly queues: QueueProvisioner;
   readonly tables: TableProvisioner;
+  readonly buckets: BucketProvisioner;
   readonly all: readonly Provisioner[];
 }
 
@@ -37,7 +45,12 @@ export function provisionersFor(model: StackModel, targets: ProvisionTargets): P
     overrideAttributes: targets.overrideQueueAttributes,
   });
   const tables = new TableProvisioner(model.tables, targets.dynamodb);
-  return { queues, tables, all: [queues, tables] };
+  const buckets = new BucketProvisioner(
+    localBuckets(model.template, model.stackName),
+    targets.s3Endpoint,
+    targets.clientConfig,
+  );
+  return { queues, tables, buckets, all: [queues, tables, buckets] };
 }
 
 /** Creates every provisioner's resources, the types side by side. */

@@ -73,7 +73,7 @@ export function localFunctions(
         endpoints: options.endpointsOf(spec.logicalId),
         resolver: options.resolver,
         logLevel: options.logLevel,
-        overrides: options.environmentOverrides?.[spec.logicalId],
+        overrides: overridesOf(options.environmentOverrides, spec.logicalId),
       }),
       maxEnvironments: Math.max(1, Math.min(cap, spec.reservedConcurrency ?? cap)),
       logSink: options.logSink,
@@ -104,4 +104,16 @@ export function functionsToWarm(model: StackModel, scheduleTargets: readonly str
     }
   }
   return [...named];
+}
+
+/** The environment overrides of a function: by its logical id, else by a key it starts with. */
+function overridesOf(
+  overrides: Readonly<Record<string, Readonly<Record<string, string>>>> | undefined,
+  logicalId: string,
+): Readonly<Record<string, string>> | undefined {
+  if (overrides === undefined) return undefined;
+  const exact = overrides[logicalId];
+  if (exact !== undefined) return exact;
+  const key = Object.keys(overrides).find((prefix) => logicalId.startsWith(prefix));
+  return key === undefined ? undefined : overrides[key];
 }

@@ -15,6 +15,8 @@ export interface FunctionEndpoints {
   /** This function's DynamoDB endpoint (its own listener of the proxy, when there is one). */
   readonly dynamodb: string;
   readonly lambda: string;
+  /** fauxqs's S3, or the S3 rate limiter in front of it under the cloud limits. */
+  readonly s3: string;
 }
 
 export interface LambdaEnvironmentOptions {
@@ -55,6 +57,7 @@ export function lambdaEnvironment(
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
+    AWS_ENDPOINT_URL_S3: endpoints.s3,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: spec.name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),

@@ -35,7 +35,7 @@ describe('Function: parseChunkMessage', () => {
 
   it('accepts the canonical exponent text of a big integral double', () => {
     const withDouble = { ...message, numbers: ['3e+100', '-1.5e+9', 2.5] };
-    expect(parseChunkMessage(JSON.stringify(withDouble)).numbers).toEqual(withDouble.numbers);
+    expect(parseChunkMessage(JSON.stringify(withDouble))).toEqual(withDouble);
   });
 
   it.each([

@@ -65,6 +65,7 @@ describe('Class: Router', () => {
     expect(dispatcherRouter.routes()).toEqual([
       'POST /jobs',
       'DELETE /jobs/{jobId}',
+      'POST /jobs/{jobId}/start',
       'POST /jobs/{jobId}/redrive',
     ]);
     expect(statusRouter.routes()).toEqual([

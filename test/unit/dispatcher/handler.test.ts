@@ -37,6 +37,7 @@ vi.hoisted(() => {
   process.env.JOB_RETENTION_DAYS = '3';
   process.env.JOB_DEADLINE_SECONDS = '120';
   process.env.IDEMPOTENCY_EXPIRY_SECONDS = '600';
+  process.env.INPUT_BUCKET_NAME = 'fanout-input-test';
 });
 
 const { handler } = await import('../../../functions/dispatcher/handler.ts');

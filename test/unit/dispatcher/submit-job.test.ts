@@ -8,7 +8,7 @@ import {
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ChunkMessage } from '../../../functions/commons/types.ts';
+import type { NumbersChunkMessage } from '../../../functions/commons/types.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
 import { buildChunkEntries } from '../../../functions/dispatcher/submit-job.ts';
@@ -51,11 +51,11 @@ function acceptAll(input: SendMessageBatchCommandInput) {
 }
 
 /** Every message body sent, parsed, in chunk order. */
-function sentMessages(): ChunkMessage[] {
+function sentMessages(): NumbersChunkMessage[] {
   return sqsMock
     .commandCalls(SendMessageBatchCommand)
     .flatMap((call) => call.args[0].input.Entries ?? [])
-    .map((entry) => JSON.parse(entry.MessageBody ?? '') as ChunkMessage)
+    .map((entry) => JSON.parse(entry.MessageBody ?? '') as NumbersChunkMessage)
     .sort((a, b) => a.chunkIndex - b.chunkIndex);
 }
 

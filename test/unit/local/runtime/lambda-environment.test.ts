@@ -26,6 +26,7 @@ const endpoints = {
   sqs: 'http://127.0.0.1:1',
   dynamodb: 'http://127.0.0.1:2',
   lambda: 'http://127.0.0.1:3',
+  s3: 'http://127.0.0.1:4',
 };
 
 describe('Function: templateEnvironment', () => {
@@ -49,6 +50,7 @@ describe('Function: lambdaEnvironment', () => {
       AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:1',
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:2',
       AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:3',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4',
       AWS_LAMBDA_FUNCTION_NAME: 'Fanout-Worker',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
       AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/Fanout-Worker',
