@@ -5,10 +5,8 @@
  * these names and the one parser of the allowed list.
  */
 
-/** The stack's input bucket, for uploads (set on the dispatcher and the worker). */
-export const INPUT_BUCKET_NAME_ENV = 'INPUT_BUCKET_NAME';
-/** The operator-allowed buckets, comma-separated bucket ARNs (may be empty). */
-export const ALLOWED_INPUT_BUCKET_ARNS_ENV = 'ALLOWED_INPUT_BUCKET_ARNS';
+/** The input bucket's variables (set on the dispatcher and the worker), from the env contract. */
+export { ALLOWED_INPUT_BUCKET_ARNS_ENV, INPUT_BUCKET_NAME_ENV } from '../env.ts';
 /** Uploads go under this prefix of the input bucket, one key per job; grants are scoped to it. */
 export const INPUT_UPLOAD_PREFIX = 'uploads/';
 
