@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { messageOf } from '../client/errors.ts';
+import { MAX_NUMBERS_PER_JOB } from '../functions/commons/limits.ts';
 import type { CloudLimitsReport, EmbeddedStack } from '../infra/local/embedded-stack.ts';
 import type { LocalPrincipal } from '../infra/local/sigv4/principals.ts';
 import {
@@ -34,7 +35,6 @@ import {
 import { runJobCommand } from './job-commands.ts';
 import { progressBar } from './progress.ts';
 
-const MAX_NUMBERS_PER_JOB = 1_000_000;
 /** Where the job commands look without --url or --api: `fanout serve`'s default port. */
 const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
 

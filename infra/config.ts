@@ -409,30 +409,20 @@ function rejectConflicts(pairs: Pairs): void {
   }
 }
 
-/** Principal ARNs, from a comma-separated string (context) or a list (props or cdk.json). */
-function principalArns(setting: Setting, value: unknown): readonly string[] {
-  const text =
-    typeof value === 'string'
-      ? value
-      : Array.isArray(value) && value.every((entry) => typeof entry === 'string')
-        ? value.join(',')
-        : undefined;
-  if (text === undefined) {
-    throw new ConfigurationError(
-      `The ${describeSetting(setting)} must be a comma-separated list of IAM principal ARNs, got ${show(value)}.`,
-    );
-  }
-  const parsed = parsePrincipalArns(text);
-  if (!parsed.ok) {
-    throw new ConfigurationError(
-      `The ${describeSetting(setting)} is not valid: ${parsed.problem}.`,
-    );
-  }
-  return Object.freeze(parsed.arns);
-}
+/** The result of one of the shared ARN-list parsers (principals, buckets). */
+type ArnListParse =
+  | { readonly ok: true; readonly arns: readonly string[] }
+  | { readonly ok: false; readonly problem: string };
 
-/** Bucket ARNs, from a comma-separated string (context) or a list (props or cdk.json). */
-function bucketArns(setting: Setting, value: unknown): readonly string[] {
+/**
+ * ARNs, from a comma-separated string (context) or a list (props or cdk.json), checked by
+ * the parser the functions use too; `kind` names them in the error ("IAM principal ARNs").
+ */
+function arnList(
+  [setting, value]: [Setting, unknown],
+  kind: string,
+  parse: (text: string) => ArnListParse,
+): readonly string[] {
   const text =
     typeof value === 'string'
       ? value
@@ -441,16 +431,16 @@ function bucketArns(setting: Setting, value: unknown): readonly string[] {
         : undefined;
   if (text === undefined) {
     throw new ConfigurationError(
-      `The ${describeSetting(setting)} must be a comma-separated list of S3 bucket ARNs, got ${show(value)}.`,
+      `The ${describeSetting(setting)} must be a comma-separated list of ${kind}, got ${show(value)}.`,
     );
   }
-  const parsed = parseBucketArns(text);
+  const parsed = parse(text);
   if (!parsed.ok) {
     throw new ConfigurationError(
       `The ${describeSetting(setting)} is not valid: ${parsed.problem}.`,
     );
   }
-  return Object.freeze(parsed.arns);
+  return Object.freeze([...parsed.arns]);
 }
 
 /**
@@ -525,8 +515,12 @@ export function resolveConfig(node: Node, overrides: Partial<FanoutConfig> = {})
   });
 
   const alarmTopicArn = optionalSnsTopicArn(...pick('alarmTopicArn'));
-  const inputBucketArns = bucketArns(...pick('inputBucketArns'));
-  const adminPrincipalArns = principalArns(...pick('adminPrincipalArns'));
+  const inputBucketArns = arnList(pick('inputBucketArns'), 'S3 bucket ARNs', parseBucketArns);
+  const adminPrincipalArns = arnList(
+    pick('adminPrincipalArns'),
+    'IAM principal ARNs',
+    parsePrincipalArns,
+  );
   const maxNumbersPerInputObject = integerIn(
     ...pick('maxNumbersPerInputObject'),
     1,

@@ -49,12 +49,17 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ADMIN_PRINCIPAL_ARNS_ENV } from '../functions/commons/caller.ts';
 import {
+  ADMIN_PRINCIPAL_ARNS_ENV,
+  AGGREGATOR_FUNCTION_NAME_ENV,
+  IDEMPOTENCY_EXPIRY_SECONDS_ENV,
   INPUT_RANGE_BYTES_ENV,
-  INPUT_UPLOAD_PREFIX,
+  JOB_DEADLINE_SECONDS_ENV,
+  JOB_RETENTION_DAYS_ENV,
   MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
-} from '../functions/commons/input/buckets.ts';
+  NUMBERS_PER_CHUNK_ENV,
+} from '../functions/commons/env.ts';
+import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
 import {
   OWNER_INDEX_ATTRIBUTES,
@@ -321,11 +326,11 @@ export class FanoutStack extends Stack {
       MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
       String(config.maxNumbersPerInputObject),
     );
-    this.dispatcher.setEnvironment('NUMBERS_PER_CHUNK', String(config.numbersPerChunk));
-    this.dispatcher.setEnvironment('JOB_RETENTION_DAYS', String(config.jobRetentionDays));
-    this.dispatcher.setEnvironment('JOB_DEADLINE_SECONDS', String(config.jobDeadlineSeconds));
+    this.dispatcher.setEnvironment(NUMBERS_PER_CHUNK_ENV, String(config.numbersPerChunk));
+    this.dispatcher.setEnvironment(JOB_RETENTION_DAYS_ENV, String(config.jobRetentionDays));
+    this.dispatcher.setEnvironment(JOB_DEADLINE_SECONDS_ENV, String(config.jobDeadlineSeconds));
     this.dispatcher.setEnvironment(
-      'IDEMPOTENCY_EXPIRY_SECONDS',
+      IDEMPOTENCY_EXPIRY_SECONDS_ENV,
       String(config.idempotencyExpirySeconds),
     );
     this.dispatcher.setEnvironment(ADMIN_PRINCIPAL_ARNS_ENV, config.adminPrincipalArns.join(','));
@@ -387,7 +392,7 @@ export class FanoutStack extends Stack {
     });
     this.worker.bindInvoke({
       target: this.aggregator.function,
-      envVar: 'AGGREGATOR_FUNCTION_NAME',
+      envVar: AGGREGATOR_FUNCTION_NAME_ENV,
     });
     // It reads its byte range of an S3 input (ranged GetObject), from the input bucket or
     // an allowed bucket, and nothing else of S3.

@@ -20,8 +20,8 @@
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html#context-variable-reference
  */
 
-/** The environment variable of the operators' principal ARNs (comma-separated). */
-export const ADMIN_PRINCIPAL_ARNS_ENV = 'ADMIN_PRINCIPAL_ARNS';
+/** The environment variable of the operators' principal ARNs (named in the env contract). */
+export { ADMIN_PRINCIPAL_ARNS_ENV } from './env.ts';
 
 export interface Caller {
   /** The normalised principal ARN: the owner of the jobs this caller submits. */

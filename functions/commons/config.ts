@@ -2,18 +2,27 @@
  * Function configuration, read once from the environment at cold start and validated, so a
  * bad deployment fails at init with an error that names the variable, not on the Nth request.
  *
- * The stack sets these variables (see the shared contract in the team brief); locally the
+ * The stack sets these variables (their names are the contract in `env.ts`); locally the
  * embedded runner sets the same ones.
  */
-import { ADMIN_PRINCIPAL_ARNS_ENV, parsePrincipalArns } from './caller.ts';
-import { ConfigurationError } from './errors.ts';
+import { parsePrincipalArns } from './caller.ts';
 import {
+  ADMIN_PRINCIPAL_ARNS_ENV,
+  AGGREGATOR_FUNCTION_NAME_ENV,
   ALLOWED_INPUT_BUCKET_ARNS_ENV,
+  IDEMPOTENCY_EXPIRY_SECONDS_ENV,
   INPUT_BUCKET_NAME_ENV,
   INPUT_RANGE_BYTES_ENV,
+  JOB_DEADLINE_SECONDS_ENV,
+  JOB_RETENTION_DAYS_ENV,
   MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
-  parseBucketArns,
-} from './input/buckets.ts';
+  NUMBERS_PER_CHUNK_ENV,
+  POOL_SIZE_ENV,
+  TABLE_NAME_ENV,
+  WORK_QUEUE_URL_ENV,
+} from './env.ts';
+import { ConfigurationError } from './errors.ts';
+import { parseBucketArns } from './input/buckets.ts';
 import { DEFAULT_RANGE_BYTES, MAX_RANGE_BYTES, MIN_RANGE_BYTES } from './input/ranges.ts';
 import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
@@ -104,26 +113,29 @@ export interface DispatcherConfig {
 
 export function loadDispatcherConfig(env: Environment = process.env): DispatcherConfig {
   return {
-    tableName: getStringFromEnv('TABLE_NAME', env),
-    workQueueUrl: getStringFromEnv('WORK_QUEUE_URL', env),
+    tableName: getStringFromEnv(TABLE_NAME_ENV, env),
+    workQueueUrl: getStringFromEnv(WORK_QUEUE_URL_ENV, env),
     numbersPerChunk:
-      getOptionalIntegerFromEnv('NUMBERS_PER_CHUNK', { min: 1, max: MAX_NUMBERS_PER_CHUNK }, env) ??
-      DEFAULT_NUMBERS_PER_CHUNK,
+      getOptionalIntegerFromEnv(
+        NUMBERS_PER_CHUNK_ENV,
+        { min: 1, max: MAX_NUMBERS_PER_CHUNK },
+        env,
+      ) ?? DEFAULT_NUMBERS_PER_CHUNK,
     jobRetentionDays:
       getOptionalIntegerFromEnv(
-        'JOB_RETENTION_DAYS',
+        JOB_RETENTION_DAYS_ENV,
         { min: 1, max: MAX_JOB_RETENTION_DAYS },
         env,
       ) ?? DEFAULT_JOB_RETENTION_DAYS,
     jobDeadlineSeconds:
       getOptionalIntegerFromEnv(
-        'JOB_DEADLINE_SECONDS',
+        JOB_DEADLINE_SECONDS_ENV,
         { min: MIN_JOB_DEADLINE_SECONDS, max: MAX_JOB_DEADLINE_SECONDS },
         env,
       ) ?? DEFAULT_JOB_DEADLINE_SECONDS,
     idempotencyExpirySeconds:
       getOptionalIntegerFromEnv(
-        'IDEMPOTENCY_EXPIRY_SECONDS',
+        IDEMPOTENCY_EXPIRY_SECONDS_ENV,
         { min: MIN_IDEMPOTENCY_EXPIRY_SECONDS, max: MAX_IDEMPOTENCY_EXPIRY_SECONDS },
         env,
       ) ?? DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
@@ -199,7 +211,7 @@ export function loadAdminPrincipals(env: Environment = process.env): ReadonlySet
 }
 
 export function loadStatusConfig(env: Environment = process.env): StatusConfig {
-  return { tableName: getStringFromEnv('TABLE_NAME', env), admins: loadAdminPrincipals(env) };
+  return { tableName: getStringFromEnv(TABLE_NAME_ENV, env), admins: loadAdminPrincipals(env) };
 }
 
 export interface WorkerConfig {
@@ -225,9 +237,9 @@ export const MAX_POOL_SIZE = 64;
 
 export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
   return {
-    aggregatorFunctionName: getStringFromEnv('AGGREGATOR_FUNCTION_NAME', env),
-    tableName: getStringFromEnv('TABLE_NAME', env),
-    poolSize: getOptionalIntegerFromEnv('POOL_SIZE', { min: 1, max: MAX_POOL_SIZE }, env),
+    aggregatorFunctionName: getStringFromEnv(AGGREGATOR_FUNCTION_NAME_ENV, env),
+    tableName: getStringFromEnv(TABLE_NAME_ENV, env),
+    poolSize: getOptionalIntegerFromEnv(POOL_SIZE_ENV, { min: 1, max: MAX_POOL_SIZE }, env),
     memoryMb: getOptionalIntegerFromEnv(
       'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
       { min: 1, max: MAX_LAMBDA_MEMORY_MB },
@@ -244,7 +256,7 @@ export interface AggregatorConfig {
 
 export function loadAggregatorConfig(env: Environment = process.env): AggregatorConfig {
   return {
-    tableName: getStringFromEnv('TABLE_NAME', env),
+    tableName: getStringFromEnv(TABLE_NAME_ENV, env),
     memoryMb: getOptionalIntegerFromEnv(
       'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
       { min: 1, max: MAX_LAMBDA_MEMORY_MB },
@@ -258,7 +270,7 @@ export interface DlqConsumerConfig {
 }
 
 export function loadDlqConsumerConfig(env: Environment = process.env): DlqConsumerConfig {
-  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+  return { tableName: getStringFromEnv(TABLE_NAME_ENV, env) };
 }
 
 export interface SweeperConfig {
@@ -266,5 +278,5 @@ export interface SweeperConfig {
 }
 
 export function loadSweeperConfig(env: Environment = process.env): SweeperConfig {
-  return { tableName: getStringFromEnv('TABLE_NAME', env) };
+  return { tableName: getStringFromEnv(TABLE_NAME_ENV, env) };
 }

@@ -23,20 +23,32 @@ export function invalidCursorError(): BadRequestError {
 }
 
 /**
- * The chunk index a cursor points at (range-checked later against the job).
- * @throws BadRequestError (INVALID_CURSOR)
+ * The object a base64url JSON cursor holds, or `invalid()` thrown when the cursor is longer
+ * than `maxLength`, not base64url, not JSON or not an object. Each cursor checks its fields.
  */
-export function decodeCursor(cursor: string): number {
-  if (cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw invalidCursorError();
+export function readCursorObject(
+  cursor: string,
+  maxLength: number,
+  invalid: () => BadRequestError,
+): Readonly<Record<string, unknown>> {
+  if (cursor.length > maxLength || !BASE64URL.test(cursor)) throw invalid();
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw invalidCursorError();
+    throw invalid();
   }
-  if (typeof value !== 'object' || value === null) throw invalidCursorError();
-  const { v, c } = value as { v?: unknown; c?: unknown };
-  if (v !== CURSOR_VERSION || !Number.isSafeInteger(c) || (c as number) < 0)
+  if (typeof value !== 'object' || value === null) throw invalid();
+  return value as Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The chunk index a cursor points at (range-checked later against the job).
+ * @throws BadRequestError (INVALID_CURSOR)
+ */
+export function decodeCursor(cursor: string): number {
+  const { v, c } = readCursorObject(cursor, MAX_CURSOR_LENGTH, invalidCursorError);
+  if (v !== CURSOR_VERSION || typeof c !== 'number' || !Number.isSafeInteger(c) || c < 0)
     throw invalidCursorError();
-  return c as number;
+  return c;
 }

@@ -17,28 +17,22 @@ import { MetricUnit, metrics } from '../commons/powertools.ts';
 import type { RouteRequest } from '../commons/router.ts';
 import { listOwnedJobs, type OwnedJobEntry } from '../commons/store/owner-jobs.ts';
 import { chunksInShard } from '../commons/store/shards.ts';
-import type { JobStatus } from '../commons/types.ts';
-import type { StatusDeps } from './job-status.ts';
+import { readCursorObject } from './cursor.ts';
+import type { JobView, StatusDeps } from './job-status.ts';
 
 /** Jobs per page unless `?limit=` says otherwise, and the most it may ask for. */
 export const DEFAULT_JOB_LIST_LIMIT = 20;
 export const MAX_JOB_LIST_LIMIT = 100;
 
-/** One job of `GET /jobs`. */
-export interface JobSummary {
-  readonly jobId: string;
-  readonly status: JobStatus;
-  readonly numbersCount: number;
-  /** As of the job's last completed shard (exact once it SUCCEEDED). */
-  readonly progress: {
-    readonly chunksDone: number;
-    readonly chunkCount: number;
-    readonly numbersDone: number;
-  };
-  /** ISO 8601. */
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly completedAt?: string;
+/**
+ * One job of `GET /jobs`: the fields of `GET /jobs/{jobId}`'s view it shares (ISO 8601
+ * times), with `progress` as of the job's last completed shard (exact once it SUCCEEDED).
+ */
+export interface JobSummary
+  extends Pick<
+    JobView,
+    'jobId' | 'status' | 'numbersCount' | 'progress' | 'createdAt' | 'updatedAt' | 'completedAt'
+  > {
   readonly statusUrl: string;
 }
 
@@ -51,7 +45,6 @@ export interface JobListPage {
 
 const CURSOR_VERSION = 1;
 const MAX_CURSOR_LENGTH = 256;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** An owner index sort key: ISO 8601 creation time, `#`, the job's UUID. */
 const SORT_KEY = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z#[0-9a-f-]{36}$/;
 
@@ -68,15 +61,7 @@ export function encodeListCursor(sortKey: string): string {
 
 /** @throws BadRequestError (INVALID_CURSOR) */
 export function decodeListCursor(cursor: string): string {
-  if (cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) throw invalidCursor();
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalidCursor();
-  }
-  if (typeof value !== 'object' || value === null) throw invalidCursor();
-  const { v, k } = value as { v?: unknown; k?: unknown };
+  const { v, k } = readCursorObject(cursor, MAX_CURSOR_LENGTH, invalidCursor);
   if (v !== CURSOR_VERSION || typeof k !== 'string' || !SORT_KEY.test(k)) throw invalidCursor();
   return k;
 }

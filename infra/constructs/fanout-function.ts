@@ -35,7 +35,9 @@ import { Construct } from 'constructs';
 import {
   ALLOWED_INPUT_BUCKET_ARNS_ENV,
   INPUT_BUCKET_NAME_ENV,
-} from '../../functions/commons/input/buckets.ts';
+  TABLE_NAME_ENV,
+  WORK_QUEUE_URL_ENV,
+} from '../../functions/commons/env.ts';
 
 /** The repository root: the entries, package-lock.json and node_modules/.bin/esbuild live here. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -275,7 +277,7 @@ export class FanoutFunction extends Construct {
     readonly actions: readonly [TableAction, ...TableAction[]];
   }): void {
     assertNoCustomerManagedKey(this, table);
-    this.function.addEnvironment('TABLE_NAME', table.tableName);
+    this.function.addEnvironment(TABLE_NAME_ENV, table.tableName);
     Grant.addToPrincipal({
       grantee: this.function,
       actions: [...actions],
@@ -297,7 +299,7 @@ export class FanoutFunction extends Construct {
   }): void {
     assertNoCustomerManagedKey(this, table);
     table.schemaV2(indexName); // throws "Cannot find schema for index: <name>" when absent
-    this.function.addEnvironment('TABLE_NAME', table.tableName);
+    this.function.addEnvironment(TABLE_NAME_ENV, table.tableName);
     Grant.addToPrincipal({
       grantee: this.function,
       actions: ['dynamodb:Query'],
@@ -307,7 +309,7 @@ export class FanoutFunction extends Construct {
 
   /** Gives the function `WORK_QUEUE_URL` and `sqs:SendMessage` (which covers SendMessageBatch). */
   public bindWorkQueueProducer({ queue }: { readonly queue: IQueue }): void {
-    this.function.addEnvironment('WORK_QUEUE_URL', queue.queueUrl);
+    this.function.addEnvironment(WORK_QUEUE_URL_ENV, queue.queueUrl);
     queue.grant(this.function, 'sqs:SendMessage');
   }
 

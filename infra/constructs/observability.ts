@@ -32,6 +32,7 @@ import {
   type IMetric,
   MathExpression,
   Metric,
+  type MetricOptions,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -205,8 +206,14 @@ export class FanoutObservability extends Construct {
     // ---------------------------------------------------------------------------------
     // Dashboard
     // ---------------------------------------------------------------------------------
-    const perFunction = (metric: (fn: IFunction, name: string) => IMetric): IMetric[] =>
-      props.functions.map(({ name, function: fn }) => metric(fn, name));
+    /** One line per function: `metric` of it, with `statistic` over PERIOD, labelled by name. */
+    const perFunction = (
+      statistic: string,
+      metric: (fn: IFunction, options: MetricOptions) => IMetric,
+    ): IMetric[] =>
+      props.functions.map(({ name, function: fn }) =>
+        metric(fn, { statistic, period: PERIOD, label: name }),
+      );
     const stage = props.apiStage;
     const half = { width: 12, height: 6 };
 
@@ -249,9 +256,7 @@ export class FanoutObservability extends Construct {
           new GraphWidget({
             ...half,
             title: 'Errors',
-            left: perFunction((fn, name) =>
-              fn.metricErrors({ statistic: 'Sum', period: PERIOD, label: name }),
-            ),
+            left: perFunction('Sum', (fn, options) => fn.metricErrors(options)),
             right: [
               stage.metricClientError({ statistic: 'Sum', period: PERIOD, label: 'API 4xx' }),
               stage.metricServerError({ statistic: 'Sum', period: PERIOD, label: 'API 5xx' }),
@@ -260,9 +265,7 @@ export class FanoutObservability extends Construct {
           new GraphWidget({
             ...half,
             title: 'Throttles',
-            left: perFunction((fn, name) =>
-              fn.metricThrottles({ statistic: 'Sum', period: PERIOD, label: name }),
-            ),
+            left: perFunction('Sum', (fn, options) => fn.metricThrottles(options)),
           }),
         ],
         [
@@ -310,9 +313,7 @@ export class FanoutObservability extends Construct {
           new GraphWidget({
             ...half,
             title: 'Function duration (p99)',
-            left: perFunction((fn, name) =>
-              fn.metricDuration({ statistic: 'p99', period: PERIOD, label: name }),
-            ),
+            left: perFunction('p99', (fn, options) => fn.metricDuration(options)),
           }),
           new AlarmStatusWidget({
             ...half,

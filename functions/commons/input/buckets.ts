@@ -5,14 +5,13 @@
  * these names and the one parser of the allowed list.
  */
 
-/** The stack's input bucket, for uploads (set on the dispatcher and the worker). */
-export const INPUT_BUCKET_NAME_ENV = 'INPUT_BUCKET_NAME';
-/** The operator-allowed buckets, comma-separated bucket ARNs (may be empty). */
-export const ALLOWED_INPUT_BUCKET_ARNS_ENV = 'ALLOWED_INPUT_BUCKET_ARNS';
-/** Bytes per range of a `lines` input (the dispatcher); DEFAULT_RANGE_BYTES when unset. */
-export const INPUT_RANGE_BYTES_ENV = 'INPUT_RANGE_BYTES';
-/** Most numbers of one S3 input job (the dispatcher); DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT if unset. */
-export const MAX_NUMBERS_PER_INPUT_OBJECT_ENV = 'MAX_NUMBERS_PER_INPUT_OBJECT';
+/** The input variables (set on the dispatcher and the worker), from the env contract. */
+export {
+  ALLOWED_INPUT_BUCKET_ARNS_ENV,
+  INPUT_BUCKET_NAME_ENV,
+  INPUT_RANGE_BYTES_ENV,
+  MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
+} from '../env.ts';
 /** Uploads go under this prefix of the input bucket, one key per job; grants are scoped to it. */
 export const INPUT_UPLOAD_PREFIX = 'uploads/';
 

@@ -33,6 +33,7 @@ import {
 import {
   jobKey,
   OWNER_ATTRIBUTE,
+  OWNER_INDEX_ATTRIBUTES,
   OWNER_INDEX_PARTITION_KEY,
   OWNER_INDEX_SORT_KEY,
   ownerPartitionKey,
@@ -151,16 +152,7 @@ export function expiryAfterDays(now: Date, days: number): number {
 
 /** Job attributes without the inline results (up to MAX_INLINE_RESULT_BYTES). */
 const JOB_SUMMARY_ATTRIBUTES = [
-  'jobId',
-  'status',
-  'numbersCount',
-  'chunkCount',
-  'shardCount',
-  'shards',
-  'numbersDone',
-  'createdAt',
-  'updatedAt',
-  'completedAt',
+  ...OWNER_INDEX_ATTRIBUTES, // what a listing shows, then the rest of the job
   'expiresAt',
   'failure',
   'deadlineAt',

@@ -6,7 +6,8 @@
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reading
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { isJobStatus, type JobStatus } from '../types.ts';
+import { isJobStatus } from '../types.ts';
+import type { JobRecord } from './jobs.ts';
 import {
   jobKey,
   OWNER_INDEX_ATTRIBUTES,
@@ -17,19 +18,11 @@ import {
 } from './keys.ts';
 import { counter, type Item, isCount, isPlainObject, type JobTable, projection } from './table.ts';
 
-/** One job of an owner's listing, as the index holds it. */
-export interface OwnedJobEntry {
-  readonly jobId: string;
-  readonly status: JobStatus;
-  readonly numbersCount: number;
-  readonly chunkCount: number;
-  readonly shardCount: number;
-  /** Completed shards: shard index → its count of numbers. */
-  readonly shards: Readonly<Record<string, number>>;
-  readonly numbersDone: number;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly completedAt?: string;
+/**
+ * One job of an owner's listing, as the index holds it: the job's fields the index projects
+ * (OWNER_INDEX_ATTRIBUTES), and where the next page starts.
+ */
+export interface OwnedJobEntry extends Pick<JobRecord, (typeof OWNER_INDEX_ATTRIBUTES)[number]> {
   /** The entry's index sort key, where the next page starts after it. */
   readonly sortKey: string;
 }

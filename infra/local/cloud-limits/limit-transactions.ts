@@ -79,6 +79,15 @@ function canceled(actions: readonly Action[], atFault: (action: Action) => boole
   };
 }
 
+/** The `TransactionConflict` answer: at fault, the actions on an item in `held`. */
+function conflictCanceled(actions: readonly Action[], held: ReadonlySet<string>): Forwarded {
+  return canceled(actions, (action) =>
+    action.schema !== undefined && action.key !== undefined
+      ? held.has(itemIdentity(action.schema, action.key))
+      : false,
+  )('TransactionConflict');
+}
+
 function sizeOf(item: ItemLike | undefined): number | undefined {
   return item === undefined ? undefined : itemSize(item);
 }
@@ -93,11 +102,7 @@ export async function limitTransactWrite(
   if (conflicts.length > 0) {
     const held = new Set(conflicts);
     ctx.usage.add(request.client, 'transactionConflicts');
-    return canceled(actions, (action) =>
-      action.schema !== undefined && action.key !== undefined
-        ? held.has(itemIdentity(action.schema, action.key))
-        : false,
-    )('TransactionConflict');
+    return conflictCanceled(actions, held);
   }
   let releaseMargin = ctx.limits.transactionHoldMarginMs;
   try {
@@ -175,11 +180,7 @@ export async function limitTransactGet(
   const held = new Set(identities(actions).filter((id) => ctx.locks.isHeld(id)));
   if (held.size > 0) {
     ctx.usage.add(request.client, 'transactionConflicts');
-    return canceled(actions, (action) =>
-      action.schema !== undefined && action.key !== undefined
-        ? held.has(itemIdentity(action.schema, action.key))
-        : false,
-    )('TransactionConflict');
+    return conflictCanceled(actions, held);
   }
   const charges = new Map<Action, Charge>();
   for (const action of actions) {
