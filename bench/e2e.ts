@@ -23,10 +23,10 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { TestStack } from '#local/harness/index.ts';
+import type { InvocationRecord } from '#local/runtime/function-host.ts';
+import { seededRandom } from '#local/seeded-random.ts';
 import { FanoutClient } from '../bin/client.ts';
-import { TestStack } from '../infra/local/harness/index.ts';
-import type { InvocationRecord } from '../infra/local/runtime/function-host.ts';
-import { seededRandom } from '../infra/local/seeded-random.ts';
 
 const TARGET_SECONDS = 10;
 

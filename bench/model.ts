@@ -16,16 +16,12 @@ import {
   readUnits,
   SQS_BILLING_CHUNK_BYTES,
   writeUnits,
-} from '../functions/commons/cost.ts';
-import { RESULT_PAGES_PER_RESPONSE } from '../functions/commons/limits.ts';
-import { buildPageItem } from '../functions/commons/store/pages.ts';
-import {
-  CHUNKS_PER_SHARD,
-  shardCountFor,
-  shardItemBytesBound,
-} from '../functions/commons/store/shards.ts';
-import { DEFAULT_CONFIG } from '../infra/config.ts';
-import { seededRandom } from '../infra/local/seeded-random.ts';
+} from '#commons/cost.ts';
+import { RESULT_PAGES_PER_RESPONSE } from '#commons/limits.ts';
+import { DEFAULT_CONFIG } from '#infra/config.ts';
+import { seededRandom } from '#local/seeded-random.ts';
+import { buildPageItem } from '#store/pages.ts';
+import { CHUNKS_PER_SHARD, shardCountFor, shardItemBytesBound } from '#store/shards.ts';
 
 const { values } = parseArgs({
   options: {

@@ -14,12 +14,12 @@
  * {"bench":"parse", ...}.
  */
 
-import { parseLines } from '../functions/commons/input/lines.ts';
-import { literalReviver } from '../functions/commons/json-numbers.ts';
-import { validateNumbers } from '../functions/commons/numbers.ts';
-import { parseJsonObject } from '../functions/commons/request.ts';
+import { parseLines } from '#commons/input/lines.ts';
+import { literalReviver } from '#commons/json-numbers.ts';
+import { validateNumbers } from '#commons/numbers.ts';
+import { parseJsonObject } from '#commons/request.ts';
+import { seededRandom } from '#local/seeded-random.ts';
 import { parseJobRequest } from '../functions/dispatcher/job-request.ts';
-import { seededRandom } from '../infra/local/seeded-random.ts';
 
 const COUNT = 1_000_000;
 const REPS = 7;

@@ -16,14 +16,14 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { NumberInput, SquareResult } from '../functions/commons/numbers.ts';
+import type { NumberInput, SquareResult } from '#commons/numbers.ts';
+import { seededRandom } from '#local/seeded-random.ts';
 import {
   createChunkEngine,
   POOL_ROUND_TRIP_NS,
   POOL_TRANSPORT_NS_PER_ELEMENT,
 } from '../functions/worker/compute.ts';
 import { applyInline, workerKernel } from '../functions/worker/kernel.ts';
-import { seededRandom } from '../infra/local/seeded-random.ts';
 
 type Method = () => unknown;
 

@@ -3,9 +3,9 @@
  * itself (a local stack with its default principal, a deployed one with the default AWS
  * credential chain when given createSigV4Signer), and how `fanout` prints squares.
  */
-import { FanoutApi, type RequestSigner } from '../client/index.ts';
+import { FanoutApi, type RequestSigner } from '#client/index.ts';
 
-export type { JobStatus, JobStatusBody, ResultsPageBody, SubmittedJob } from '../client/index.ts';
+export type { JobStatus, JobStatusBody, ResultsPageBody, SubmittedJob } from '#client/index.ts';
 export {
   createSigV4Signer,
   GZIP_THRESHOLD_BYTES,
@@ -13,7 +13,7 @@ export {
   type RequestSigner,
   regionOfApiUrl,
   type WaitOptions,
-} from '../client/index.ts';
+} from '#client/index.ts';
 
 /** A FanoutApi on `baseUrl`, signed by `signer`, or by itself when none is given. */
 export class FanoutClient extends FanoutApi {

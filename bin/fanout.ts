@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { messageOf } from '../client/errors.ts';
-import { MAX_NUMBERS_PER_JOB } from '../functions/commons/limits.ts';
-import type { CloudLimitsReport, EmbeddedStack } from '../infra/local/embedded-stack.ts';
-import type { LocalPrincipal } from '../infra/local/sigv4/principals.ts';
+import { messageOf } from '#client/errors.ts';
+import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
+import type { CloudLimitsReport, EmbeddedStack } from '#local/embedded-stack.ts';
+import type { LocalPrincipal } from '#local/sigv4/principals.ts';
 import {
   ApiError,
   createSigV4Signer,
@@ -273,7 +273,7 @@ async function startLocalStack(
   values: Values,
   apiPort: number | undefined,
 ): Promise<EmbeddedStack> {
-  const { EmbeddedStack } = await import('../infra/local/embedded-stack.ts');
+  const { EmbeddedStack } = await import('#local/embedded-stack.ts');
   const stack = new EmbeddedStack({
     auth: await localAuth(values),
     logSink: functionLogs(),
@@ -359,7 +359,7 @@ async function localAuth(values: Values): Promise<false | { principals: LocalPri
     if (given.length > 0) throw new UsageError('give --principal or --no-auth, not both');
     return false;
   }
-  const { parsePrincipal } = await import('../infra/local/sigv4/principals.ts');
+  const { parsePrincipal } = await import('#local/sigv4/principals.ts');
   try {
     return { principals: given.map(parsePrincipal) };
   } catch (error) {
@@ -375,7 +375,7 @@ async function serve(values: Values): Promise<number> {
   stopOnSignals(stack, 0);
   const described = stack.describe();
   const { cloudLimits: _, ...where } = described;
-  const { principalsJson } = await import('../infra/local/sigv4/principals.ts');
+  const { principalsJson } = await import('#local/sigv4/principals.ts');
   const principals = principalsJson(stack.principals);
   // With --json, stdout is that one line; otherwise the API's URL, the rest on stderr.
   process.stdout.write(

@@ -6,9 +6,9 @@ import {
   InputFormatError,
   parseJsonNumbers as parseJson,
   parseNumbersText as parseText,
-} from '../client/index.ts';
+} from '#client/index.ts';
 
-export { parseNumberToken } from '../client/index.ts';
+export { parseNumberToken } from '#client/index.ts';
 
 /** A usage or input mistake: exit code 2. */
 export class UsageError extends Error {

@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { type FanoutApi, Job, type JobStatusBody, type SquareResult } from '../client/index.ts';
+import { type FanoutApi, Job, type JobStatusBody, type SquareResult } from '#client/index.ts';
 import { UsageError } from './input.ts';
 import { progressBar } from './progress.ts';
 

@@ -2,7 +2,7 @@
  * The CLI's progress bar: numbers done, numbers/s, elapsed time and ETA, on stderr, drawn
  * only when stderr is a terminal (never in a pipe or a log).
  */
-import type { JobStatusBody } from '../client/index.ts';
+import type { JobStatusBody } from '#client/index.ts';
 
 export interface ProgressBar {
   /** Redraws the bar from a job's status. */

@@ -3,9 +3,9 @@
  * the local principals' keys, and curl lines that work as printed.
  */
 
-import type { StackDescription } from '../infra/local/embedded-stack.ts';
-import { LOCAL_REGION } from '../infra/local/emulators/common.ts';
-import type { LocalPrincipal } from '../infra/local/sigv4/principals.ts';
+import type { StackDescription } from '#local/embedded-stack.ts';
+import { LOCAL_REGION } from '#local/emulators/common.ts';
+import type { LocalPrincipal } from '#local/sigv4/principals.ts';
 
 export function serveBanner(
   apiUrl: string,

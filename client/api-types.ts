@@ -3,9 +3,9 @@
  * Type-only imports: nothing of the functions runs in a client.
  */
 
-import type { ErrorBody } from '../functions/commons/http.ts';
-import type { InvalidElement, NumberInput, SquareResult } from '../functions/commons/numbers.ts';
-import type { FailedChunk, JobFailure, JobStatus } from '../functions/commons/types.ts';
+import type { ErrorBody } from '#commons/http.ts';
+import type { InvalidElement, NumberInput, SquareResult } from '#commons/numbers.ts';
+import type { FailedChunk, JobFailure, JobStatus } from '#commons/types.ts';
 import type { CancelledJob } from '../functions/dispatcher/cancel-job.ts';
 import type { SubmittedJob } from '../functions/dispatcher/deps.ts';
 import type { RedrivenJob } from '../functions/dispatcher/redrive-job.ts';

@@ -3,8 +3,8 @@
  * `imapUnordered` square numbers on the deployed kernel; `submit` starts a job and hands back
  * a Job to join, terminate or stream. No function travels: the kernel is the one deployed.
  */
-import type { EmbeddedStack, EmbeddedStackOptions } from '../infra/local/embedded-stack.ts';
-import { LOCAL_REGION } from '../infra/local/emulators/common.ts';
+import type { EmbeddedStack, EmbeddedStackOptions } from '#local/embedded-stack.ts';
+import { LOCAL_REGION } from '#local/emulators/common.ts';
 import type { JobSummary, ResultChunk, SquareResult } from './api-types.ts';
 import { FanoutApi, type SubmitOptions } from './fanout-api.ts';
 import type { Fetch, SigningChoice } from './http.ts';
@@ -114,7 +114,7 @@ export class Pool {
    * a pool on it; `close()` stops it. Needs Java 17 for DynamoDB Local.
    */
   static async local(options: LocalPoolOptions = {}): Promise<Pool> {
-    const { EmbeddedStack } = await import('../infra/local/embedded-stack.ts');
+    const { EmbeddedStack } = await import('#local/embedded-stack.ts');
     const stack = new EmbeddedStack({ logLevel: 'ERROR', ...options });
     await stack.start();
     return new Pool(new FanoutApi(stack.apiUrl, { signer: 'auto' }), stack);

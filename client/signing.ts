@@ -4,8 +4,8 @@
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
  */
 import { createHash, createHmac } from 'node:crypto';
-import { LOCAL_REGION } from '../infra/local/emulators/common.ts';
-import { DEFAULT_LOCAL_PRINCIPAL } from '../infra/local/sigv4/principals.ts';
+import { LOCAL_REGION } from '#local/emulators/common.ts';
+import { DEFAULT_LOCAL_PRINCIPAL } from '#local/sigv4/principals.ts';
 
 /** Static AWS credentials. */
 export interface Credentials {

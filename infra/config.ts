@@ -8,14 +8,10 @@
  * the command line arrive as strings, so numbers are parsed here.
  */
 import type { Node } from 'constructs';
-import { parsePrincipalArns } from '../functions/commons/caller.ts';
-import { ConfigurationError } from '../functions/commons/errors.ts';
-import { parseBucketArns } from '../functions/commons/input/buckets.ts';
-import {
-  DEFAULT_RANGE_BYTES,
-  MAX_RANGE_BYTES,
-  MIN_RANGE_BYTES,
-} from '../functions/commons/input/ranges.ts';
+import { parsePrincipalArns } from '#commons/caller.ts';
+import { ConfigurationError } from '#commons/errors.ts';
+import { parseBucketArns } from '#commons/input/buckets.ts';
+import { DEFAULT_RANGE_BYTES, MAX_RANGE_BYTES, MIN_RANGE_BYTES } from '#commons/input/ranges.ts';
 import {
   DEFAULT_IDEMPOTENCY_EXPIRY_SECONDS,
   DEFAULT_JOB_DEADLINE_SECONDS,
@@ -29,7 +25,7 @@ import {
   MAX_NUMBERS_PER_CHUNK,
   MIN_IDEMPOTENCY_EXPIRY_SECONDS,
   MIN_JOB_DEADLINE_SECONDS,
-} from '../functions/commons/limits.ts';
+} from '#commons/limits.ts';
 
 /** How long the aggregator may run; the worker waits for it synchronously. */
 export const AGGREGATOR_TIMEOUT_SECONDS = 30;

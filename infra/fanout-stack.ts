@@ -58,9 +58,9 @@ import {
   JOB_RETENTION_DAYS_ENV,
   MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
   NUMBERS_PER_CHUNK_ENV,
-} from '../functions/commons/env.ts';
-import { INPUT_UPLOAD_PREFIX } from '../functions/commons/input/buckets.ts';
-import { SQS_MAX_MESSAGE_BYTES } from '../functions/commons/limits.ts';
+} from '#commons/env.ts';
+import { INPUT_UPLOAD_PREFIX } from '#commons/input/buckets.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '#commons/limits.ts';
 import {
   OWNER_INDEX_ATTRIBUTES,
   OWNER_INDEX_PARTITION_KEY,
@@ -72,7 +72,7 @@ import {
   RUNNING_INDEX_SORT_KEY,
   SORT_KEY,
   TTL_ATTRIBUTE,
-} from '../functions/commons/store/keys.ts';
+} from '#store/keys.ts';
 import {
   AGGREGATOR_TIMEOUT_SECONDS,
   DLQ_CONSUMER_TIMEOUT_SECONDS,

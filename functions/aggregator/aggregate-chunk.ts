@@ -20,16 +20,16 @@
  * Any other error propagates: the worker's Invoke sees a function error, reports the record
  * as failed, and SQS redelivers it.
  */
-import { countChunk, jobReadUnits } from '../commons/completion.ts';
-import { parseChunkResult } from '../commons/contracts.ts';
-import { addUsage, deliverySqsRequests, type JobUsage } from '../commons/cost.ts';
-import { InvalidChunkResultError, JobNotFoundError } from '../commons/errors.ts';
-import { MAX_CHUNK_RESULT_BYTES } from '../commons/limits.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { addJobUsage, getJob } from '../commons/store/jobs.ts';
-import { putPage } from '../commons/store/pages.ts';
-import type { JobTable } from '../commons/store/table.ts';
-import type { AggregateOutcome, ChunkResult, JobStatus } from '../commons/types.ts';
+import { countChunk, jobReadUnits } from '#commons/completion.ts';
+import { parseChunkResult } from '#commons/contracts.ts';
+import { addUsage, deliverySqsRequests, type JobUsage } from '#commons/cost.ts';
+import { InvalidChunkResultError, JobNotFoundError } from '#commons/errors.ts';
+import { MAX_CHUNK_RESULT_BYTES } from '#commons/limits.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import type { AggregateOutcome, ChunkResult, JobStatus } from '#commons/types.ts';
+import { addJobUsage, getJob } from '#store/jobs.ts';
+import { putPage } from '#store/pages.ts';
+import type { JobTable } from '#store/table.ts';
 
 export interface AggregatorDeps {
   readonly table: JobTable;

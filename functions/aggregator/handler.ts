@@ -6,12 +6,12 @@ import {
   CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS,
   createDocumentClient,
   createDynamoDbClient,
-} from '../commons/clients.ts';
-import { loadAggregatorConfig } from '../commons/config.ts';
-import { loggableError } from '../commons/errors.ts';
-import { withPowertools } from '../commons/middleware.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import type { AggregateOutcome } from '../commons/types.ts';
+} from '#commons/clients.ts';
+import { loadAggregatorConfig } from '#commons/config.ts';
+import { loggableError } from '#commons/errors.ts';
+import { withPowertools } from '#commons/middleware.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import type { AggregateOutcome } from '#commons/types.ts';
 import { type AggregatorDeps, aggregateChunk } from './aggregate-chunk.ts';
 
 const config = loadAggregatorConfig();

@@ -4,11 +4,11 @@
  * aggregator, so the job stays CANCELLED.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { ConflictError } from '../commons/errors.ts';
-import { jsonResponse } from '../commons/http.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { jobNotFoundError, type RouteRequest } from '../commons/router.ts';
-import { cancelJob } from '../commons/store/jobs.ts';
+import { ConflictError } from '#commons/errors.ts';
+import { jsonResponse } from '#commons/http.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { jobNotFoundError, type RouteRequest } from '#commons/router.ts';
+import { cancelJob } from '#store/jobs.ts';
 import type { DispatcherDeps } from './deps.ts';
 
 /** The 200 body of `DELETE /jobs/{jobId}`. */

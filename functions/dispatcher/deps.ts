@@ -5,11 +5,11 @@
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { sqsBilledRequests } from '../commons/cost.ts';
-import type { NumberInput } from '../commons/numbers.ts';
-import { planMessageBatches, type QueueEntry, type SendMessagesOptions } from '../commons/queue.ts';
-import type { RouterDeps } from '../commons/router.ts';
-import type { JobTable } from '../commons/store/table.ts';
+import { sqsBilledRequests } from '#commons/cost.ts';
+import type { NumberInput } from '#commons/numbers.ts';
+import { planMessageBatches, type QueueEntry, type SendMessagesOptions } from '#commons/queue.ts';
+import type { RouterDeps } from '#commons/router.ts';
+import type { JobTable } from '#store/table.ts';
 import type { InputDeps } from './input-job.ts';
 
 export interface DispatcherDeps extends RouterDeps {

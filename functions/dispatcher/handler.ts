@@ -10,13 +10,13 @@ import {
   createPresigningS3Client,
   createS3Client,
   createSqsClient,
-} from '../commons/clients.ts';
+} from '#commons/clients.ts';
 import {
   loadDispatcherConfig,
   loadInputBucketsConfig,
   loadInputJobConfig,
-} from '../commons/config.ts';
-import { withPowertools } from '../commons/middleware.ts';
+} from '#commons/config.ts';
+import { withPowertools } from '#commons/middleware.ts';
 import type { DispatcherDeps } from './deps.ts';
 import { createIdempotentSubmitter } from './idempotent-submit.ts';
 import { handleDispatcherRequest } from './routes.ts';

@@ -21,16 +21,16 @@
 import { createHash } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ASSUMED_JOB_ITEM_BYTES, addUsage, writeUnits } from '../commons/cost.ts';
+import { ASSUMED_JOB_ITEM_BYTES, addUsage, writeUnits } from '#commons/cost.ts';
 import {
   ConflictError,
   errorName,
   ServiceUnavailableError,
   UnprocessableEntityError,
-} from '../commons/errors.ts';
-import type { NumberInput } from '../commons/numbers.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { createIdempotencyStore, IDEMPOTENCY_KEY_PREFIX } from '../commons/store/idempotency.ts';
+} from '#commons/errors.ts';
+import type { NumberInput } from '#commons/numbers.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { createIdempotencyStore, IDEMPOTENCY_KEY_PREFIX } from '#store/idempotency.ts';
 import type { DispatcherDeps, IdempotentSubmitter, SubmittedJob } from './deps.ts';
 import { submitJob } from './submit-job.ts';
 

@@ -16,12 +16,13 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
-} from '../commons/errors.ts';
-import type { InputObject } from '../commons/input/range-reader.ts';
-import { MAX_JSON_INPUT_OBJECT_BYTES, planRanges } from '../commons/input/ranges.ts';
-import { MAX_RECORDED_FAILED_CHUNKS, UPLOAD_URL_EXPIRY_SECONDS } from '../commons/limits.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { type QueueEntry, sendMessagesInBatches } from '../commons/queue.ts';
+} from '#commons/errors.ts';
+import type { InputObject } from '#commons/input/range-reader.ts';
+import { MAX_JSON_INPUT_OBJECT_BYTES, planRanges } from '#commons/input/ranges.ts';
+import { MAX_RECORDED_FAILED_CHUNKS, UPLOAD_URL_EXPIRY_SECONDS } from '#commons/limits.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { type QueueEntry, sendMessagesInBatches } from '#commons/queue.ts';
+import type { InputFormat, JobFailure, RangeChunkMessage } from '#commons/types.ts';
 import {
   createJob,
   expiryAfterDays,
@@ -30,9 +31,8 @@ import {
   type JobInput,
   markJobFailed,
   startInputJob,
-} from '../commons/store/jobs.ts';
-import { shardCountFor } from '../commons/store/shards.ts';
-import type { InputFormat, JobFailure, RangeChunkMessage } from '../commons/types.ts';
+} from '#store/jobs.ts';
+import { shardCountFor } from '#store/shards.ts';
 import {
   type DispatcherDeps,
   deadlineAfter,

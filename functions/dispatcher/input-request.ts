@@ -3,8 +3,8 @@
  * the presigned upload) or an operator-allowed `s3Uri` job (202, started).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { BadRequestError } from '../commons/errors.ts';
-import { clientPath, jsonResponse } from '../commons/http.ts';
+import { BadRequestError } from '#commons/errors.ts';
+import { clientPath, jsonResponse } from '#commons/http.ts';
 import type { DispatcherDeps } from './deps.ts';
 import { createS3UriJob, createUploadJob } from './input-job.ts';
 import { parseInputSource } from './s3-input.ts';

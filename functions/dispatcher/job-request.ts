@@ -1,10 +1,10 @@
 /**
  * The body of `POST /jobs`: `{"numbers": [...]}` and nothing else.
  */
-import { BadRequestError, PayloadTooLargeError } from '../commons/errors.ts';
-import { parseNumbersObject } from '../commons/json-numbers.ts';
-import { MAX_NUMBERS_PER_JOB } from '../commons/limits.ts';
-import { type NumberInput, validateNumbers } from '../commons/numbers.ts';
+import { BadRequestError, PayloadTooLargeError } from '#commons/errors.ts';
+import { parseNumbersObject } from '#commons/json-numbers.ts';
+import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
+import { type NumberInput, validateNumbers } from '#commons/numbers.ts';
 
 const ALLOWED_FIELDS: ReadonlySet<string> = new Set(['numbers']);
 /** Unknown field names echoed back, and how much of each: a body may hold a million. */

@@ -15,21 +15,21 @@
  * so another redrive can send them.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { mapWithConcurrency } from '../commons/concurrency.ts';
-import { addUsage, type JobUsage, NO_USAGE, writeUnits } from '../commons/cost.ts';
-import { ConflictError, errorMessage, ServiceUnavailableError } from '../commons/errors.ts';
-import { jsonResponse } from '../commons/http.ts';
-import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { type FailedQueueEntry, sendMessagesInBatches } from '../commons/queue.ts';
-import { jobNotFoundError, type RouteRequest } from '../commons/router.ts';
+import { mapWithConcurrency } from '#commons/concurrency.ts';
+import { addUsage, type JobUsage, NO_USAGE, writeUnits } from '#commons/cost.ts';
+import { ConflictError, errorMessage, ServiceUnavailableError } from '#commons/errors.ts';
+import { jsonResponse } from '#commons/http.ts';
+import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { type FailedQueueEntry, sendMessagesInBatches } from '#commons/queue.ts';
+import { jobNotFoundError, type RouteRequest } from '#commons/router.ts';
+import type { JobFailure } from '#commons/types.ts';
 import {
   deleteFailedChunk,
   queryFailedChunkPages,
   type StoredFailedChunk,
-} from '../commons/store/failed-chunks.ts';
-import { addJobUsage, getJob, markJobFailed, reopenJobForRedrive } from '../commons/store/jobs.ts';
-import type { JobFailure } from '../commons/types.ts';
+} from '#store/failed-chunks.ts';
+import { addJobUsage, getJob, markJobFailed, reopenJobForRedrive } from '#store/jobs.ts';
 import { type DispatcherDeps, deadlineAfter, sendSqsRequests } from './deps.ts';
 
 /** Deletes of sent messages in flight at once. */

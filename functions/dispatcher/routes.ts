@@ -9,7 +9,7 @@
  * A job of another principal is a 404 on every `{jobId}` route (the router checks it).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { Router } from '../commons/router.ts';
+import { Router } from '#commons/router.ts';
 import { handleCancelJob } from './cancel-job.ts';
 import type { DispatcherDeps } from './deps.ts';
 import { handleRedriveJob } from './redrive-job.ts';

@@ -25,9 +25,9 @@ import {
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
-} from '../commons/errors.ts';
-import { bucketNameOfArn, INPUT_UPLOAD_PREFIX } from '../commons/input/buckets.ts';
-import type { InputObject } from '../commons/input/range-reader.ts';
+} from '#commons/errors.ts';
+import { bucketNameOfArn, INPUT_UPLOAD_PREFIX } from '#commons/input/buckets.ts';
+import type { InputObject } from '#commons/input/range-reader.ts';
 import {
   MAX_INPUT_OBJECT_BYTES,
   S3_MAX_KEY_BYTES,
@@ -35,8 +35,8 @@ import {
   UPLOAD_MULTIPART_THRESHOLD_BYTES,
   UPLOAD_PART_BYTES,
   UPLOAD_URL_EXPIRY_SECONDS,
-} from '../commons/limits.ts';
-import type { InputFormat } from '../commons/types.ts';
+} from '#commons/limits.ts';
+import type { InputFormat } from '#commons/types.ts';
 
 export type { InputFormat };
 

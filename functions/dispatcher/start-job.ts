@@ -4,9 +4,9 @@
  * RUNNING job; 404, 409 (not awaiting its input), 413 (a `json` object too large to read).
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { clientPath, jsonResponse } from '../commons/http.ts';
-import { decodeRequestBody } from '../commons/request.ts';
-import type { RouteRequest } from '../commons/router.ts';
+import { clientPath, jsonResponse } from '#commons/http.ts';
+import { decodeRequestBody } from '#commons/request.ts';
+import type { RouteRequest } from '#commons/router.ts';
 import type { DispatcherDeps } from './deps.ts';
 import { parseStartRequest, startUploadJob } from './input-job.ts';
 

@@ -1,17 +1,17 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { planChunks } from '../commons/chunking.ts';
-import { addUsage, type JobUsage, NO_USAGE } from '../commons/cost.ts';
-import { ServiceUnavailableError } from '../commons/errors.ts';
-import { clientPath, jsonResponse } from '../commons/http.ts';
-import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
-import type { NumberInput } from '../commons/numbers.ts';
-import { logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { type QueueEntry, sendMessagesInBatches } from '../commons/queue.ts';
-import { decodeRequestBody, parseIdempotencyKey } from '../commons/request.ts';
-import type { RouteRequest } from '../commons/router.ts';
-import { createJob, expiryAfterDays, markJobFailed } from '../commons/store/jobs.ts';
-import { shardCountFor } from '../commons/store/shards.ts';
-import type { ChunkMessage, JobFailure } from '../commons/types.ts';
+import { planChunks } from '#commons/chunking.ts';
+import { addUsage, type JobUsage, NO_USAGE } from '#commons/cost.ts';
+import { ServiceUnavailableError } from '#commons/errors.ts';
+import { clientPath, jsonResponse } from '#commons/http.ts';
+import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import type { NumberInput } from '#commons/numbers.ts';
+import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { type QueueEntry, sendMessagesInBatches } from '#commons/queue.ts';
+import { decodeRequestBody, parseIdempotencyKey } from '#commons/request.ts';
+import type { RouteRequest } from '#commons/router.ts';
+import type { ChunkMessage, JobFailure } from '#commons/types.ts';
+import { createJob, expiryAfterDays, markJobFailed } from '#store/jobs.ts';
+import { shardCountFor } from '#store/shards.ts';
 import {
   type DispatcherDeps,
   deadlineAfter,

@@ -17,22 +17,22 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { countChunk, jobReadUnits } from '../commons/completion.ts';
-import { parseChunkMessage } from '../commons/contracts.ts';
-import { deliverySqsRequests } from '../commons/cost.ts';
-import { isTransientTransactionError } from '../commons/errors.ts';
-import { MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
-import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { type RetryPolicy, retryWhile, type Sleep } from '../commons/retry.ts';
+import { countChunk, jobReadUnits } from '#commons/completion.ts';
+import { parseChunkMessage } from '#commons/contracts.ts';
+import { deliverySqsRequests } from '#commons/cost.ts';
+import { isTransientTransactionError } from '#commons/errors.ts';
+import { MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { type Logger, logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { type RetryPolicy, retryWhile, type Sleep } from '#commons/retry.ts';
+import type { ChunkMessage, JobStatus } from '#commons/types.ts';
 import {
   readFailureContext,
   type StoreFailedChunkOutcome,
   storeFailedChunk,
-} from '../commons/store/failed-chunks.ts';
-import { getJob } from '../commons/store/jobs.ts';
-import { getPageCount } from '../commons/store/pages.ts';
-import type { JobTable } from '../commons/store/table.ts';
-import type { ChunkMessage, JobStatus } from '../commons/types.ts';
+} from '#store/failed-chunks.ts';
+import { getJob } from '#store/jobs.ts';
+import { getPageCount } from '#store/pages.ts';
+import type { JobTable } from '#store/table.ts';
 
 export interface DlqConsumerDeps {
   readonly table: JobTable;

@@ -8,9 +8,9 @@ import {
   CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS,
   createDocumentClient,
   createDynamoDbClient,
-} from '../commons/clients.ts';
-import { loadDlqConsumerConfig } from '../commons/config.ts';
-import { withPowertools } from '../commons/middleware.ts';
+} from '#commons/clients.ts';
+import { loadDlqConsumerConfig } from '#commons/config.ts';
+import { withPowertools } from '#commons/middleware.ts';
 import { consumeDeadLetters, type DlqConsumerDeps } from './consume-failed-chunk.ts';
 
 const config = loadDlqConsumerConfig();

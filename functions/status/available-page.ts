@@ -4,10 +4,10 @@
  * A client streams a job's squares by following `nextCursor`, which points at the first
  * chunk not yet stored (or past the response's pages).
  */
-import { chunkOffset } from '../commons/completion.ts';
-import type { JobRecord } from '../commons/store/jobs.ts';
-import { readPages, type StoredPage } from '../commons/store/pages.ts';
-import type { JobTable } from '../commons/store/table.ts';
+import { chunkOffset } from '#commons/completion.ts';
+import type { JobRecord } from '#store/jobs.ts';
+import { readPages, type StoredPage } from '#store/pages.ts';
+import type { JobTable } from '#store/table.ts';
 
 export interface AvailablePage {
   /** Consecutive stored pages from the one asked for; empty when it is not stored yet. */

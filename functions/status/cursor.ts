@@ -5,7 +5,7 @@
  * client that knows the job's chunkCount may fetch responses in parallel; the version lets
  * the format change without breaking cursors in flight.
  */
-import { BadRequestError } from '../commons/errors.ts';
+import { BadRequestError } from '#commons/errors.ts';
 
 const CURSOR_VERSION = 1;
 const MAX_CURSOR_LENGTH = 128;

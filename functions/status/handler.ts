@@ -3,9 +3,9 @@
  * (API Gateway REST API, Lambda proxy integration), routed in routes.ts.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { createDocumentClient } from '../commons/clients.ts';
-import { loadStatusConfig } from '../commons/config.ts';
-import { withPowertools } from '../commons/middleware.ts';
+import { createDocumentClient } from '#commons/clients.ts';
+import { loadStatusConfig } from '#commons/config.ts';
+import { withPowertools } from '#commons/middleware.ts';
 import type { StatusDeps } from './job-status.ts';
 import { handleStatusRequest } from './routes.ts';
 

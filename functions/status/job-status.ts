@@ -14,17 +14,17 @@
  * chunks) and the job item.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { chunkOffset, progressOf, readAllShards } from '../commons/completion.ts';
-import { addUsage, type CostEstimate, estimateCost } from '../commons/cost.ts';
-import { ConflictError } from '../commons/errors.ts';
-import { jsonWithRawMember, rawJsonResponse } from '../commons/http.ts';
-import { MAX_RECORDED_FAILED_CHUNKS, RESULT_PAGES_PER_RESPONSE } from '../commons/limits.ts';
-import { MetricUnit, metrics } from '../commons/powertools.ts';
-import { jobNotFoundError, type RouteRequest, type RouterDeps } from '../commons/router.ts';
-import { getJob, type JobRecord } from '../commons/store/jobs.ts';
-import { joinResultArrays, readPageRange } from '../commons/store/pages.ts';
-import type { ShardState } from '../commons/store/shards.ts';
-import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
+import { chunkOffset, progressOf, readAllShards } from '#commons/completion.ts';
+import { addUsage, type CostEstimate, estimateCost } from '#commons/cost.ts';
+import { ConflictError } from '#commons/errors.ts';
+import { jsonWithRawMember, rawJsonResponse } from '#commons/http.ts';
+import { MAX_RECORDED_FAILED_CHUNKS, RESULT_PAGES_PER_RESPONSE } from '#commons/limits.ts';
+import { MetricUnit, metrics } from '#commons/powertools.ts';
+import { jobNotFoundError, type RouteRequest, type RouterDeps } from '#commons/router.ts';
+import type { FailedChunk, JobFailure, JobStatus } from '#commons/types.ts';
+import { getJob, type JobRecord } from '#store/jobs.ts';
+import { joinResultArrays, readPageRange } from '#store/pages.ts';
+import type { ShardState } from '#store/shards.ts';
 import { readAvailablePages } from './available-page.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 

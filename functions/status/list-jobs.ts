@@ -10,13 +10,13 @@
  * reads every shard for the exact figures.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { isPrincipalArn, normalisePrincipalArn } from '../commons/caller.ts';
-import { BadRequestError } from '../commons/errors.ts';
-import { jsonResponse } from '../commons/http.ts';
-import { MetricUnit, metrics } from '../commons/powertools.ts';
-import type { RouteRequest } from '../commons/router.ts';
-import { listOwnedJobs, type OwnedJobEntry } from '../commons/store/owner-jobs.ts';
-import { chunksInShard } from '../commons/store/shards.ts';
+import { isPrincipalArn, normalisePrincipalArn } from '#commons/caller.ts';
+import { BadRequestError } from '#commons/errors.ts';
+import { jsonResponse } from '#commons/http.ts';
+import { MetricUnit, metrics } from '#commons/powertools.ts';
+import type { RouteRequest } from '#commons/router.ts';
+import { listOwnedJobs, type OwnedJobEntry } from '#store/owner-jobs.ts';
+import { chunksInShard } from '#store/shards.ts';
 import { readCursorObject } from './cursor.ts';
 import type { JobView, StatusDeps } from './job-status.ts';
 

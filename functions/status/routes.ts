@@ -7,7 +7,7 @@
  * A job of another principal is a 404 on every `{jobId}` route (the router checks it).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { Router } from '../commons/router.ts';
+import { Router } from '#commons/router.ts';
 import { handleGetJob, handleGetResults, type StatusDeps } from './job-status.ts';
 import { handleListJobs } from './list-jobs.ts';
 

@@ -2,9 +2,9 @@
  * The deadline sweeper (EventBridge schedule, every minute; the event carries nothing it
  * needs): fails RUNNING jobs past their deadline with DEADLINE_EXCEEDED.
  */
-import { createDocumentClient } from '../commons/clients.ts';
-import { loadSweeperConfig } from '../commons/config.ts';
-import { withPowertools } from '../commons/middleware.ts';
+import { createDocumentClient } from '#commons/clients.ts';
+import { loadSweeperConfig } from '#commons/config.ts';
+import { withPowertools } from '#commons/middleware.ts';
 import { type SweeperDeps, type SweepSummary, sweepExpiredJobs } from './sweep-deadlines.ts';
 
 const config = loadSweeperConfig();

@@ -11,19 +11,19 @@
  * completed instead of failed: the same idempotent steps (commons/completion.ts).
  */
 import type { Context } from 'aws-lambda';
-import { completeShard, finalizeIfComplete, readOpenShards } from '../commons/completion.ts';
-import { MAX_JOBS_PER_SWEEP, MAX_RECORDED_FAILED_CHUNKS } from '../commons/limits.ts';
-import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { queryExpiredJobIds } from '../commons/store/deadlines.ts';
-import { failJob, getJob, type JobRecord, markJobDeadlineExceeded } from '../commons/store/jobs.ts';
+import { completeShard, finalizeIfComplete, readOpenShards } from '#commons/completion.ts';
+import { MAX_JOBS_PER_SWEEP, MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { type Logger, logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import type { FailedChunk, JobFailure, JobStatus } from '#commons/types.ts';
+import { queryExpiredJobIds } from '#store/deadlines.ts';
+import { failJob, getJob, type JobRecord, markJobDeadlineExceeded } from '#store/jobs.ts';
 import {
   chunkIndexesOfShard,
   chunksInShard,
   isShardComplete,
   type ShardState,
-} from '../commons/store/shards.ts';
-import type { JobTable } from '../commons/store/table.ts';
-import type { FailedChunk, JobFailure, JobStatus } from '../commons/types.ts';
+} from '#store/shards.ts';
+import type { JobTable } from '#store/table.ts';
 
 export interface SweeperDeps {
   readonly table: JobTable;

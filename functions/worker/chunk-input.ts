@@ -5,12 +5,12 @@
  * has reported, with global line numbers (commons/input-completion.ts).
  */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { BadLine } from '../commons/input/lines.ts';
-import { readRangeLines } from '../commons/input/range-reader.ts';
-import { MAX_JSON_INPUT_OBJECT_BYTES } from '../commons/input/ranges.ts';
-import { parseNumbersArray } from '../commons/json-numbers.ts';
-import { type NumberInput, validateNumbers } from '../commons/numbers.ts';
-import type { ChunkMessage, InputRange, RangeReport } from '../commons/types.ts';
+import type { BadLine } from '#commons/input/lines.ts';
+import { readRangeLines } from '#commons/input/range-reader.ts';
+import { MAX_JSON_INPUT_OBJECT_BYTES } from '#commons/input/ranges.ts';
+import { parseNumbersArray } from '#commons/json-numbers.ts';
+import { type NumberInput, validateNumbers } from '#commons/numbers.ts';
+import type { ChunkMessage, InputRange, RangeReport } from '#commons/types.ts';
 
 export interface ChunkInput {
   readonly numbers: NumberInput[];

@@ -6,7 +6,7 @@
  * invocation; its children start on the first chunk that goes to them, never per invocation
  * and never per number.
  */
-import type { NumberInput, SquareResult } from '../commons/numbers.ts';
+import type { NumberInput, SquareResult } from '#commons/numbers.ts';
 import { applyInline, type Kernel, workerKernel } from './kernel.ts';
 import { type PoolOptions, poolSizeFromEnvironment } from './pool/options.ts';
 import { ProcessPool } from './pool/pool.ts';

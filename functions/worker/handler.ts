@@ -3,9 +3,9 @@
  * it to the aggregator.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createDocumentClient, createLambdaClient, createS3Client } from '../commons/clients.ts';
-import { loadWorkerConfig } from '../commons/config.ts';
-import { withPowertools } from '../commons/middleware.ts';
+import { createDocumentClient, createLambdaClient, createS3Client } from '#commons/clients.ts';
+import { loadWorkerConfig } from '#commons/config.ts';
+import { withPowertools } from '#commons/middleware.ts';
 import { createChunkEngine } from './compute.ts';
 import { processChunkBatch, type WorkerDeps } from './process-chunk.ts';
 

@@ -6,7 +6,7 @@
  * `workerKernel` at it. The pool, its protocol and the handler do not change: the child
  * entry (`pool/child.ts`) serves `workerKernel`, and `compute.ts` applies the same one inline.
  */
-import { type NumberInput, type SquareResult, squareNumber } from '../commons/numbers.ts';
+import { type NumberInput, type SquareResult, squareNumber } from '#commons/numbers.ts';
 
 export interface Kernel {
   /** A short name; each child reports it in its ready handshake. */

@@ -20,22 +20,22 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseAggregateOutcome, parseChunkMessage } from '../commons/contracts.ts';
-import { sqsBilledRequests } from '../commons/cost.ts';
+import { parseAggregateOutcome, parseChunkMessage } from '#commons/contracts.ts';
+import { sqsBilledRequests } from '#commons/cost.ts';
 import {
   AggregatorInvocationError,
   ChunkComputationError,
   errorName,
   type InvalidChunkMessageError,
   loggableError,
-} from '../commons/errors.ts';
-import { MAX_FAILURE_REASON_LENGTH } from '../commons/limits.ts';
-import { type Logger, logger, MetricUnit, metrics } from '../commons/powertools.ts';
-import { recordChunkFailure } from '../commons/store/failed-chunks.ts';
-import { getJobStatus } from '../commons/store/jobs.ts';
-import type { JobTable } from '../commons/store/table.ts';
-import { withSubsegment } from '../commons/tracing.ts';
-import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '../commons/types.ts';
+} from '#commons/errors.ts';
+import { MAX_FAILURE_REASON_LENGTH } from '#commons/limits.ts';
+import { type Logger, logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { withSubsegment } from '#commons/tracing.ts';
+import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '#commons/types.ts';
+import { recordChunkFailure } from '#store/failed-chunks.ts';
+import { getJobStatus } from '#store/jobs.ts';
+import type { JobTable } from '#store/table.ts';
 import { readChunkInput } from './chunk-input.ts';
 import type { ChunkComputer } from './compute.ts';
 import { type Clock, FairShareMeter } from './fair-share.ts';

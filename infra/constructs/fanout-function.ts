@@ -37,7 +37,7 @@ import {
   INPUT_BUCKET_NAME_ENV,
   TABLE_NAME_ENV,
   WORK_QUEUE_URL_ENV,
-} from '../../functions/commons/env.ts';
+} from '#commons/env.ts';
 
 /** The repository root: the entries, package-lock.json and node_modules/.bin/esbuild live here. */
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '..', '..');

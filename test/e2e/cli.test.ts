@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import aws4 from 'aws4';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
-import { signedFetch } from '../helpers/signed-fetch.ts';
+import { PROJECT_DIR } from '#local/embedded-stack.ts';
+import { signedFetch } from '#test/helpers/signed-fetch.ts';
 import { localStackProcesses, processGroupMembers, waitFor } from './helpers.ts';
 
 interface Run {

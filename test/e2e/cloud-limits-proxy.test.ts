@@ -14,12 +14,12 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbLimiter } from '../../infra/local/cloud-limits/dynamodb-limiter.ts';
-import { AWS_DEFAULT_LIMITS } from '../../infra/local/cloud-limits/options.ts';
-import { partitionOf } from '../../infra/local/cloud-limits/partitions.ts';
-import { DynamoDbFaultProxy } from '../../infra/local/dynamodb-faults.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../infra/local/emulators/dynamodb.ts';
+import { DynamoDbLimiter } from '#local/cloud-limits/dynamodb-limiter.ts';
+import { AWS_DEFAULT_LIMITS } from '#local/cloud-limits/options.ts';
+import { partitionOf } from '#local/cloud-limits/partitions.ts';
+import { DynamoDbFaultProxy } from '#local/dynamodb-faults.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/emulators/common.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb.ts';
 
 /** 10 KB of text: a 10-write-unit item with its key. */
 const TEN_KB = 'x'.repeat(10 * 1024 - 40);

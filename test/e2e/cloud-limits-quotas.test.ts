@@ -6,15 +6,15 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_DEFAULT_LIMITS } from '../../infra/local/cloud-limits/options.ts';
-import { prefixOf, S3RateLimiter } from '../../infra/local/cloud-limits/s3-rate-limiter.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
-import { type FauxqsLocal, startFauxqsLocal } from '../../infra/local/emulators/sqs.ts';
-import { RestApiGateway } from '../../infra/local/http-api.ts';
-import { type LambdaApi, startLambdaApi } from '../../infra/local/lambda-api.ts';
-import { MAX_SYNC_PAYLOAD_BYTES } from '../../infra/local/runtime/function-host.ts';
-import type { InvocationOutcome } from '../../infra/local/runtime/protocol.ts';
-import type { RestApiSpec } from '../../infra/local/template.ts';
+import { AWS_DEFAULT_LIMITS } from '#local/cloud-limits/options.ts';
+import { prefixOf, S3RateLimiter } from '#local/cloud-limits/s3-rate-limiter.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/emulators/common.ts';
+import { type FauxqsLocal, startFauxqsLocal } from '#local/emulators/sqs.ts';
+import { RestApiGateway } from '#local/http-api.ts';
+import { type LambdaApi, startLambdaApi } from '#local/lambda-api.ts';
+import { MAX_SYNC_PAYLOAD_BYTES } from '#local/runtime/function-host.ts';
+import type { InvocationOutcome } from '#local/runtime/protocol.ts';
+import type { RestApiSpec } from '#local/template.ts';
 
 describe('Function: startLambdaApi (the 6 MB synchronous payload)', () => {
   let api: LambdaApi;

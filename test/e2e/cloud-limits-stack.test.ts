@@ -10,10 +10,10 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/emulators/common.ts';
+import type { TestStack } from '#local/harness/index.ts';
+import { workQueueMaxReceiveCount } from '#test/reliability/support.ts';
 import { FanoutClient } from '../../bin/client.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
-import type { TestStack } from '../../infra/local/harness/index.ts';
-import { workQueueMaxReceiveCount } from '../reliability/support.ts';
 import { appStack, waitFor } from './helpers.ts';
 
 describe('Class: EmbeddedStack (cloudLimits)', () => {

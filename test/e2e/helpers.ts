@@ -1,7 +1,7 @@
 /** Shared helpers of the end-to-end tests. */
 import { readdir, readFile } from 'node:fs/promises';
-import type { EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
-import { TestStack } from '../../infra/local/harness/index.ts';
+import type { EmbeddedStackOptions } from '#local/embedded-stack.ts';
+import { TestStack } from '#local/harness/index.ts';
 
 /** Resolves when `probe` returns true; rejects with `what` after `timeoutMs`. */
 export async function waitFor(

@@ -15,8 +15,8 @@ import {
   JobCancelledError,
   Pool,
   type SquareResult,
-} from '../../client/index.ts';
-import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
+} from '#client/index.ts';
+import { PROJECT_DIR } from '#local/embedded-stack.ts';
 
 const run = promisify(execFile);
 

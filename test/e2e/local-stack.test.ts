@@ -11,7 +11,7 @@ import { DescribeTimeToLiveCommand, GetItemCommand } from '@aws-sdk/client-dynam
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestStack } from '../../infra/local/harness/index.ts';
+import { TestStack } from '#local/harness/index.ts';
 import { waitFor } from './helpers.ts';
 
 const ASSEMBLY = join(import.meta.dirname, 'fixtures', 'assembly');

@@ -8,12 +8,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Pool } from '../../client/index.ts';
-import { createJob, expiryAfterDays } from '../../functions/commons/store/jobs.ts';
-import { listOwnedJobs } from '../../functions/commons/store/owner-jobs.ts';
-import type { EmbeddedStack } from '../../infra/local/embedded-stack.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
-import type { LocalPrincipal } from '../../infra/local/sigv4/principals.ts';
+import { Pool } from '#client/index.ts';
+import type { EmbeddedStack } from '#local/embedded-stack.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/emulators/common.ts';
+import type { LocalPrincipal } from '#local/sigv4/principals.ts';
+import { createJob, expiryAfterDays } from '#store/jobs.ts';
+import { listOwnedJobs } from '#store/owner-jobs.ts';
 import { appStack } from './helpers.ts';
 
 /** Principals submitting through the API at once: each its own OwnerJobs partition key. */

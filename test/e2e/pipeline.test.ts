@@ -5,9 +5,9 @@
  * product for fractions), never against the app's own squareNumber.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '#local/seeded-random.ts';
+import { signedFetch } from '#test/helpers/signed-fetch.ts';
 import { ApiError, FanoutClient } from '../../bin/client.ts';
-import { seededRandom } from '../../infra/local/seeded-random.ts';
-import { signedFetch } from '../helpers/signed-fetch.ts';
 import { appStack, exactIntegerSquare } from './helpers.ts';
 
 /** The square the API must answer for one accepted element. */

@@ -5,8 +5,8 @@
  */
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../infra/local/emulators/common.ts';
-import { signedFetch } from '../helpers/signed-fetch.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/emulators/common.ts';
+import { signedFetch } from '#test/helpers/signed-fetch.ts';
 import { appStack, waitFor } from './helpers.ts';
 
 const OPERATOR_BUCKET = 'operator-inputs';

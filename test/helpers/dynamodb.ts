@@ -7,7 +7,7 @@ import {
   ConditionalCheckFailedException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import type { JobStatus } from '../../functions/commons/types.ts';
+import type { JobStatus } from '#commons/types.ts';
 
 export const TABLE_NAME = 'fanout-test-table';
 export const JOB_ID = '0f8e2c1a-3b4d-4e5f-8a9b-0c1d2e3f4a5b';

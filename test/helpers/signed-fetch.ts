@@ -2,7 +2,7 @@
  * fetch, SigV4-signed for the local API with its default principal (what the CLI and the
  * client library do by themselves), for tests that send raw requests.
  */
-import { createLocalSigner, type RequestSigner } from '../../client/index.ts';
+import { createLocalSigner, type RequestSigner } from '#client/index.ts';
 
 let signer: Promise<RequestSigner> | undefined;
 

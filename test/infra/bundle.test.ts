@@ -12,8 +12,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SOCKET_ENV } from '../../functions/worker/pool/protocol.ts';
-import { ESM_REQUIRE_BANNER, PROJECT_ROOT } from '../../infra/constructs/fanout-function.ts';
+import { ESM_REQUIRE_BANNER, PROJECT_ROOT } from '#infra/constructs/fanout-function.ts';
+import { SOCKET_ENV } from '#pool/protocol.ts';
 
 const run = promisify(execFile);
 

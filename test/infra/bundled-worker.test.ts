@@ -19,19 +19,16 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planChunks } from '../../functions/commons/chunking.ts';
-import {
-  DEFAULT_NUMBERS_PER_CHUNK,
-  MAX_CHUNK_RESULT_BYTES,
-} from '../../functions/commons/limits.ts';
-import type { NumberInput, SquareResult } from '../../functions/commons/numbers.ts';
-import type { ChunkResult, NumbersChunkMessage } from '../../functions/commons/types.ts';
+import { planChunks } from '#commons/chunking.ts';
+import { DEFAULT_NUMBERS_PER_CHUNK, MAX_CHUNK_RESULT_BYTES } from '#commons/limits.ts';
+import type { NumberInput, SquareResult } from '#commons/numbers.ts';
+import type { ChunkResult, NumbersChunkMessage } from '#commons/types.ts';
+import { PROJECT_ROOT } from '#infra/constructs/fanout-function.ts';
+import { seededRandom } from '#local/seeded-random.ts';
+import { BUNDLED_CHILD_FILE } from '#pool/child-script.ts';
+import type { DriverAnswer, DriverInvocation } from '#test/helpers/bundled-worker-driver.ts';
+import { sqsEvent, sqsRecord } from '#test/helpers/events.ts';
 import { createChunkEngine } from '../../functions/worker/compute.ts';
-import { BUNDLED_CHILD_FILE } from '../../functions/worker/pool/child-script.ts';
-import { PROJECT_ROOT } from '../../infra/constructs/fanout-function.ts';
-import { seededRandom } from '../../infra/local/seeded-random.ts';
-import type { DriverAnswer, DriverInvocation } from '../helpers/bundled-worker-driver.ts';
-import { sqsEvent, sqsRecord } from '../helpers/events.ts';
 
 const run = promisify(execFile);
 

@@ -10,7 +10,7 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FanoutStack } from '../../infra/fanout-stack.ts';
+import { FanoutStack } from '#infra/fanout-stack.ts';
 import { logicalId, testApp } from './support.ts';
 
 interface ValidationReport {

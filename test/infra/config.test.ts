@@ -5,7 +5,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MAX_NUMBERS_PER_CHUNK } from '../../functions/commons/limits.ts';
+import { MAX_NUMBERS_PER_CHUNK } from '#commons/limits.ts';
 import {
   CONTEXT_KEYS,
   chunkRetrySeconds,
@@ -16,8 +16,8 @@ import {
   oldestMessageAgeAlarmSeconds,
   resolveConfig,
   visibilityTimeoutSeconds,
-} from '../../infra/config.ts';
-import { FanoutStack } from '../../infra/fanout-stack.ts';
+} from '#infra/config.ts';
+import { FanoutStack } from '#infra/fanout-stack.ts';
 import { logicalId, testStack } from './support.ts';
 
 function configFromContext(context: Record<string, unknown>): FanoutConfig {

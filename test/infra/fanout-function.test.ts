@@ -13,8 +13,8 @@ import {
   extraEntryCommands,
   FanoutFunction,
   PROJECT_ROOT,
-} from '../../infra/constructs/fanout-function.ts';
-import { UnqualifiedLambdaInvoke } from '../../infra/constructs/unqualified-lambda-invoke.ts';
+} from '#infra/constructs/fanout-function.ts';
+import { UnqualifiedLambdaInvoke } from '#infra/constructs/unqualified-lambda-invoke.ts';
 import { grantsOfRole, logicalId, testApp } from './support.ts';
 
 describe('Function: extraEntryCommands', () => {

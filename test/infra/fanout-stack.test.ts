@@ -8,8 +8,8 @@ import {
   DEFAULT_CONFIG,
   DLQ_CONSUMER_ATTEMPTS,
   DLQ_CONSUMER_TIMEOUT_SECONDS,
-} from '../../infra/config.ts';
-import type { FanoutStack } from '../../infra/fanout-stack.ts';
+} from '#infra/config.ts';
+import type { FanoutStack } from '#infra/fanout-stack.ts';
 import { describeRef, grantsOfRole, logicalId, testStack } from './support.ts';
 
 type Json = Record<string, unknown>;

@@ -4,8 +4,8 @@
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../infra/config.ts';
-import type { FanoutStack } from '../../infra/fanout-stack.ts';
+import { DEFAULT_CONFIG } from '#infra/config.ts';
+import type { FanoutStack } from '#infra/fanout-stack.ts';
 import { dashboardBody, logicalId, testStack } from './support.ts';
 
 type Json = Record<string, unknown>;

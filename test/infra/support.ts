@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { CfnElement } from 'aws-cdk-lib';
 import { App, type AppProps, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { FanoutConfig } from '../../infra/config.ts';
-import { FanoutStack } from '../../infra/fanout-stack.ts';
+import type { FanoutConfig } from '#infra/config.ts';
+import { FanoutStack } from '#infra/fanout-stack.ts';
 
 type Json = Record<string, unknown>;
 

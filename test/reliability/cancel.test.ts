@@ -9,8 +9,8 @@
  * until the cancel has been answered.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '#test/e2e/helpers.ts';
 import type { FanoutClient } from '../../bin/client.ts';
-import { waitFor } from '../e2e/helpers.ts';
 import {
   call,
   chunkOfBody,

@@ -8,8 +8,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '#test/e2e/helpers.ts';
 import type { FanoutClient } from '../../bin/client.ts';
-import { waitFor } from '../e2e/helpers.ts';
 import {
   call,
   chunkOfBody,

@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamoDbRequest } from '#local/dynamodb-faults.ts';
 import type { FanoutClient } from '../../bin/client.ts';
-import type { DynamoDbRequest } from '../../infra/local/dynamodb-faults.ts';
 import {
   bigIntegerString,
   chunkOfBody,

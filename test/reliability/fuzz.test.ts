@@ -14,8 +14,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayResponse } from '../../infra/local/http-api.ts';
-import { signedFetch } from '../helpers/signed-fetch.ts';
+import type { GatewayResponse } from '#local/http-api.ts';
+import { signedFetch } from '#test/helpers/signed-fetch.ts';
 import {
   anyHostileCase,
   CATEGORIES,

@@ -6,9 +6,9 @@
  * may take more than it gives, and nothing may need a redelivery or reach the DLQ.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestStack } from '#local/harness/index.ts';
+import { seededRandom } from '#local/seeded-random.ts';
 import type { FanoutClient, JobStatusBody } from '../../bin/client.ts';
-import type { TestStack } from '../../infra/local/harness/index.ts';
-import { seededRandom } from '../../infra/local/seeded-random.ts';
 import {
   bigIntegerString,
   clientOf,

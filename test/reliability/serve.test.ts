@@ -6,9 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_DIR } from '#local/embedded-stack.ts';
+import { processGroupMembers, waitFor } from '#test/e2e/helpers.ts';
 import { FanoutClient } from '../../bin/client.ts';
-import { PROJECT_DIR } from '../../infra/local/embedded-stack.ts';
-import { processGroupMembers, waitFor } from '../e2e/helpers.ts';
 import { call, firstInexact, integers, sleep } from './support.ts';
 
 describe('Feature: DELETE /jobs/{id} and Idempotency-Key on `fanout serve`', () => {

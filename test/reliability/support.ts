@@ -13,11 +13,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'vitest';
+import type { EmbeddedStackOptions } from '#local/embedded-stack.ts';
+import type { TestStack } from '#local/harness/index.ts';
+import { appStack, waitFor } from '#test/e2e/helpers.ts';
+import { signedFetch } from '#test/helpers/signed-fetch.ts';
 import { FanoutClient, type JobStatusBody } from '../../bin/client.ts';
-import type { EmbeddedStackOptions } from '../../infra/local/embedded-stack.ts';
-import type { TestStack } from '../../infra/local/harness/index.ts';
-import { appStack, waitFor } from '../e2e/helpers.ts';
-import { signedFetch } from '../helpers/signed-fetch.ts';
 
 /** One row of the reliability report (test/reliability/reporter.ts prints them). */
 export interface ReliabilityRow {

@@ -7,7 +7,7 @@
  */
 import { rmSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
-import type { SquareResult } from '../../commons/numbers.ts';
+import type { SquareResult } from '#commons/numbers.ts';
 import type { Kernel } from '../kernel.ts';
 import {
   type ChildMessage,

@@ -6,7 +6,7 @@
  * out in input order whatever the children and the arrival order. It checks each piece
  * against its task: a reply that does not fit is a protocol breach, named in a sentence.
  */
-import type { NumberInput, SquareResult } from '../../commons/numbers.ts';
+import type { NumberInput, SquareResult } from '#commons/numbers.ts';
 import { describeType } from './errors.ts';
 import type { StringResults, TaskReply } from './protocol.ts';
 import type { Task, TaskLanes } from './task.ts';

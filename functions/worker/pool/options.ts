@@ -3,7 +3,7 @@
  * check each, as piscina and workerpool do), and the pool size a Lambda function pays for.
  */
 import { availableParallelism } from 'node:os';
-import { MAX_POOL_SIZE } from '../../commons/config.ts';
+import { MAX_POOL_SIZE } from '#commons/config.ts';
 import { defaultChildScript } from './child-script.ts';
 import { describeType } from './errors.ts';
 import type { CostEstimator } from './split.ts';

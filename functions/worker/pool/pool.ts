@@ -28,7 +28,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { NumberInput, SquareResult } from '../../commons/numbers.ts';
+import type { NumberInput, SquareResult } from '#commons/numbers.ts';
 import { type ChildEvents, type ChildExit, PoolChild } from './child-handle.ts';
 import { countFree, countReady, dispatch } from './dispatch.ts';
 import {

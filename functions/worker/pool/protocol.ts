@@ -27,7 +27,7 @@
  * Handshake: the child listens on `up` and sends `listening`; the parent connects; the child
  * accepts that one connection, stops listening and sends `ready`. Only then is it sent work.
  */
-import type { SquareResult } from '../../commons/numbers.ts';
+import type { SquareResult } from '#commons/numbers.ts';
 
 /** The child's fd of the `down` socket (fd 3 is the IPC channel). */
 export const DATA_FD = 4;

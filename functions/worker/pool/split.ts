@@ -4,7 +4,7 @@
  * `splitByCost` once per `run()`, and the worker's compute engine uses `sampleCost` to decide
  * whether a chunk repays the trip to the children at all.
  */
-import type { NumberInput } from '../../commons/numbers.ts';
+import type { NumberInput } from '#commons/numbers.ts';
 
 /** Estimated cost of `values[from..to)`, in any unit; it balances the children's shares. */
 export type CostEstimator = (values: readonly NumberInput[], from: number, to: number) => number;

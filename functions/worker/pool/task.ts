@@ -4,7 +4,7 @@
  * attempt (the first, and a retry after a crash) has a request id of its own and starts from
  * a clean slate.
  */
-import type { NumberInput, SquareResult } from '../../commons/numbers.ts';
+import type { NumberInput, SquareResult } from '#commons/numbers.ts';
 import type { TaskFailure, TaskReply } from './protocol.ts';
 
 /** Task ids travel as u32 in frame headers. */

@@ -9,16 +9,16 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InvalidChunkResultError, JobNotFoundError } from '#commons/errors.ts';
+import type { ChunkResult } from '#commons/types.ts';
+import { cancelJob } from '#store/jobs.ts';
+import { EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 import {
   type AggregatorDeps,
   aggregateChunk,
 } from '../../../functions/aggregator/aggregate-chunk.ts';
-import { InvalidChunkResultError, JobNotFoundError } from '../../../functions/commons/errors.ts';
-import { cancelJob } from '../../../functions/commons/store/jobs.ts';
-import type { ChunkResult } from '../../../functions/commons/types.ts';
-import { EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T00:10:00.000Z');

@@ -2,9 +2,9 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../helpers/context.ts';
-import { JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
 
 vi.hoisted(() => {
   process.env.TABLE_NAME = 'fanout-test-table';

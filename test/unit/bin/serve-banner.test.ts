@@ -1,7 +1,7 @@
 /** What `fanout serve` prints on stderr: the auth mode, the principals' keys, curl lines. */
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LOCAL_PRINCIPAL } from '#local/sigv4/principals.ts';
 import { serveBanner } from '../../../bin/serve-banner.ts';
-import { DEFAULT_LOCAL_PRINCIPAL } from '../../../infra/local/sigv4/principals.ts';
 
 describe('Function: serveBanner', () => {
   it('prints every principal and curl lines signed with the first one', () => {

@@ -3,7 +3,7 @@
  * status poll, so that a test sees a job RUNNING, then SUCCEEDED, FAILED or CANCELLED.
  */
 import { gunzipSync } from 'node:zlib';
-import type { Fetch } from '../../../client/index.ts';
+import type { Fetch } from '#client/index.ts';
 
 export interface FakeRequest {
   readonly method: string;

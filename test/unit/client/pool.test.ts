@@ -16,7 +16,7 @@ import {
   LOCAL_DEFAULT_CREDENTIALS,
   Pool,
   TimeoutError,
-} from '../../../client/index.ts';
+} from '#client/index.ts';
 import { FakeApi } from './fake-api.ts';
 
 const URL_LOCAL = 'http://127.0.0.1:3000';

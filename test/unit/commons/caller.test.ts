@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  callerOf,
-  mayAccess,
-  normalisePrincipalArn,
-  parsePrincipalArns,
-} from '../../../functions/commons/caller.ts';
+import { callerOf, mayAccess, normalisePrincipalArn, parsePrincipalArns } from '#commons/caller.ts';
 
 const USER = 'arn:aws:iam::123456789012:user/alice';
 const ROLE = 'arn:aws:iam::123456789012:role/ops';

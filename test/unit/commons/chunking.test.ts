@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planChunks } from '../../../functions/commons/chunking.ts';
-import { estimateResultBytes } from '../../../functions/commons/numbers.ts';
+import { planChunks } from '#commons/chunking.ts';
+import { estimateResultBytes } from '#commons/numbers.ts';
 
 describe('Function: planChunks', () => {
   it('cuts by count, covering every index once and in order', () => {

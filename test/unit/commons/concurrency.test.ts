@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapWithConcurrency } from '../../../functions/commons/concurrency.ts';
+import { mapWithConcurrency } from '#commons/concurrency.ts';
 
 describe('Function: mapWithConcurrency', () => {
   it('keeps the order of results and at most `limit` calls in flight', async () => {

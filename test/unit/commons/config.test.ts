@@ -12,8 +12,8 @@ import {
   loadSweeperConfig,
   loadWorkerConfig,
   MAX_POOL_SIZE,
-} from '../../../functions/commons/config.ts';
-import { ConfigurationError } from '../../../functions/commons/errors.ts';
+} from '#commons/config.ts';
+import { ConfigurationError } from '#commons/errors.ts';
 
 describe('Function: getStringFromEnv', () => {
   it('returns the trimmed value when the variable is set', () => {

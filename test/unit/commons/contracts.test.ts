@@ -4,12 +4,9 @@ import {
   parseAggregateOutcome,
   parseChunkMessage,
   parseChunkResult,
-} from '../../../functions/commons/contracts.ts';
-import {
-  InvalidChunkMessageError,
-  InvalidChunkResultError,
-} from '../../../functions/commons/errors.ts';
-import { JOB_ID } from '../../helpers/dynamodb.ts';
+} from '#commons/contracts.ts';
+import { InvalidChunkMessageError, InvalidChunkResultError } from '#commons/errors.ts';
+import { JOB_ID } from '#test/helpers/dynamodb.ts';
 
 const message = {
   jobId: JOB_ID,

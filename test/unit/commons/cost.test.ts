@@ -10,7 +10,7 @@ import {
   readUnits,
   sqsBilledRequests,
   writeUnits,
-} from '../../../functions/commons/cost.ts';
+} from '#commons/cost.ts';
 
 describe('Function: itemSizeBytes', () => {
   it('adds the UTF-8 lengths of attribute names and string values', () => {

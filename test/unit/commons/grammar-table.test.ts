@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../../functions/commons/errors.ts';
-import { parseLines } from '../../../functions/commons/input/lines.ts';
-import { type SquareResult, squareNumber } from '../../../functions/commons/numbers.ts';
+import { HttpError } from '#commons/errors.ts';
+import { parseLines } from '#commons/input/lines.ts';
+import { type SquareResult, squareNumber } from '#commons/numbers.ts';
 import { parseJobRequest } from '../../../functions/dispatcher/job-request.ts';
 
 interface PythonResult {

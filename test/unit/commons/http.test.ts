@@ -1,13 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BadRequestError, ServiceUnavailableError } from '../../../functions/commons/errors.ts';
-import {
-  clientPath,
-  errorResponse,
-  jsonResponse,
-  jsonWithRawMember,
-} from '../../../functions/commons/http.ts';
-import { logger } from '../../../functions/commons/powertools.ts';
-import { apiGatewayEvent } from '../../helpers/events.ts';
+import { BadRequestError, ServiceUnavailableError } from '#commons/errors.ts';
+import { clientPath, errorResponse, jsonResponse, jsonWithRawMember } from '#commons/http.ts';
+import { logger } from '#commons/powertools.ts';
+import { apiGatewayEvent } from '#test/helpers/events.ts';
 
 describe('Function: jsonResponse', () => {
   it('serializes the body with the JSON content type', () => {

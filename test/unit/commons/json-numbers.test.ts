@@ -1,12 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  literalReviver,
-  parseNumbersArray,
-  parseNumbersObject,
-} from '../../../functions/commons/json-numbers.ts';
-import { ReadLiteral, validateNumbers } from '../../../functions/commons/numbers.ts';
-import { parseJsonObject } from '../../../functions/commons/request.ts';
+import { literalReviver, parseNumbersArray, parseNumbersObject } from '#commons/json-numbers.ts';
+import { ReadLiteral, validateNumbers } from '#commons/numbers.ts';
+import { parseJsonObject } from '#commons/request.ts';
 
 /** The numbers of a body as validated, through one reader. */
 function validated(body: Record<string, unknown>) {

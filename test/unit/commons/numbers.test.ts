@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_INTEGER_DIGITS, MAX_REPORTED_ERRORS } from '../../../functions/commons/limits.ts';
+import { MAX_INTEGER_DIGITS, MAX_REPORTED_ERRORS } from '#commons/limits.ts';
 import {
   checkElement,
   estimateResultBytes,
@@ -13,7 +13,7 @@ import {
   readLineLiteral,
   squareNumber,
   validateNumbers,
-} from '../../../functions/commons/numbers.ts';
+} from '#commons/numbers.ts';
 
 describe('Function: squareNumber', () => {
   it('returns exact JSON numbers for small integers, in any form', () => {

@@ -7,11 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  planMessageBatches,
-  type QueueEntry,
-  sendMessagesInBatches,
-} from '../../../functions/commons/queue.ts';
+import { planMessageBatches, type QueueEntry, sendMessagesInBatches } from '#commons/queue.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 const noSleep = async () => undefined;

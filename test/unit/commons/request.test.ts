@@ -1,13 +1,13 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, PayloadTooLargeError } from '../../../functions/commons/errors.ts';
+import { BadRequestError, PayloadTooLargeError } from '#commons/errors.ts';
 import {
   decodeRequestBody,
   headerValue,
   parseIdempotencyKey,
   parseJobIdParameter,
   parseJsonObject,
-} from '../../../functions/commons/request.ts';
+} from '#commons/request.ts';
 
 function caught(action: () => unknown): unknown {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, type RetryPolicy, retryWhile } from '../../../functions/commons/retry.ts';
+import { backoffDelay, type RetryPolicy, retryWhile } from '#commons/retry.ts';
 
 class Retryable extends Error {}
 const isRetryable = (error: unknown): error is Retryable => error instanceof Retryable;

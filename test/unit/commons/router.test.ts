@@ -4,13 +4,13 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { HttpError } from '../../../functions/commons/errors.ts';
-import { jsonResponse } from '../../../functions/commons/http.ts';
-import { Router, type RouterDeps } from '../../../functions/commons/router.ts';
+import { HttpError } from '#commons/errors.ts';
+import { jsonResponse } from '#commons/http.ts';
+import { Router, type RouterDeps } from '#commons/router.ts';
+import { JOB_ID, jobItem, OWNER_ARN, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { apiGatewayEvent, jobStatusEvent } from '#test/helpers/events.ts';
 import { dispatcherRouter } from '../../../functions/dispatcher/routes.ts';
 import { statusRouter } from '../../../functions/status/routes.ts';
-import { JOB_ID, jobItem, OWNER_ARN, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { apiGatewayEvent, jobStatusEvent } from '../../helpers/events.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {

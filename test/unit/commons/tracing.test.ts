@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tracer } from '../../../functions/commons/powertools.ts';
-import { withSubsegment } from '../../../functions/commons/tracing.ts';
+import { tracer } from '#commons/powertools.ts';
+import { withSubsegment } from '#commons/tracing.ts';
 
 /** A segment that records what is done to the subsegments made from it. */
 function fakeSegment() {

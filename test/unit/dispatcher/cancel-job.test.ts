@@ -4,11 +4,11 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { cancelJobEvent } from '#test/helpers/events.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
-import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { cancelJobEvent } from '../../helpers/events.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T00:03:00.000Z');

@@ -15,9 +15,9 @@ import {
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_NUMBERS_PER_JOB } from '../../../functions/commons/limits.ts';
-import { lambdaContext } from '../../helpers/context.ts';
-import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
 import {
   apiGatewayEvent,
   cancelJobEvent,
@@ -25,8 +25,8 @@ import {
   gzipCreateJobEvent,
   jobStatusEvent,
   redriveJobEvent,
-} from '../../helpers/events.ts';
-import { type IdempotencyTable, useIdempotencyTable } from '../../helpers/idempotency-table.ts';
+} from '#test/helpers/events.ts';
+import { type IdempotencyTable, useIdempotencyTable } from '#test/helpers/idempotency-table.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 

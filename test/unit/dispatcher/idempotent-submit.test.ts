@@ -14,13 +14,13 @@ import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { createJobEvent } from '#test/helpers/events.ts';
+import { type IdempotencyTable, useIdempotencyTable } from '#test/helpers/idempotency-table.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { createIdempotentSubmitter } from '../../../functions/dispatcher/idempotent-submit.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
-import { lambdaContext } from '../../helpers/context.ts';
-import { TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { createJobEvent } from '../../helpers/events.ts';
-import { type IdempotencyTable, useIdempotencyTable } from '../../helpers/idempotency-table.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 const KEY = 'order-2026-01-01:7f3a';

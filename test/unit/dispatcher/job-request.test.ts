@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError } from '../../../functions/commons/errors.ts';
-import { MAX_NUMBERS_PER_JOB, MAX_REPORTED_ERRORS } from '../../../functions/commons/limits.ts';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
+import { HttpError } from '#commons/errors.ts';
+import { MAX_NUMBERS_PER_JOB, MAX_REPORTED_ERRORS } from '#commons/limits.ts';
+import { squareNumber } from '#commons/numbers.ts';
 import { parseJobRequest } from '../../../functions/dispatcher/job-request.ts';
 
 function rejection(text: string): HttpError {

@@ -17,12 +17,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { ChunkMessage } from '../../../functions/commons/types.ts';
+import type { ChunkMessage } from '#commons/types.ts';
+import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { redriveJobEvent } from '#test/helpers/events.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
-import { conditionalCheckFailed, JOB_ID, jobItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { redriveJobEvent } from '../../helpers/events.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 const NOW = new Date('2026-01-01T03:00:00.000Z');

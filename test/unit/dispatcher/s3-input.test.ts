@@ -8,14 +8,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createPresigningS3Client } from '../../../functions/commons/clients.ts';
-import { HttpError } from '../../../functions/commons/errors.ts';
+import { createPresigningS3Client } from '#commons/clients.ts';
+import { HttpError } from '#commons/errors.ts';
 import {
   MAX_INPUT_OBJECT_BYTES,
   UPLOAD_MULTIPART_THRESHOLD_BYTES,
   UPLOAD_PART_BYTES,
   UPLOAD_URL_EXPIRY_SECONDS,
-} from '../../../functions/commons/limits.ts';
+} from '#commons/limits.ts';
 import {
   abortUpload,
   authorizeS3Input,

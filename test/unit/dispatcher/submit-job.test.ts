@@ -8,13 +8,13 @@ import {
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { NumbersChunkMessage } from '../../../functions/commons/types.ts';
+import type { NumbersChunkMessage } from '#commons/types.ts';
+import { JOB_ID, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { createJobEvent, gzipCreateJobEvent } from '#test/helpers/events.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import { handleDispatcherRequest } from '../../../functions/dispatcher/routes.ts';
 import { buildChunkEntries } from '../../../functions/dispatcher/submit-job.ts';
-import { JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { createJobEvent, gzipCreateJobEvent } from '../../helpers/events.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fanout-work';
 const NOW = new Date('2026-01-01T00:00:00.000Z');

@@ -10,14 +10,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
-import { logger, metrics } from '../../../functions/commons/powertools.ts';
-import { CHUNKS_FAILED_FAILURE } from '../../../functions/commons/store/failed-chunks.ts';
-import {
-  consumeDeadLetters,
-  type DlqConsumerDeps,
-  EXHAUSTED_REASON,
-} from '../../../functions/dlq-consumer/consume-failed-chunk.ts';
+import { MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { logger, metrics } from '#commons/powertools.ts';
+import { CHUNKS_FAILED_FAILURE } from '#store/failed-chunks.ts';
 import {
   EXPIRES_AT,
   JOB_ID,
@@ -25,10 +20,15 @@ import {
   pageItem,
   TABLE_NAME,
   transactionCancelled,
-} from '../../helpers/dynamodb.ts';
-import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
+} from '#test/helpers/dynamodb.ts';
+import { sqsEvent, sqsRecord } from '#test/helpers/events.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
+import {
+  consumeDeadLetters,
+  type DlqConsumerDeps,
+  EXHAUSTED_REASON,
+} from '../../../functions/dlq-consumer/consume-failed-chunk.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T01:00:00.000Z');

@@ -7,9 +7,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../helpers/context.ts';
-import { EXPIRES_AT, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { EXPIRES_AT, JOB_ID, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { sqsEvent, sqsRecord } from '#test/helpers/events.ts';
 
 vi.hoisted(() => {
   process.env.TABLE_NAME = 'fanout-test-table';

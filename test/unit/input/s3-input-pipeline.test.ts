@@ -20,12 +20,15 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { ForbiddenError, PayloadTooLargeError } from '#commons/errors.ts';
+import { MAX_LINE_BYTES } from '#commons/input/lines.ts';
+import type { RangeChunkMessage } from '#commons/types.ts';
+import { getJob } from '#store/jobs.ts';
+import type { JobTable } from '#store/table.ts';
+import { TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { sqsRecord } from '#test/helpers/events.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
 import { aggregateChunk } from '../../../functions/aggregator/aggregate-chunk.ts';
-import { ForbiddenError, PayloadTooLargeError } from '../../../functions/commons/errors.ts';
-import { MAX_LINE_BYTES } from '../../../functions/commons/input/lines.ts';
-import { getJob } from '../../../functions/commons/store/jobs.ts';
-import type { JobTable } from '../../../functions/commons/store/table.ts';
-import type { RangeChunkMessage } from '../../../functions/commons/types.ts';
 import type { DispatcherDeps } from '../../../functions/dispatcher/deps.ts';
 import {
   createS3UriJob,
@@ -36,9 +39,6 @@ import { getJobStatus, getResultsPage } from '../../../functions/status/job-stat
 import { sweepExpiredJobs } from '../../../functions/sweeper/sweep-deadlines.ts';
 import { applyInline, squareKernel } from '../../../functions/worker/kernel.ts';
 import { processChunkRecord, type WorkerDeps } from '../../../functions/worker/process-chunk.ts';
-import { TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { sqsRecord } from '../../helpers/events.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const s3Mock = mockClient(S3Client);

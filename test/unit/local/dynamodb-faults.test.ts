@@ -10,9 +10,9 @@ import {
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbFaultProxy, faultResponse } from '../../../infra/local/dynamodb-faults.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../infra/local/emulators/common.ts';
-import { seededRandom } from '../../../infra/local/seeded-random.ts';
+import { DynamoDbFaultProxy, faultResponse } from '#local/dynamodb-faults.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/emulators/common.ts';
+import { seededRandom } from '#local/seeded-random.ts';
 
 describe('Class: DynamoDbFaultProxy', () => {
   let upstream: Server;

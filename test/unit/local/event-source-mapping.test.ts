@@ -1,7 +1,7 @@
 /** Lambda's partial batch response rules, as the local SQS event source mapping applies them. */
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { succeededRecords } from '../../../infra/local/event-source-mapping.ts';
+import { succeededRecords } from '#local/event-source-mapping.ts';
 
 describe('Function: succeededRecords', () => {
   const records = ['a', 'b', 'c'].map((messageId) => ({ messageId }) as SQSRecord);

@@ -1,8 +1,8 @@
 /** The REST API gateway's request handling, that `TestStack.apiRequest` plays in-process. */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { RestApiGateway } from '../../../infra/local/http-api.ts';
-import type { RestApiSpec } from '../../../infra/local/template.ts';
+import { RestApiGateway } from '#local/http-api.ts';
+import type { RestApiSpec } from '#local/template.ts';
 
 describe('Class: RestApiGateway', () => {
   const api: RestApiSpec = {

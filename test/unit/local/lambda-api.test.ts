@@ -1,6 +1,6 @@
 /** The function names and ARNs the local Lambda Invoke API accepts. */
 import { describe, expect, it } from 'vitest';
-import { functionNameOf } from '../../../infra/local/lambda-api.ts';
+import { functionNameOf } from '#local/lambda-api.ts';
 
 describe('Function: functionNameOf', () => {
   it('accepts a name, a full ARN with a qualifier and a partial ARN', () => {

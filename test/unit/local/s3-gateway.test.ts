@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { S3RateLimiter } from '../../../infra/local/cloud-limits/s3-rate-limiter.ts';
+import { S3RateLimiter } from '#local/cloud-limits/s3-rate-limiter.ts';
 import {
   bucketAndKeyOf,
   localBuckets,
   type S3Gateway,
   startS3Gateway,
-} from '../../../infra/local/provision/s3.ts';
+} from '#local/provision/s3.ts';
 
 let upstream: Server | undefined;
 let gateway: S3Gateway | undefined;

@@ -1,8 +1,8 @@
 /** Playing the template's schedules: on demand, and what each target receives. */
 import { describe, expect, it } from 'vitest';
-import type { InvocationOutcome } from '../../../infra/local/runtime/protocol.ts';
-import { ScheduleRunner } from '../../../infra/local/schedule-runner.ts';
-import type { ScheduleSpec } from '../../../infra/local/schedules.ts';
+import type { InvocationOutcome } from '#local/runtime/protocol.ts';
+import { ScheduleRunner } from '#local/schedule-runner.ts';
+import type { ScheduleSpec } from '#local/schedules.ts';
 
 const rules: ScheduleSpec[] = [
   {

@@ -7,7 +7,7 @@ import {
   type PhysicalResource,
   parseTemplate,
   TemplateResolver,
-} from '../../../infra/local/template.ts';
+} from '#local/template.ts';
 
 const ASSEMBLY = join(import.meta.dirname, '..', '..', 'e2e', 'fixtures', 'assembly');
 

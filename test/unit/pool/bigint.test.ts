@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { squareNumber } from '#commons/numbers.ts';
+import { ProcessPool } from '#pool/pool.ts';
 
 function digits(count: number, seed: number): string {
   let text = String(1 + (seed % 9));

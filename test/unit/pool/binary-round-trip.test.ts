@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { ProcessPool } from '#pool/pool.ts';
 import { fixture } from './helpers.ts';
 
 /** Plain numbers cross as float64 frames; the echo kernel returns each one as it arrived. */

@@ -6,9 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
-import { BUNDLED_CHILD_FILE } from '../../../functions/worker/pool/child-script.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { squareNumber } from '#commons/numbers.ts';
+import { BUNDLED_CHILD_FILE } from '#pool/child-script.ts';
+import { ProcessPool } from '#pool/pool.ts';
 
 const source = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 const values = [3, -0, 0.5, 94_906_266, `-${'7'.repeat(2_000)}`, Number.MAX_SAFE_INTEGER];

@@ -4,16 +4,12 @@ import {
   type ChildExit,
   PoolChild,
   type SpawnOptions,
-} from '../../../functions/worker/pool/child-handle.ts';
-import { defaultChildScript } from '../../../functions/worker/pool/child-script.ts';
-import { TaskTimeoutError } from '../../../functions/worker/pool/errors.ts';
-import { packTask } from '../../../functions/worker/pool/merge.ts';
-import {
-  createFrame,
-  type ParentMessage,
-  sealFrame,
-} from '../../../functions/worker/pool/protocol.ts';
-import { Run, Task, type TaskLanes } from '../../../functions/worker/pool/task.ts';
+} from '#pool/child-handle.ts';
+import { defaultChildScript } from '#pool/child-script.ts';
+import { TaskTimeoutError } from '#pool/errors.ts';
+import { packTask } from '#pool/merge.ts';
+import { createFrame, type ParentMessage, sealFrame } from '#pool/protocol.ts';
+import { Run, Task, type TaskLanes } from '#pool/task.ts';
 import { fixture } from './helpers.ts';
 
 /** A child with events that record what it reports, and promises for the milestones. */

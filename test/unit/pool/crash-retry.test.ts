@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { ProcessPool } from '#pool/pool.ts';
 import { fixture, isAlive, waitFor } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {

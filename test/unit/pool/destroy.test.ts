@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PoolDestroyedError } from '../../../functions/worker/pool/errors.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { PoolDestroyedError } from '#pool/errors.ts';
+import { ProcessPool } from '#pool/pool.ts';
 import { fixture, isAlive } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {

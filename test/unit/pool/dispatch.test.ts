@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ChildState } from '../../../functions/worker/pool/child-handle.ts';
-import {
-  countFree,
-  countReady,
-  dispatch,
-  firstIdle,
-} from '../../../functions/worker/pool/dispatch.ts';
-import { TaskQueue } from '../../../functions/worker/pool/queue.ts';
-import { Run, Task } from '../../../functions/worker/pool/task.ts';
+import type { ChildState } from '#pool/child-handle.ts';
+import { countFree, countReady, dispatch, firstIdle } from '#pool/dispatch.ts';
+import { TaskQueue } from '#pool/queue.ts';
+import { Run, Task } from '#pool/task.ts';
 
 interface StandIn {
   name: string;

@@ -3,8 +3,8 @@
  * string lane like an integer string, and must come back as the double's square, in order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { squareNumber } from '#commons/numbers.ts';
+import { ProcessPool } from '#pool/pool.ts';
 
 describe('Class: ProcessPool', () => {
   describe('Method: run', () => {

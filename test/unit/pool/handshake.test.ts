@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { PoolStartError } from '../../../functions/worker/pool/errors.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { PoolStartError } from '#pool/errors.ts';
+import { ProcessPool } from '#pool/pool.ts';
 import { fixture } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {

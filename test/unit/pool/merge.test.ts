@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { NumberInput } from '../../../functions/commons/numbers.ts';
-import {
-  checkReply,
-  mergeStrings,
-  packTask,
-  writeFloats,
-  writeReply,
-} from '../../../functions/worker/pool/merge.ts';
-import type { TaskReply } from '../../../functions/worker/pool/protocol.ts';
-import { Run, Task, type TaskLanes } from '../../../functions/worker/pool/task.ts';
+import type { NumberInput } from '#commons/numbers.ts';
+import { checkReply, mergeStrings, packTask, writeFloats, writeReply } from '#pool/merge.ts';
+import type { TaskReply } from '#pool/protocol.ts';
+import { Run, Task, type TaskLanes } from '#pool/task.ts';
 
 /** A task of values[from..to), packed and begun as the pool does before it posts it. */
 function begun(values: NumberInput[], from: number, to: number): { run: Run; task: Task } {

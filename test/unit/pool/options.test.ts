@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_POOL_SIZE } from '../../../functions/commons/config.ts';
-import { resolvePoolOptions } from '../../../functions/worker/pool/options.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { MAX_POOL_SIZE } from '#commons/config.ts';
+import { resolvePoolOptions } from '#pool/options.ts';
+import { ProcessPool } from '#pool/pool.ts';
 
 describe('Function: resolvePoolOptions', () => {
   it('fills in the defaults when no option is given', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NumberInput } from '../../../functions/commons/numbers.ts';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
+import type { NumberInput } from '#commons/numbers.ts';
+import { squareNumber } from '#commons/numbers.ts';
+import { ProcessPool } from '#pool/pool.ts';
 import { squareKernel } from '../../../functions/worker/kernel.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
 import { fixture } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {

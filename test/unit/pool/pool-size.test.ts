@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_POOL_SIZE } from '../../../functions/commons/config.ts';
-import {
-  MAX_LAMBDA_VCPUS,
-  poolSizeFromEnvironment,
-} from '../../../functions/worker/pool/options.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { MAX_POOL_SIZE } from '#commons/config.ts';
+import { MAX_LAMBDA_VCPUS, poolSizeFromEnvironment } from '#pool/options.ts';
+import { ProcessPool } from '#pool/pool.ts';
 
 describe('Function: poolSizeFromEnvironment', () => {
   it('returns every visible core off Lambda', () => {

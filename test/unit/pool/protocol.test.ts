@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  batchByChars,
-  createFrame,
-  FrameReader,
-  frameHeader,
-  sealFrame,
-} from '../../../functions/worker/pool/protocol.ts';
+import { batchByChars, createFrame, FrameReader, frameHeader, sealFrame } from '#pool/protocol.ts';
 
 interface Received {
   id: number;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QueueFullError } from '../../../functions/worker/pool/errors.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { QueueFullError } from '#pool/errors.ts';
+import { ProcessPool } from '#pool/pool.ts';
 
 describe('Class: ProcessPool', () => {
   describe('Method: run', () => {

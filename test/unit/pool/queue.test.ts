@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { QueueFullError } from '../../../functions/worker/pool/errors.ts';
-import { TaskQueue } from '../../../functions/worker/pool/queue.ts';
-import { Run, Task } from '../../../functions/worker/pool/task.ts';
+import { QueueFullError } from '#pool/errors.ts';
+import { TaskQueue } from '#pool/queue.ts';
+import { Run, Task } from '#pool/task.ts';
 
 function tasksOf(count: number): { run: Run; tasks: Task[] } {
   const run = new Run(

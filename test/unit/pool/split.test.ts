@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { NumberInput } from '../../../functions/commons/numbers.ts';
+import type { NumberInput } from '#commons/numbers.ts';
 import {
   BALANCE_BLOCKS_PER_PART,
   type CostEstimator,
   sampleCost,
   splitByCost,
-} from '../../../functions/worker/pool/split.ts';
+} from '#pool/split.ts';
 
 /** Every element costs its own value (so a test can place the cost where it wants). */
 const valueCost: CostEstimator = (values, from, to) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TaskTimeoutError } from '../../../functions/worker/pool/errors.ts';
-import { ProcessPool } from '../../../functions/worker/pool/pool.ts';
+import { TaskTimeoutError } from '#pool/errors.ts';
+import { ProcessPool } from '#pool/pool.ts';
 import { fixture, isAlive, waitFor } from './helpers.ts';
 
 describe('Class: ProcessPool', () => {

@@ -2,10 +2,10 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../helpers/context.ts';
-import { JOB_ID, jobItem, pageItem } from '../../helpers/dynamodb.ts';
-import { jobResultsEvent, jobStatusEvent } from '../../helpers/events.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { JOB_ID, jobItem, pageItem } from '#test/helpers/dynamodb.ts';
+import { jobResultsEvent, jobStatusEvent } from '#test/helpers/events.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
 
 vi.hoisted(() => {
   process.env.TABLE_NAME = 'fanout-status-table';

@@ -3,14 +3,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { COST_COVERAGE, PRICING } from '../../../functions/commons/cost.ts';
-import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
+import { COST_COVERAGE, PRICING } from '#commons/cost.ts';
+import { MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { CREATED_AT, JOB_ID, jobItem, pageItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '#test/helpers/events.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
 import type { StatusDeps } from '../../../functions/status/job-status.ts';
 import { handleStatusRequest } from '../../../functions/status/routes.ts';
-import { CREATED_AT, JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '../../helpers/events.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const deps: StatusDeps = {

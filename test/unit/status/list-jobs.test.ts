@@ -4,10 +4,10 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { OWNER_ARN, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { apiGatewayEvent } from '#test/helpers/events.ts';
 import { decodeListCursor, encodeListCursor } from '../../../functions/status/list-jobs.ts';
 import { handleStatusRequest } from '../../../functions/status/routes.ts';
-import { OWNER_ARN, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { apiGatewayEvent } from '../../helpers/events.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {

@@ -7,12 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { apiGatewayEvent } from '#test/helpers/events.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
 import type { StatusDeps } from '../../../functions/status/job-status.ts';
 import { handleStatusRequest } from '../../../functions/status/routes.ts';
-import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { apiGatewayEvent } from '../../helpers/events.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const deps: StatusDeps = {

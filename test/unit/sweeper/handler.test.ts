@@ -2,8 +2,8 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../helpers/context.ts';
-import { TABLE_NAME } from '../../helpers/dynamodb.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { TABLE_NAME } from '#test/helpers/dynamodb.ts';
 
 vi.hoisted(() => {
   process.env.TABLE_NAME = 'fanout-test-table';

@@ -9,15 +9,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MAX_RECORDED_FAILED_CHUNKS } from '../../../functions/commons/limits.ts';
+import { MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 import {
   NOT_COMPLETED_REASON,
   type SweeperDeps,
   sweepExpiredJobs,
 } from '../../../functions/sweeper/sweep-deadlines.ts';
-import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { FakeTable } from '../../helpers/fake-table.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const NOW = new Date('2026-01-01T02:00:00.000Z');

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
+import { squareNumber } from '#commons/numbers.ts';
 import {
   type ChunkEngine,
   computeChunk,

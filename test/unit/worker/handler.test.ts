@@ -3,10 +3,10 @@ import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/c
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { lambdaContext } from '../../helpers/context.ts';
-import { JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
-import { invokeOutput } from '../../helpers/lambda.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { JOB_ID, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { sqsEvent, sqsRecord } from '#test/helpers/events.ts';
+import { invokeOutput } from '#test/helpers/lambda.ts';
 
 vi.hoisted(() => {
   process.env.AGGREGATOR_FUNCTION_NAME = 'fanout-aggregator-test';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { squareNumber } from '../../../functions/commons/numbers.ts';
+import { squareNumber } from '#commons/numbers.ts';
 import {
   applyInline,
   PLAIN_SQUARE_NS,

@@ -10,10 +10,15 @@ import {
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { AggregatorInvocationError } from '../../../functions/commons/errors.ts';
-import { type NumberInput, squareNumber } from '../../../functions/commons/numbers.ts';
-import { logger, metrics } from '../../../functions/commons/powertools.ts';
-import type { ChunkMessage, ChunkResult } from '../../../functions/commons/types.ts';
+import { AggregatorInvocationError } from '#commons/errors.ts';
+import { type NumberInput, squareNumber } from '#commons/numbers.ts';
+import { logger, metrics } from '#commons/powertools.ts';
+import type { ChunkMessage, ChunkResult } from '#commons/types.ts';
+import { lambdaContext } from '#test/helpers/context.ts';
+import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { sqsEvent, sqsRecord } from '#test/helpers/events.ts';
+import { invokeOutput } from '#test/helpers/lambda.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 import type { ChunkComputer } from '../../../functions/worker/compute.ts';
 import {
   failureReason,
@@ -21,11 +26,6 @@ import {
   processChunkBatch,
   type WorkerDeps,
 } from '../../../functions/worker/process-chunk.ts';
-import { lambdaContext } from '../../helpers/context.ts';
-import { conditionalCheckFailed, JOB_ID, TABLE_NAME } from '../../helpers/dynamodb.ts';
-import { sqsEvent, sqsRecord } from '../../helpers/events.ts';
-import { invokeOutput } from '../../helpers/lambda.ts';
-import { decodeUpdate } from '../../helpers/update-expression.ts';
 
 /** The in-process stand-in for the pool: the same ChunkComputer contract. */
 const computeChunkInline: ChunkComputer = async (numbers) => numbers.map(squareNumber);

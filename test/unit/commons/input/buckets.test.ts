@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketNameOfArn, parseBucketArns } from '../../../../functions/commons/input/buckets.ts';
+import { bucketNameOfArn, parseBucketArns } from '#commons/input/buckets.ts';
 
 describe('Function: bucketNameOfArn', () => {
   it.each([

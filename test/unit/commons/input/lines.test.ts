@@ -5,7 +5,7 @@ import {
   MAX_REPORTED_BAD_LINES,
   parseLines,
   parseLinesFrom,
-} from '../../../../functions/commons/input/lines.ts';
+} from '#commons/input/lines.ts';
 
 describe('Function: parseLines', () => {
   it.each([

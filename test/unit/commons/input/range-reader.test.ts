@@ -3,12 +3,8 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES } from '../../../../functions/commons/input/lines.ts';
-import {
-  type InputObject,
-  RangeReadError,
-  readRangeLines,
-} from '../../../../functions/commons/input/range-reader.ts';
+import { MAX_LINE_BYTES } from '#commons/input/lines.ts';
+import { type InputObject, RangeReadError, readRangeLines } from '#commons/input/range-reader.ts';
 
 const s3Mock = mockClient(S3Client);
 const s3 = new S3Client({});

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_LINE_BYTES, parseLines } from '../../../../functions/commons/input/lines.ts';
+import { MAX_LINE_BYTES, parseLines } from '#commons/input/lines.ts';
 import {
   type ByteRange,
   DEFAULT_RANGE_BYTES,
@@ -9,8 +9,8 @@ import {
   planRanges,
   rangeHeader,
   windowFor,
-} from '../../../../functions/commons/input/ranges.ts';
-import { MAX_INTEGER_DIGITS } from '../../../../functions/commons/limits.ts';
+} from '#commons/input/ranges.ts';
+import { MAX_INTEGER_DIGITS } from '#commons/limits.ts';
 
 /** Ranges ending at each cut (and at the end), for an ASCII text. */
 function rangesAt(size: number, cuts: readonly number[]): ByteRange[] {

@@ -3,8 +3,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { queryExpiredJobIds } from '../../../../functions/commons/store/deadlines.ts';
-import { JOB_ID, TABLE_NAME } from '../../../helpers/dynamodb.ts';
+import { queryExpiredJobIds } from '#store/deadlines.ts';
+import { JOB_ID, TABLE_NAME } from '#test/helpers/dynamodb.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {

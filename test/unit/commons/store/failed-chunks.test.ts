@@ -10,10 +10,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  InconsistentJobError,
-  TransientTransactionError,
-} from '../../../../functions/commons/errors.ts';
+import { InconsistentJobError, TransientTransactionError } from '#commons/errors.ts';
 import {
   CHUNKS_FAILED_FAILURE,
   deleteFailedChunk,
@@ -22,7 +19,7 @@ import {
   readFailureContext,
   recordChunkFailure,
   storeFailedChunk,
-} from '../../../../functions/commons/store/failed-chunks.ts';
+} from '#store/failed-chunks.ts';
 import {
   CREATED_AT,
   conditionalCheckFailed,
@@ -30,8 +27,8 @@ import {
   JOB_ID,
   TABLE_NAME,
   transactionCancelled,
-} from '../../../helpers/dynamodb.ts';
-import { decodeUpdate } from '../../../helpers/update-expression.ts';
+} from '#test/helpers/dynamodb.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {

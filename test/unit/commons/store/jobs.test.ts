@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InconsistentJobError } from '../../../../functions/commons/errors.ts';
+import { InconsistentJobError } from '#commons/errors.ts';
 import {
   addJobUsage,
   cancelJob,
@@ -22,10 +22,10 @@ import {
   recordShard,
   reopenJobForRedrive,
   transitionJob,
-} from '../../../../functions/commons/store/jobs.ts';
-import { CREATED_AT, EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '../../../helpers/dynamodb.ts';
-import { FakeTable } from '../../../helpers/fake-table.ts';
-import { decodeUpdate } from '../../../helpers/update-expression.ts';
+} from '#store/jobs.ts';
+import { CREATED_AT, EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
+import { decodeUpdate } from '#test/helpers/update-expression.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {

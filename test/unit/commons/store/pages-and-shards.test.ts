@@ -3,22 +3,22 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { itemSizeBytes, writeUnits } from '../../../../functions/commons/cost.ts';
-import { InconsistentJobError } from '../../../../functions/commons/errors.ts';
+import { itemSizeBytes, writeUnits } from '#commons/cost.ts';
+import { InconsistentJobError } from '#commons/errors.ts';
 import {
   failedChunkKey,
   idempotencyKey,
   jobIdOfPartitionKey,
   pageKey,
   shardKey,
-} from '../../../../functions/commons/store/keys.ts';
+} from '#store/keys.ts';
 import {
   buildPageItem,
   getPageCount,
   joinResultArrays,
   putPage,
   readPageRange,
-} from '../../../../functions/commons/store/pages.ts';
+} from '#store/pages.ts';
 import {
   CHUNKS_PER_SHARD,
   chunkIndexesOfShard,
@@ -29,10 +29,10 @@ import {
   shardCountFor,
   shardItemBytesBound,
   shardOf,
-} from '../../../../functions/commons/store/shards.ts';
-import { queryPages, UpdateBuilder } from '../../../../functions/commons/store/table.ts';
-import { EXPIRES_AT, JOB_ID, pageItem, TABLE_NAME } from '../../../helpers/dynamodb.ts';
-import { FakeTable } from '../../../helpers/fake-table.ts';
+} from '#store/shards.ts';
+import { queryPages, UpdateBuilder } from '#store/table.ts';
+import { EXPIRES_AT, JOB_ID, pageItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
+import { FakeTable } from '#test/helpers/fake-table.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
 const table = {

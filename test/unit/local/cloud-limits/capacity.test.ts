@@ -11,13 +11,13 @@ import {
   queryReadUnits,
   readUnits,
   writeUnits,
-} from '../../../../infra/local/cloud-limits/capacity.ts';
+} from '#local/cloud-limits/capacity.ts';
 import {
   itemSize,
   numberBytes,
   significantDigits,
   valueSize,
-} from '../../../../infra/local/cloud-limits/item-size.ts';
+} from '#local/cloud-limits/item-size.ts';
 
 const KB = 1024;
 

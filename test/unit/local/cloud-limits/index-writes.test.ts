@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type IndexSchema,
-  indexEntry,
-  indexWrites,
-} from '../../../../infra/local/cloud-limits/index-writes.ts';
+import { type IndexSchema, indexEntry, indexWrites } from '#local/cloud-limits/index-writes.ts';
 
 /** fanout's sparse index of running jobs: keys only. */
 const RUNNING: IndexSchema = {

@@ -4,13 +4,10 @@ import {
   throughputExceeded,
   transactionCanceled,
   transactionConflict,
-} from '../../../../infra/local/cloud-limits/dynamodb-errors.ts';
-import {
-  queriedPartitionValue,
-  unreducedInput,
-} from '../../../../infra/local/cloud-limits/limit-pages.ts';
-import { tableNameOf } from '../../../../infra/local/cloud-limits/tables.ts';
-import { warmThroughputOf } from '../../../../infra/local/cloud-limits/warm-throughput.ts';
+} from '#local/cloud-limits/dynamodb-errors.ts';
+import { queriedPartitionValue, unreducedInput } from '#local/cloud-limits/limit-pages.ts';
+import { tableNameOf } from '#local/cloud-limits/tables.ts';
+import { warmThroughputOf } from '#local/cloud-limits/warm-throughput.ts';
 
 const ON_DEMAND = { writeUnitsPerSecond: 4000, readUnitsPerSecond: 12000 };
 const TABLE_ARN = 'arn:aws:dynamodb:us-east-1:000000000000:table/t';

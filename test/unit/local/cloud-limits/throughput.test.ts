@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AWS_DEFAULT_LIMITS,
-  resolveCloudLimits,
-} from '../../../../infra/local/cloud-limits/options.ts';
-import { partitionCount, partitionOf } from '../../../../infra/local/cloud-limits/partitions.ts';
-import { ThroughputMeter } from '../../../../infra/local/cloud-limits/throughput.ts';
-import { TokenBucket } from '../../../../infra/local/cloud-limits/token-bucket.ts';
-import { TransactionLocks } from '../../../../infra/local/cloud-limits/transaction-locks.ts';
+import { AWS_DEFAULT_LIMITS, resolveCloudLimits } from '#local/cloud-limits/options.ts';
+import { partitionCount, partitionOf } from '#local/cloud-limits/partitions.ts';
+import { ThroughputMeter } from '#local/cloud-limits/throughput.ts';
+import { TokenBucket } from '#local/cloud-limits/token-bucket.ts';
+import { TransactionLocks } from '#local/cloud-limits/transaction-locks.ts';
 
 const PER_PARTITION = { writeUnitsPerSecond: 1000, readUnitsPerSecond: 3000 };
 

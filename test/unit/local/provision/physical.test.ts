@@ -1,7 +1,7 @@
 /** What the template's logical ids stand for locally. */
 import { describe, expect, it } from 'vitest';
-import { localArn, physicalResources } from '../../../../infra/local/provision/physical.ts';
-import type { Provisioner } from '../../../../infra/local/provision/provisioner.ts';
+import { localArn, physicalResources } from '#local/provision/physical.ts';
+import type { Provisioner } from '#local/provision/provisioner.ts';
 
 describe('Function: physicalResources', () => {
   const model = {

@@ -7,9 +7,9 @@ import {
   queueAttributes,
   redriveChain,
   workQueueSpec,
-} from '../../../../infra/local/provision/queues.ts';
-import type { QueueSpec } from '../../../../infra/local/template.ts';
-import { TemplateResolver } from '../../../../infra/local/template.ts';
+} from '#local/provision/queues.ts';
+import type { QueueSpec } from '#local/template.ts';
+import { TemplateResolver } from '#local/template.ts';
 
 function queue(logicalId: string, deadLetterQueueLogicalId?: string): QueueSpec {
   return {

@@ -1,6 +1,6 @@
 /** The CreateTable request read from a table's CloudFormation properties, field by field. */
 import { describe, expect, it } from 'vitest';
-import { createTableInput, timeToLiveAttribute } from '../../../../infra/local/provision/tables.ts';
+import { createTableInput, timeToLiveAttribute } from '#local/provision/tables.ts';
 
 describe('Function: createTableInput', () => {
   const properties = {

@@ -1,7 +1,7 @@
 /** Which of the template's functions are warmed, and how concurrent their mappings are locally. */
 import { describe, expect, it } from 'vitest';
-import { functionsToWarm, mappingConcurrency } from '../../../../infra/local/runtime/functions.ts';
-import type { FunctionSpec, StackModel } from '../../../../infra/local/template.ts';
+import { functionsToWarm, mappingConcurrency } from '#local/runtime/functions.ts';
+import type { FunctionSpec, StackModel } from '#local/template.ts';
 
 function fn(logicalId: string, environment: FunctionSpec['environment'] = {}): FunctionSpec {
   return {

@@ -1,10 +1,7 @@
 /** The environment of a local function's execution environments. */
 import { describe, expect, it } from 'vitest';
-import {
-  lambdaEnvironment,
-  templateEnvironment,
-} from '../../../../infra/local/runtime/lambda-environment.ts';
-import { type FunctionSpec, TemplateResolver } from '../../../../infra/local/template.ts';
+import { lambdaEnvironment, templateEnvironment } from '#local/runtime/lambda-environment.ts';
+import { type FunctionSpec, TemplateResolver } from '#local/template.ts';
 
 const spec: FunctionSpec = {
   logicalId: 'Worker',

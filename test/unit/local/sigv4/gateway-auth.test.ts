@@ -1,8 +1,8 @@
 /** The REST API gateway with SigV4 checks on its AWS_IAM methods, as API Gateway answers. */
 import { describe, expect, it } from 'vitest';
-import { RestApiGateway } from '../../../../infra/local/http-api.ts';
-import { DEFAULT_LOCAL_PRINCIPAL } from '../../../../infra/local/sigv4/principals.ts';
-import type { RestApiSpec } from '../../../../infra/local/template.ts';
+import { RestApiGateway } from '#local/http-api.ts';
+import { DEFAULT_LOCAL_PRINCIPAL } from '#local/sigv4/principals.ts';
+import type { RestApiSpec } from '#local/template.ts';
 import { auth, aws4Signed, MISMATCH } from './requests.ts';
 
 describe('Class: RestApiGateway (with SigV4 checks)', () => {

@@ -4,7 +4,7 @@ import {
   DEFAULT_LOCAL_PRINCIPAL,
   PrincipalRegistry,
   parsePrincipal,
-} from '../../../../infra/local/sigv4/principals.ts';
+} from '#local/sigv4/principals.ts';
 import { OTHER } from './requests.ts';
 
 describe('Function: parsePrincipal', () => {

@@ -1,12 +1,9 @@
 /** Requests signed by the client library's signer and by an independent one (aws4), for the SigV4 tests. */
 import aws4 from 'aws4';
-import { createSigV4Signer } from '../../../../client/index.ts';
-import { localGatewayAuth } from '../../../../infra/local/sigv4/gateway-auth.ts';
-import {
-  DEFAULT_LOCAL_PRINCIPAL,
-  type LocalPrincipal,
-} from '../../../../infra/local/sigv4/principals.ts';
-import type { ReceivedRequest } from '../../../../infra/local/sigv4/verify.ts';
+import { createSigV4Signer } from '#client/index.ts';
+import { localGatewayAuth } from '#local/sigv4/gateway-auth.ts';
+import { DEFAULT_LOCAL_PRINCIPAL, type LocalPrincipal } from '#local/sigv4/principals.ts';
+import type { ReceivedRequest } from '#local/sigv4/verify.ts';
 
 export const HOST = '127.0.0.1:3000';
 export const OTHER: LocalPrincipal = {

@@ -5,12 +5,8 @@
  * 5-minute window and missing parts are refused with API Gateway's own 403 answers.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LOCAL_PRINCIPAL } from '../../../../infra/local/sigv4/principals.ts';
-import {
-  amzDate,
-  type ReceivedRequest,
-  verifySigV4,
-} from '../../../../infra/local/sigv4/verify.ts';
+import { DEFAULT_LOCAL_PRINCIPAL } from '#local/sigv4/principals.ts';
+import { amzDate, type ReceivedRequest, verifySigV4 } from '#local/sigv4/verify.ts';
 import {
   aws4Signed,
   HOST,
