@@ -15,13 +15,12 @@ import {
   ConflictError,
   NotFoundError,
   PayloadTooLargeError,
-  ServiceUnavailableError,
 } from '#commons/errors.ts';
 import type { InputObject } from '#commons/input/range-reader.ts';
 import { MAX_JSON_INPUT_OBJECT_BYTES, planRanges } from '#commons/input/ranges.ts';
-import { MAX_RECORDED_FAILED_CHUNKS, UPLOAD_URL_EXPIRY_SECONDS } from '#commons/limits.ts';
+import { UPLOAD_URL_EXPIRY_SECONDS } from '#commons/limits.ts';
 import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
-import { type QueueEntry, sendMessagesInBatches } from '#commons/queue.ts';
+import type { QueueEntry } from '#commons/queue.ts';
 import type { InputFormat, JobFailure, RangeChunkMessage } from '#commons/types.ts';
 import {
   createJob,
@@ -29,7 +28,6 @@ import {
   failJob,
   getJob,
   type JobInput,
-  markJobFailed,
   startInputJob,
 } from '#store/jobs.ts';
 import { shardCountFor } from '#store/shards.ts';
@@ -40,6 +38,7 @@ import {
   sendSqsRequests,
   statusPath,
 } from './deps.ts';
+import { queueChunks } from './queue-chunks.ts';
 import {
   authorizeS3Input,
   completeUpload,
@@ -131,39 +130,6 @@ function assertReadable(object: InputObject, format: InputFormat): void {
       { details: { sizeBytes: object.size, maxBytes: MAX_JSON_INPUT_OBJECT_BYTES } },
     );
   }
-}
-
-/**
- * Queues a started job's ranges; when some cannot be queued, fails the job (DISPATCH_FAILED)
- * and throws a 503, as a body job does.
- */
-async function queueRanges(jobId: string, entries: QueueEntry[], deps: DispatcherDeps) {
-  const failed = await sendMessagesInBatches(deps.sqs, deps.workQueueUrl, entries, deps.send);
-  if (failed.length === 0) {
-    metrics.addMetric('ChunksQueued', MetricUnit.Count, entries.length);
-    return;
-  }
-  failed.sort((a, b) => Number(a.id) - Number(b.id));
-  const failure: JobFailure = {
-    code: 'DISPATCH_FAILED',
-    message: `${failed.length} of ${entries.length} ranges could not be queued`,
-    failedChunks: failed.slice(0, MAX_RECORDED_FAILED_CHUNKS).map((entry) => ({
-      chunkIndex: Number(entry.id),
-      reason: `${entry.code}: ${entry.message}`,
-    })),
-    failedChunkCount: failed.length,
-  };
-  logger.error('ranges could not be queued', { failure });
-  try {
-    await markJobFailed(deps.table, jobId, failure, deps.now?.() ?? new Date());
-  } catch (error) {
-    logger.error('job could not be marked FAILED', { error });
-  }
-  throw new ServiceUnavailableError(
-    'DISPATCH_FAILED',
-    'the job could not be queued and was marked FAILED; submit it again later',
-    { details: { jobId, failedChunkCount: failed.length, chunkCount: entries.length } },
-  );
 }
 
 function startedView(jobId: string, object: InputObject, chunkCount: number): StartedInputJob {
@@ -260,7 +226,7 @@ export async function createS3UriJob(
     deadlineAt: deadlineAfter(now, deps.jobDeadlineSeconds ?? UPLOAD_URL_EXPIRY_SECONDS),
     usage: { lambdaRequests: 1, sqsRequests: sendSqsRequests(entries) },
   });
-  await queueRanges(jobId, entries, deps);
+  await queueChunks(jobId, entries, deps, 'ranges');
   logger.info('s3 input job started', { sizeBytes: object.size, chunkCount: entries.length });
   return startedView(jobId, object, entries.length);
 }
@@ -360,7 +326,7 @@ export async function startUploadJob(
       { details: { status: started.status } },
     );
   }
-  await queueRanges(jobId, entries, deps);
+  await queueChunks(jobId, entries, deps, 'ranges');
   logger.info('upload job started', { sizeBytes: object.size, chunkCount: entries.length });
   return startedView(jobId, object, entries.length);
 }

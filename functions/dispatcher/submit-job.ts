@@ -1,16 +1,15 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { planChunks } from '#commons/chunking.ts';
 import { addUsage, type JobUsage, NO_USAGE } from '#commons/cost.ts';
-import { ServiceUnavailableError } from '#commons/errors.ts';
 import { clientPath, jsonResponse } from '#commons/http.ts';
-import { DEFAULT_JOB_DEADLINE_SECONDS, MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import { DEFAULT_JOB_DEADLINE_SECONDS } from '#commons/limits.ts';
 import type { NumberInput } from '#commons/numbers.ts';
 import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
-import { type QueueEntry, sendMessagesInBatches } from '#commons/queue.ts';
+import type { QueueEntry } from '#commons/queue.ts';
 import { decodeRequestBody, parseIdempotencyKey } from '#commons/request.ts';
 import type { RouteRequest } from '#commons/router.ts';
-import type { ChunkMessage, JobFailure } from '#commons/types.ts';
-import { createJob, expiryAfterDays, markJobFailed } from '#store/jobs.ts';
+import type { ChunkMessage } from '#commons/types.ts';
+import { createJob, expiryAfterDays } from '#store/jobs.ts';
 import { shardCountFor } from '#store/shards.ts';
 import {
   type DispatcherDeps,
@@ -22,6 +21,7 @@ import {
 } from './deps.ts';
 import { handleCreateInputJob, isInputRequest } from './input-request.ts';
 import { parseJobRequest } from './job-request.ts';
+import { queueChunks } from './queue-chunks.ts';
 
 /** The SQS messages of a job: one per chunk, entry id = chunk index. */
 export function buildChunkEntries(
@@ -74,37 +74,10 @@ export async function submitJob(
     usage: addUsage(extraUsage, { lambdaRequests: 1, sqsRequests: sendSqsRequests(entries) }),
   });
 
-  const failed = await sendMessagesInBatches(deps.sqs, deps.workQueueUrl, entries, deps.send);
-  if (failed.length > 0) {
-    failed.sort((a, b) => Number(a.id) - Number(b.id));
-    const failure: JobFailure = {
-      code: 'DISPATCH_FAILED',
-      message: `${failed.length} of ${entries.length} chunks could not be queued`,
-      failedChunks: failed.slice(0, MAX_RECORDED_FAILED_CHUNKS).map((entry) => ({
-        chunkIndex: Number(entry.id),
-        reason: `${entry.code}: ${entry.message}`,
-      })),
-      failedChunkCount: failed.length,
-    };
-    logger.error('chunks could not be queued', { failure });
-    metrics.addMetric('ChunksNotQueued', MetricUnit.Count, failed.length);
-    metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
-    try {
-      await markJobFailed(deps.table, jobId, failure, deps.now?.() ?? new Date());
-    } catch (error) {
-      // The job stays RUNNING until its deadline; the client is told it failed either way.
-      logger.error('job could not be marked FAILED', { error });
-    }
-    throw new ServiceUnavailableError(
-      'DISPATCH_FAILED',
-      'the job could not be queued and was marked FAILED; submit it again later',
-      { details: { jobId, failedChunkCount: failed.length, chunkCount: entries.length } },
-    );
-  }
+  await queueChunks(jobId, entries, deps, 'chunks');
 
   metrics.addMetric('JobsSubmitted', MetricUnit.Count, 1);
   metrics.addMetric('NumbersSubmitted', MetricUnit.Count, numbers.length);
-  metrics.addMetric('ChunksQueued', MetricUnit.Count, entries.length);
   logger.info('job submitted', { numbersCount: numbers.length, chunkCount: entries.length });
   return {
     jobId,
