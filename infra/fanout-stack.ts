@@ -115,6 +115,17 @@ const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(1);
 /** How long the input bucket's server access logs are kept. */
 const ACCESS_LOG_RETENTION = Duration.days(90);
 
+/** Every bucket: encrypted at rest, never public, TLS only, no ACLs. */
+const PRIVATE_BUCKET = {
+  encryption: BucketEncryption.S3_MANAGED,
+  blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+  enforceSSL: true,
+  objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+} as const;
+
+/** Every queue: encrypted at rest (SQS-managed keys), TLS only. */
+const PRIVATE_QUEUE = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
+
 /** Dead letters per DLQ consumer invocation, and most concurrent invocations (SQS minimum 2). */
 const DLQ_CONSUMER_BATCH_SIZE = 5;
 const DLQ_CONSUMER_MAX_CONCURRENCY = 2;
@@ -212,10 +223,7 @@ export class FanoutStack extends Stack {
     this.accessLogBucket = new Bucket(this, 'AccessLogBucket', {
       // Server access logging delivers only to an SSE-S3 bucket.
       // https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...PRIVATE_BUCKET,
       lifecycleRules: [{ expiration: ACCESS_LOG_RETENTION }],
       removalPolicy: dataRemovalPolicy,
     });
@@ -226,10 +234,7 @@ export class FanoutStack extends Stack {
     });
 
     this.inputBucket = new Bucket(this, 'InputBucket', {
-      encryption: BucketEncryption.S3_MANAGED,
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...PRIVATE_BUCKET,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'input-bucket/',
       lifecycleRules: [
@@ -249,15 +254,13 @@ export class FanoutStack extends Stack {
     // Every queue is encrypted (SSE-SQS) and refuses requests without TLS.
     // ---------------------------------------------------------------------------------
     this.parkingQueue = new Queue(this, 'ParkingQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_QUEUE,
       retentionPeriod: DLQ_RETENTION,
       maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
     });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_QUEUE,
       retentionPeriod: DLQ_RETENTION,
       maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
       // Derived from the consumer's timeout like the work queue's, same 6x rule.
@@ -271,8 +274,7 @@ export class FanoutStack extends Stack {
     });
 
     this.workQueue = new Queue(this, 'WorkQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_QUEUE,
       // The attribute may still default to 256 KiB; the dispatcher's chunks are bounded
       // far below 1 MiB, the SQS maximum, which is set explicitly.
       // https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
@@ -451,8 +453,7 @@ export class FanoutStack extends Stack {
     );
 
     this.sweeperDeadLetterQueue = new Queue(this, 'SweeperDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      ...PRIVATE_QUEUE,
       retentionPeriod: DLQ_RETENTION,
       // An async invocation record carries the event (up to 1 MB).
       maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,

@@ -499,19 +499,26 @@ export async function transitionJob(
 }
 
 /**
- * Moves a RUNNING job to FAILED with `failure`. Resolves false when the job was no longer
- * RUNNING (or does not exist), so a terminal status is never overwritten.
+ * Moves a RUNNING job to FAILED with `failure`, under a further `condition` if given. Resolves
+ * false when the job was no longer RUNNING (or does not exist, or the condition failed), so a
+ * terminal status is never overwritten.
  */
 export async function markJobFailed(
   table: JobTable,
   jobId: string,
   failure: JobFailure,
   now: Date,
+  condition?: Transition['condition'],
 ): Promise<boolean> {
   const outcome = await transitionJob(
     table,
     jobId,
-    { from: ['RUNNING'], to: 'FAILED', set: [['failure', failure]] },
+    {
+      from: ['RUNNING'],
+      to: 'FAILED',
+      set: [['failure', failure]],
+      ...(condition === undefined ? {} : { condition }),
+    },
     now,
   );
   return outcome.changed;
@@ -577,24 +584,19 @@ export async function reopenJobForRedrive(
  * the job a new deadline since it was read.
  * @returns false when the job is no longer RUNNING or its deadline moved
  */
-export async function markJobDeadlineExceeded(
+export function markJobDeadlineExceeded(
   table: JobTable,
   jobId: string,
   failure: JobFailure,
   now: Date,
 ): Promise<boolean> {
-  const outcome = await transitionJob(
+  return markJobFailed(
     table,
     jobId,
-    {
-      from: ['RUNNING'],
-      to: 'FAILED',
-      set: [['failure', failure]],
-      condition: (name, value) => `${name(RUNNING_INDEX_SORT_KEY)} < ${value(now.getTime())}`,
-    },
+    failure,
     now,
+    (name, value) => `${name(RUNNING_INDEX_SORT_KEY)} < ${value(now.getTime())}`,
   );
-  return outcome.changed;
 }
 
 /**
