@@ -3,6 +3,7 @@
  * idempotent submitter's contract, and the accounting of the messages they send. Each route
  * module imports these from here, so no route imports another.
  */
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { sqsBilledRequests } from '#commons/cost.ts';
@@ -10,7 +11,20 @@ import type { NumberInput } from '#commons/numbers.ts';
 import { planMessageBatches, type QueueEntry, type SendMessagesOptions } from '#commons/queue.ts';
 import type { RouterDeps } from '#commons/router.ts';
 import type { JobTable } from '#store/table.ts';
-import type { InputDeps } from './input-job.ts';
+
+/** What the dispatcher needs for S3 inputs. */
+export interface InputDeps {
+  /** Reads objects (HeadObject) and completes multipart uploads. */
+  readonly s3: S3Client;
+  /** Signs the upload URLs (createPresigningS3Client). */
+  readonly presigner: S3Client;
+  readonly inputBucketName: string;
+  readonly allowedBucketNames: readonly string[];
+  /** Bytes per range of a `lines` input. */
+  readonly rangeBytes: number;
+  /** Most numbers of one S3 input job. */
+  readonly maxNumbersPerInputObject: number;
+}
 
 export interface DispatcherDeps extends RouterDeps {
   readonly table: JobTable;

@@ -1,15 +1,3 @@
-/**
- * Jobs whose input is an S3 object, wired to the job store and the work queue:
- * - an upload: `POST /jobs` `{"input": {"upload": {...}}}` creates the job AWAITING_INPUT with
- *   its upload deadline (the URLs' expiry) and answers the presigned upload; then
- *   `POST /jobs/{jobId}/start` (completing a multipart upload with the client's part ETags)
- *   starts it;
- * - an allowed object: `{"input": {"s3Uri": "s3://bucket/key"}}` starts at once.
- * Starting reads no numbers: HeadObject gives the object's size and ETag, the ranges are
- * planned from the size (`lines`: planRanges; `json`: the whole object, one range), the job
- * becomes RUNNING with chunkCount = ranges, and one message per range carries its range.
- */
-import type { S3Client } from '@aws-sdk/client-s3';
 import {
   BadRequestError,
   ConflictError,
@@ -34,6 +22,7 @@ import { shardCountFor } from '#store/shards.ts';
 import {
   type DispatcherDeps,
   deadlineAfter,
+  type InputDeps,
   resultsPath,
   sendSqsRequests,
   statusPath,
@@ -48,20 +37,6 @@ import {
   type UploadedPart,
   type UploadInstructions,
 } from './s3-input.ts';
-
-/** What the dispatcher needs for S3 inputs. */
-export interface InputDeps {
-  /** Reads objects (HeadObject) and completes multipart uploads. */
-  readonly s3: S3Client;
-  /** Signs the upload URLs (createPresigningS3Client). */
-  readonly presigner: S3Client;
-  readonly inputBucketName: string;
-  readonly allowedBucketNames: readonly string[];
-  /** Bytes per range of a `lines` input. */
-  readonly rangeBytes: number;
-  /** Most numbers of one S3 input job. */
-  readonly maxNumbersPerInputObject: number;
-}
 
 /** The 202 body of an upload job's `POST /jobs`. */
 export interface AwaitingUploadJob {

@@ -209,24 +209,34 @@ function toRecordedShards(value: unknown): Record<string, number> {
   return shards;
 }
 
-/** A job item as a JobRecord. @throws InconsistentJobError when it lacks an attribute */
-export function toJobRecord(jobId: string, item: Item): JobRecord {
+/** The fields every job item and every owner-index entry of it holds. */
+export type JobSummaryFields = Pick<
+  JobRecord,
+  | 'status'
+  | 'numbersCount'
+  | 'chunkCount'
+  | 'shardCount'
+  | 'shards'
+  | 'numbersDone'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'completedAt'
+>;
+
+/** Those fields of a job item or an owner-index entry, or undefined when one is missing. */
+export function toJobSummaryFields(item: Item): JobSummaryFields | undefined {
   const { status, numbersCount, chunkCount, shardCount, createdAt, updatedAt } = item;
-  const { completedAt, expiresAt, failure, results, deadlineAt, cancelledAt } = item;
-  const ownerArn = item[OWNER_ATTRIBUTE];
   if (
     !isJobStatus(status) ||
     !isCount(numbersCount) ||
     !isCount(chunkCount) ||
     !isCount(shardCount) ||
     typeof createdAt !== 'string' ||
-    typeof updatedAt !== 'string' ||
-    !isCount(expiresAt)
+    typeof updatedAt !== 'string'
   ) {
-    throw new InconsistentJobError(jobId, 'the job item lacks a required attribute');
+    return undefined;
   }
   return {
-    jobId,
     status,
     numbersCount,
     chunkCount,
@@ -235,8 +245,22 @@ export function toJobRecord(jobId: string, item: Item): JobRecord {
     numbersDone: counter(item.numbersDone),
     createdAt,
     updatedAt,
+    ...(typeof item.completedAt === 'string' && { completedAt: item.completedAt }),
+  };
+}
+
+/** A job item as a JobRecord. @throws InconsistentJobError when it lacks an attribute */
+export function toJobRecord(jobId: string, item: Item): JobRecord {
+  const { expiresAt, failure, results, deadlineAt, cancelledAt } = item;
+  const ownerArn = item[OWNER_ATTRIBUTE];
+  const summary = toJobSummaryFields(item);
+  if (summary === undefined || !isCount(expiresAt)) {
+    throw new InconsistentJobError(jobId, 'the job item lacks a required attribute');
+  }
+  return {
+    jobId,
+    ...summary,
     expiresAt,
-    ...(typeof completedAt === 'string' && { completedAt }),
     ...(isPlainObject(failure) && { failure: failure as unknown as JobFailure }),
     ...(typeof results === 'string' && { results }),
     ...(isCount(deadlineAt) && { deadlineAt }),

@@ -6,8 +6,7 @@
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html#GSI.Reading
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { isJobStatus } from '../types.ts';
-import type { JobRecord } from './jobs.ts';
+import { type JobRecord, toJobSummaryFields } from './jobs.ts';
 import {
   jobKey,
   OWNER_INDEX_ATTRIBUTES,
@@ -16,7 +15,7 @@ import {
   OWNER_JOBS_INDEX,
   ownerPartitionKey,
 } from './keys.ts';
-import { counter, type Item, isCount, isPlainObject, type JobTable, projection } from './table.ts';
+import { type Item, type JobTable, projection } from './table.ts';
 
 /**
  * One job of an owner's listing, as the index holds it: the job's fields the index projects
@@ -39,39 +38,13 @@ function jobIdOfSortKey(sortKey: string): string {
 }
 
 function toEntry(item: Item): OwnedJobEntry | undefined {
-  const { jobId, status, numbersCount, chunkCount, shardCount, createdAt, updatedAt } = item;
+  const { jobId } = item;
   const sortKey = item[OWNER_INDEX_SORT_KEY];
-  if (
-    typeof jobId !== 'string' ||
-    !isJobStatus(status) ||
-    !isCount(numbersCount) ||
-    !isCount(chunkCount) ||
-    !isCount(shardCount) ||
-    typeof createdAt !== 'string' ||
-    typeof updatedAt !== 'string' ||
-    typeof sortKey !== 'string'
-  ) {
+  const summary = toJobSummaryFields(item);
+  if (typeof jobId !== 'string' || typeof sortKey !== 'string' || summary === undefined) {
     return undefined;
   }
-  const shards: Record<string, number> = {};
-  if (isPlainObject(item.shards)) {
-    for (const [index, numbers] of Object.entries(item.shards)) {
-      if (isCount(numbers)) shards[index] = numbers;
-    }
-  }
-  return {
-    jobId,
-    status,
-    numbersCount,
-    chunkCount,
-    shardCount,
-    shards,
-    numbersDone: counter(item.numbersDone),
-    createdAt,
-    updatedAt,
-    ...(typeof item.completedAt === 'string' && { completedAt: item.completedAt }),
-    sortKey,
-  };
+  return { jobId, ...summary, sortKey };
 }
 
 /**
