@@ -80,6 +80,15 @@ export const MAX_INLINE_RESULT_BYTES = 128_000;
 export const RESULT_PAGES_PER_RESPONSE = 8;
 
 /**
+ * Chunk pages per results response of a job whose input is an S3 object: one. A range's
+ * results are not bounded by MAX_CHUNK_RESULT_BYTES but by its bytes: a line of 3 bytes
+ * (`.1` and its newline) squares to 21 bytes of JSON (`0.010000000000000002,`), so a range of
+ * 384 KiB may answer 2.7 MB of JSON, and two of them could pass Lambda's 6 MB response.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const INPUT_RESULT_PAGES_PER_RESPONSE = 1;
+
+/**
  * How long a job and its chunk results are kept (DynamoDB TTL on `expiresAt`). DynamoDB
  * deletes expired items in the background, typically within a few days of expiry.
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
@@ -149,10 +158,16 @@ export const MAX_INPUT_OBJECT_BYTES = 16 * 1024 ** 3;
 export const S3_MAX_PARTS = 10_000;
 export const S3_MIN_PART_BYTES = 5 * 1024 ** 2;
 
-/** An upload above this many bytes gets multipart part URLs instead of one PUT URL. */
-export const UPLOAD_MULTIPART_THRESHOLD_BYTES = 64 * 1024 ** 2;
-/** The part size of a multipart upload: 16 MiB, larger when 10,000 parts would not hold it. */
-export const UPLOAD_PART_BYTES = 16 * 1024 ** 2;
+/**
+ * An upload above this many bytes gets multipart part URLs instead of one PUT URL, in parts of
+ * UPLOAD_PART_BYTES (larger when 10,000 parts would not hold the object). 8 MiB for both is
+ * the AWS CLI's own default (`multipart_threshold`, `multipart_chunksize`): parts that small
+ * upload in parallel and are retried cheaply, and 10,000 of them still hold 78 GiB. It also
+ * keeps every request under the 11 MiB body that the local stack's S3 emulator accepts.
+ * @see https://docs.aws.amazon.com/cli/latest/topic/s3-config.html
+ */
+export const UPLOAD_MULTIPART_THRESHOLD_BYTES = 8 * 1024 ** 2;
+export const UPLOAD_PART_BYTES = 8 * 1024 ** 2;
 
 /**
  * How long a presigned upload URL stays valid. SigV4 allows up to 7 days, but a URL signed with

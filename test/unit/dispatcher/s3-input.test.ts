@@ -189,7 +189,7 @@ describe('Function: createUpload', () => {
   it('creates a multipart upload and presigns each part beyond the threshold', async () => {
     // Prepare
     s3Mock.on(CreateMultipartUploadCommand).resolves({ UploadId: 'upload-1' });
-    const sizeBytes = 4 * UPLOAD_PART_BYTES + 5; // past the threshold (64 MiB): five parts
+    const sizeBytes = 4 * UPLOAD_PART_BYTES + 5; // past the threshold: five parts
 
     // Act
     const upload = await createUpload(deps, JOB_ID, { kind: 'upload', format: 'lines', sizeBytes });
