@@ -1,7 +1,9 @@
 /**
  * `GET /jobs/{jobId}` (status, progress, timing, attempts, failure, cost estimate, small
- * results inline) and `GET /jobs/{jobId}/results?cursor=` (results in order, the pages of
- * RESULT_PAGES_PER_RESPONSE chunks per response).
+ * results inline) and `GET /jobs/{jobId}/results?cursor=|?page=` (results in order, the pages
+ * of RESULT_PAGES_PER_RESPONSE chunks per response, INPUT_RESULT_PAGES_PER_RESPONSE for a job
+ * from S3). Response `page` of `pageCount` is addressed by `?page=` as well as by its cursor,
+ * so a client may fetch a finished job's responses in parallel.
  *
  * Results are passed through as the JSON text they were stored as (inflated from the page's
  * gzip), so every square comes back exactly: safe integers as numbers, bigger ones as
@@ -16,9 +18,13 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { chunkOffset, progressOf, readAllShards } from '#commons/completion.ts';
 import { addUsage, type CostEstimate, estimateCost } from '#commons/cost.ts';
-import { ConflictError } from '#commons/errors.ts';
+import { BadRequestError, ConflictError } from '#commons/errors.ts';
 import { jsonWithRawMember, rawJsonResponse } from '#commons/http.ts';
-import { MAX_RECORDED_FAILED_CHUNKS, RESULT_PAGES_PER_RESPONSE } from '#commons/limits.ts';
+import {
+  INPUT_RESULT_PAGES_PER_RESPONSE,
+  MAX_RECORDED_FAILED_CHUNKS,
+  RESULT_PAGES_PER_RESPONSE,
+} from '#commons/limits.ts';
 import { MetricUnit, metrics } from '#commons/powertools.ts';
 import { jobNotFoundError, type RouteRequest, type RouterDeps } from '#commons/router.ts';
 import type { FailedChunk, JobFailure, JobStatus } from '#commons/types.ts';
@@ -29,7 +35,7 @@ import { readAvailablePages } from './available-page.ts';
 import { decodeCursor, encodeCursor, invalidCursorError } from './cursor.ts';
 
 export interface StatusDeps extends RouterDeps {
-  /** Chunk pages per results response; RESULT_PAGES_PER_RESPONSE unless a test lowers it. */
+  /** Chunk pages per results response; by the job's kind (pagesPerResponseOf) unless a test sets it. */
   readonly pagesPerResponse?: number;
   /** The time a running job's duration is measured to. */
   readonly now?: () => Date;
@@ -96,7 +102,55 @@ export interface ResultsPage {
   readonly count: number;
   /** Pass as `?cursor=` for the next page; null after the last one. */
   readonly nextCursor: string | null;
+  /**
+   * The index among the job's responses (`?page=`, from 0) of the one this starts in; a
+   * SUCCEEDED job's response ends where that one does.
+   */
+  readonly page: number;
+  /** How many responses the job's results take. */
+  readonly pageCount: number;
   readonly resultsJson: string;
+}
+
+/** Where a results request starts: a cursor, or a response index. */
+export interface ResultsRequest {
+  readonly cursor?: string | undefined;
+  readonly page?: string | undefined;
+  /** A RUNNING job answers the results stored so far. */
+  readonly partial?: boolean;
+}
+
+/** Chunk pages per results response of `job`: fixed per job, so every response is addressable. */
+export function pagesPerResponseOf(job: Pick<JobRecord, 'input'>, deps: StatusDeps): number {
+  return (
+    deps.pagesPerResponse ??
+    (job.input === undefined ? RESULT_PAGES_PER_RESPONSE : INPUT_RESULT_PAGES_PER_RESPONSE)
+  );
+}
+
+function invalidPageError(): BadRequestError {
+  return new BadRequestError(
+    'INVALID_PAGE',
+    '"page" must be a response index from 0 to the pageCount of the job\'s results, less one',
+  );
+}
+
+/** A results request, its syntax checked before anything is read. */
+type RequestedStart = { readonly chunk: number } | { readonly page: number };
+
+/**
+ * Where a results request starts: a chunk (its cursor) or a response index (`?page=`).
+ * @throws BadRequestError (INVALID_CURSOR, INVALID_PAGE, CURSOR_AND_PAGE)
+ */
+function requestedStartOf(request: ResultsRequest): RequestedStart {
+  const { cursor, page } = request;
+  const hasCursor = cursor !== undefined && cursor !== '';
+  if (page === undefined) return { chunk: hasCursor ? decodeCursor(cursor) : 0 };
+  if (hasCursor) {
+    throw new BadRequestError('CURSOR_AND_PAGE', 'give "cursor" or "page", not both');
+  }
+  if (!/^\d{1,9}$/.test(page)) throw invalidPageError();
+  return { page: Number(page) };
 }
 
 /**
@@ -195,34 +249,36 @@ export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<Job
 /**
  * With `partial`, a RUNNING job answers the results stored so far from the cursor on
  * (possibly none yet: `count` 0), and `nextCursor` points at the first chunk still to come.
- * @throws BadRequestError (INVALID_CURSOR) for a cursor that is malformed or past the job
+ * @throws BadRequestError (INVALID_CURSOR, INVALID_PAGE) for a cursor or page that is malformed
+ *   or past the job
  * @throws NotFoundError (JOB_NOT_FOUND)
  * @throws ConflictError (JOB_NOT_SUCCEEDED) while the job has no complete results (and,
  * with `partial`, once it has FAILED or been CANCELLED)
  */
 export async function getResultsPage(
   jobId: string,
-  cursor: string | undefined,
+  request: ResultsRequest,
   deps: StatusDeps,
-  partial = false,
 ): Promise<ResultsPage> {
-  const requestedChunk = cursor === undefined || cursor === '' ? 0 : decodeCursor(cursor);
+  const start = requestedStartOf(request);
   const job = await getJob(deps.table, jobId);
   if (job === undefined) throw jobNotFoundError(jobId);
-  if (partial && job.status === 'RUNNING') {
-    if (requestedChunk >= job.chunkCount) throw invalidCursorError();
-    const page = await readAvailablePages(
-      deps.table,
-      job,
-      requestedChunk,
-      deps.pagesPerResponse ?? RESULT_PAGES_PER_RESPONSE,
-    );
+  const perResponse = pagesPerResponseOf(job, deps);
+  const requestedChunk = 'chunk' in start ? start.chunk : start.page * perResponse;
+  const pastTheEnd = () => ('chunk' in start ? invalidCursorError() : invalidPageError());
+  const pageCount = Math.ceil(job.chunkCount / perResponse);
+  const pageOf = (chunkIndex: number) => Math.floor(chunkIndex / perResponse);
+  if (request.partial === true && job.status === 'RUNNING') {
+    if (requestedChunk >= job.chunkCount) throw pastTheEnd();
+    const page = await readAvailablePages(deps.table, job, requestedChunk, perResponse);
     return {
       jobId,
       status: job.status,
       offset: page.offset,
       count: page.chunks.reduce((sum, chunk) => sum + chunk.count, 0),
       nextCursor: page.nextChunkIndex === undefined ? null : encodeCursor(page.nextChunkIndex),
+      page: pageOf(requestedChunk),
+      pageCount,
       resultsJson: joinResultArrays(page.chunks),
     };
   }
@@ -234,11 +290,10 @@ export async function getResultsPage(
     );
   }
   // A cursor of another job can point past this one's chunks.
-  if (requestedChunk >= job.chunkCount) throw invalidCursorError();
-  const end = Math.min(
-    job.chunkCount,
-    requestedChunk + (deps.pagesPerResponse ?? RESULT_PAGES_PER_RESPONSE),
-  );
+  if (requestedChunk >= job.chunkCount) throw pastTheEnd();
+  // A response ends at its page's boundary, even from a cursor a partial answer gave inside
+  // it, so that the next response is `?page=` page + 1.
+  const end = Math.min(job.chunkCount, (pageOf(requestedChunk) + 1) * perResponse);
   const { pages } = await readPageRange(deps.table, job, requestedChunk, end);
   const first = pages[0];
   return {
@@ -250,6 +305,8 @@ export async function getResultsPage(
         : (first.offset ?? (await chunkOffset(deps.table, job, requestedChunk))),
     count: pages.reduce((sum, page) => sum + page.count, 0),
     nextCursor: end < job.chunkCount ? encodeCursor(end) : null,
+    page: pageOf(requestedChunk),
+    pageCount,
     resultsJson: joinResultArrays(pages),
   };
 }
@@ -268,17 +325,17 @@ export async function handleGetJob(
   return rawJsonResponse(200, body);
 }
 
-/** `GET /jobs/{jobId}/results?cursor=&partial=`: one page of results. */
+/** `GET /jobs/{jobId}/results?cursor=|page=&partial=`: one page of results. */
 export async function handleGetResults(
   { event, jobId }: RouteRequest,
   deps: StatusDeps,
 ): Promise<APIGatewayProxyResult> {
   metrics.addMetric('ResultPageRequests', MetricUnit.Count, 1);
+  const query = event.queryStringParameters;
   const { resultsJson, ...page } = await getResultsPage(
     jobId,
-    event.queryStringParameters?.cursor,
+    { cursor: query?.cursor, page: query?.page, partial: query?.partial === 'true' },
     deps,
-    event.queryStringParameters?.partial === 'true',
   );
   return rawJsonResponse(200, jsonWithRawMember(page, 'results', resultsJson));
 }

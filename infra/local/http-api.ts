@@ -380,6 +380,12 @@ export function proxyResultResponse(
     }
     return jsonResponse(502, { message: 'Internal server error' }, requestId);
   }
+  if (Buffer.byteLength(outcome.payload) > MAX_SYNC_PAYLOAD_BYTES) {
+    // Lambda fails a synchronous invocation whose response is over 6 MB, and API Gateway
+    // answers that failure as any other: 502.
+    // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+    return jsonResponse(502, { message: 'Internal server error' }, requestId);
+  }
   let result: unknown;
   try {
     result = JSON.parse(outcome.payload);

@@ -255,17 +255,25 @@ describe('S3 input pipeline', () => {
       String((10n ** 40n - 1n) ** 2n),
     ];
     expect(JSON.parse(status.resultsJson ?? '[]')).toEqual(expected);
-    const page = await getResultsPage(job.jobId, undefined, {
-      table: jobTable,
-      pagesPerResponse: 2,
-    });
+    const page = await getResultsPage(
+      job.jobId,
+      {},
+      {
+        table: jobTable,
+        pagesPerResponse: 2,
+      },
+    );
     const firstTwo = JSON.parse(page.resultsJson) as unknown[];
     expect(page.offset).toBe(0);
     expect(firstTwo).toEqual(expected.slice(0, firstTwo.length));
-    const next = await getResultsPage(job.jobId, page.nextCursor ?? '', {
-      table: jobTable,
-      pagesPerResponse: 2,
-    });
+    const next = await getResultsPage(
+      job.jobId,
+      { cursor: page.nextCursor ?? '' },
+      {
+        table: jobTable,
+        pagesPerResponse: 2,
+      },
+    );
     expect(next.offset).toBe(firstTwo.length);
     expect(JSON.parse(next.resultsJson)).toEqual(
       expected.slice(firstTwo.length, firstTwo.length + next.count),
@@ -322,7 +330,7 @@ describe('S3 input pipeline', () => {
       badLineCount: 1,
       badLines: [{ line: 5, code: expect.any(String) }],
     });
-    await expect(getResultsPage(job.jobId, undefined, { table: jobTable })).rejects.toMatchObject({
+    await expect(getResultsPage(job.jobId, {}, { table: jobTable })).rejects.toMatchObject({
       code: 'JOB_NOT_SUCCEEDED',
     });
   });

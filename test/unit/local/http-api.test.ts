@@ -2,6 +2,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { RestApiGateway } from '#local/http-api.ts';
+import { MAX_SYNC_PAYLOAD_BYTES } from '#local/runtime/function-host.ts';
 import type { RestApiSpec } from '#local/template.ts';
 
 describe('Class: RestApiGateway', () => {
@@ -93,5 +94,22 @@ describe('Class: RestApiGateway', () => {
       error: { errorType: 'Error', errorMessage: 'boom', trace: [] },
     }));
     expect(failed.statusCode).toBe(502);
+  });
+
+  it("answers 502 for a function response over Lambda's 6 MB, as Lambda fails it", async () => {
+    const body = 'x'.repeat(MAX_SYNC_PAYLOAD_BYTES);
+    const tooLarge = await gateway.handle(request([], '{}'), endpoint, async () => ({
+      ok: true,
+      payload: JSON.stringify({ statusCode: 200, body }),
+    }));
+    const justUnder = await gateway.handle(request([], '{}'), endpoint, async () => ({
+      ok: true,
+      payload: JSON.stringify({ statusCode: 200, body: body.slice(0, -64) }),
+    }));
+
+    expect(tooLarge.statusCode).toBe(502);
+    expect(JSON.parse(tooLarge.body.toString())).toEqual({ message: 'Internal server error' });
+    expect(justUnder.statusCode).toBe(200);
+    expect(justUnder.body.length).toBe(MAX_SYNC_PAYLOAD_BYTES - 64);
   });
 });

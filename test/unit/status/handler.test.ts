@@ -48,6 +48,8 @@ describe('Function: status handler', () => {
       offset: 0,
       count: 5,
       nextCursor: null,
+      page: 0,
+      pageCount: 1,
       results: [1, 4, 9, 16, '9007199326062756'],
     });
   });

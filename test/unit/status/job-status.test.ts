@@ -4,12 +4,16 @@ import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/li
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { COST_COVERAGE, PRICING } from '#commons/cost.ts';
-import { MAX_RECORDED_FAILED_CHUNKS } from '#commons/limits.ts';
+import {
+  INPUT_RESULT_PAGES_PER_RESPONSE,
+  MAX_RECORDED_FAILED_CHUNKS,
+  RESULT_PAGES_PER_RESPONSE,
+} from '#commons/limits.ts';
 import { CREATED_AT, JOB_ID, jobItem, pageItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
 import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '#test/helpers/events.ts';
 import { FakeTable } from '#test/helpers/fake-table.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
-import type { StatusDeps } from '../../../functions/status/job-status.ts';
+import { pagesPerResponseOf, type StatusDeps } from '../../../functions/status/job-status.ts';
 import { handleStatusRequest } from '../../../functions/status/routes.ts';
 
 const ddbMock = mockClient(DynamoDBDocumentClient);
@@ -300,6 +304,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
       offset: 0,
       count: 4,
       nextCursor: encodeCursor(2),
+      page: 0,
+      pageCount: 2,
       results: [1, 4, 9, 16],
     });
     const second = await request(jobResultsEvent(JOB_ID, first.body.nextCursor));
@@ -310,6 +316,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
       offset: 4,
       count: 1,
       nextCursor: null,
+      page: 1,
+      pageCount: 2,
       results: ['9007199326062756'],
     });
     expect(ddbMock).toHaveReceivedNthCommandWith(BatchGetCommand, 2, {
@@ -363,6 +371,72 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results)', () => {
     expect(statusCode).toBe(400);
     expect(body.error.code).toBe('INVALID_CURSOR');
     expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
+  });
+});
+
+function resultsQuery(query: Record<string, string>) {
+  return { ...jobResultsEvent(JOB_ID), queryStringParameters: query };
+}
+
+describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?page=)', () => {
+  it('answers response p by its index as by its cursor, so responses can be fetched at once', async () => {
+    fake.put(jobItem(succeeded));
+    for (const page of pages) fake.put(page);
+
+    const byCursor = await request(jobResultsEvent(JOB_ID, encodeCursor(2)));
+    const byPage = await request(resultsQuery({ page: '1' }));
+    const first = await request(resultsQuery({ page: '0' }));
+
+    expect(byPage.body).toEqual(byCursor.body);
+    expect(byPage.body).toMatchObject({ offset: 4, count: 1, page: 1, pageCount: 2 });
+    expect(first.body).toMatchObject({ offset: 0, results: [1, 4, 9, 16], page: 0 });
+  });
+
+  it('ends a response from a cursor inside a page at that page, so page + 1 follows it', async () => {
+    fake.put(jobItem({ ...succeeded, chunkCount: 3 }));
+    for (const page of pages) fake.put(page);
+
+    const inside = await request(jobResultsEvent(JOB_ID, encodeCursor(1)));
+
+    expect(inside.body).toMatchObject({
+      offset: 2,
+      count: 2,
+      results: [9, 16],
+      page: 0,
+      nextCursor: encodeCursor(2),
+    });
+  });
+
+  it.each([
+    ['a page past the last', { page: '2' }, 'INVALID_PAGE'],
+    ['a page that is not an index', { page: '-1' }, 'INVALID_PAGE'],
+    ['a page of digits too long', { page: '1234567890' }, 'INVALID_PAGE'],
+    ['both a page and a cursor', { page: '0', cursor: encodeCursor(0) }, 'CURSOR_AND_PAGE'],
+  ])('answers 400 for %s', async (_name, query, code) => {
+    fake.put(jobItem(succeeded));
+    for (const page of pages) fake.put(page);
+
+    const { statusCode, body } = await request(resultsQuery(query));
+
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe(code);
+    expect(ddbMock).not.toHaveReceivedCommand(BatchGetCommand);
+  });
+});
+
+describe('Function: pagesPerResponseOf', () => {
+  const table = deps.table;
+  it('gives a body job RESULT_PAGES_PER_RESPONSE pages and a job from S3 INPUT_RESULT_PAGES_PER_RESPONSE', () => {
+    const input = {
+      bucket: 'inputs',
+      key: 'uploads/job/input.txt',
+      format: 'lines' as const,
+      rangeBytes: 393_216,
+      maxNumbers: 100_000_000,
+    };
+    expect(pagesPerResponseOf({}, { table })).toBe(RESULT_PAGES_PER_RESPONSE);
+    expect(pagesPerResponseOf({ input }, { table })).toBe(INPUT_RESULT_PAGES_PER_RESPONSE);
+    expect(pagesPerResponseOf({ input }, { table, pagesPerResponse: 3 })).toBe(3);
   });
 });
 

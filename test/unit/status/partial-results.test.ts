@@ -61,6 +61,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       offset: 0,
       count: 2,
       nextCursor: encodeCursor(1),
+      page: 0,
+      pageCount: 2,
       results: [1, 4],
     });
   });
@@ -77,6 +79,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       offset: 2,
       count: 0,
       nextCursor: encodeCursor(1),
+      page: 0,
+      pageCount: 2,
       results: [],
     });
     // The page before the cursor is read too, to know where its numbers start; strongly
