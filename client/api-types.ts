@@ -8,11 +8,14 @@ import type { InvalidElement, NumberInput, SquareResult } from '#commons/numbers
 import type { FailedChunk, JobFailure, JobStatus } from '#commons/types.ts';
 import type { CancelledJob } from '../functions/dispatcher/cancel-job.ts';
 import type { SubmittedJob } from '../functions/dispatcher/deps.ts';
+import type { AwaitingUploadJob, StartedInputJob } from '../functions/dispatcher/input-job.ts';
 import type { RedrivenJob } from '../functions/dispatcher/redrive-job.ts';
+import type { UploadedPart, UploadInstructions } from '../functions/dispatcher/s3-input.ts';
 import type { JobView, ResultsPage } from '../functions/status/job-status.ts';
 import type { JobListPage, JobSummary } from '../functions/status/list-jobs.ts';
 
 export type {
+  AwaitingUploadJob,
   CancelledJob,
   ErrorBody,
   FailedChunk,
@@ -25,7 +28,10 @@ export type {
   NumberInput,
   RedrivenJob,
   SquareResult,
+  StartedInputJob,
   SubmittedJob,
+  UploadedPart,
+  UploadInstructions,
 };
 
 /** The body of `GET /jobs/{jobId}`: the job's view, and its results inline when small. */

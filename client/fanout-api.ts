@@ -2,19 +2,30 @@
  * The fanout API route by route: submit (gzip-compressed when large), status, results pages,
  * cancel, redrive, and the caller's jobs. One method per route, typed with the API's shapes.
  */
+import { stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import type {
+  AwaitingUploadJob,
   CancelledJob,
   JobListPage,
   JobStatusBody,
   RedrivenJob,
   ResultsPageBody,
   SquareResult,
+  StartedInputJob,
   SubmittedJob,
+  UploadedPart,
 } from './api-types.ts';
-import { FanoutError, TimeoutError } from './errors.ts';
+import { FanoutError, InputFormatError, messageOf, TimeoutError } from './errors.ts';
 import { type Fetch, HttpTransport, type SigningChoice } from './http.ts';
 import { sleep } from './poll.ts';
+import { type UploadOptions, uploadFile } from './upload.ts';
+
+/**
+ * Results responses fetched at once by `allResults` and a finished job's `pages()`: enough to
+ * hide a response's round trip behind the others, few enough to hold little in memory.
+ */
+export const RESULTS_FETCH_CONCURRENCY = 4;
 
 /** Bodies above this are sent gzip-compressed. */
 export const GZIP_THRESHOLD_BYTES = 64 * 1024;
@@ -37,6 +48,19 @@ export interface SubmitOptions {
   readonly idempotencyKey?: string;
   /** File lines of the elements, named in an InvalidInputError. */
   readonly lines?: readonly number[];
+}
+
+/** The formats of an uploaded input: one number per line, or a JSON array. */
+export type UploadFormat = 'lines' | 'json';
+
+export interface UploadFileOptions extends UploadOptions {
+  /** @default 'json' for a name ending in .json, else 'lines' */
+  readonly format?: UploadFormat;
+}
+
+/** The format of an input file, from its name. */
+export function formatOfFile(path: string): UploadFormat {
+  return path.toLowerCase().endsWith('.json') ? 'json' : 'lines';
 }
 
 export interface WaitOptions {
@@ -66,9 +90,8 @@ export class FanoutApi {
   /**
    * `POST /jobs`. Bodies over GZIP_THRESHOLD_BYTES go as `application/gzip`.
    *
-   * The numbers travel in the request body (at most the API's 5.5 MB as sent); an input too
-   * large for that will go through an S3 upload once the API offers it: that is the one
-   * place to add it.
+   * The numbers travel in the request body (at most the API's 5.5 MB as sent); an input
+   * larger than that goes as a file, through `submitFile`.
    */
   async submit(numbers: readonly unknown[], options: SubmitOptions = {}): Promise<SubmittedJob> {
     const json = Buffer.from(JSON.stringify({ numbers }));
@@ -90,6 +113,66 @@ export class FanoutApi {
     });
   }
 
+  /**
+   * `POST /jobs` with `{"input": {"upload": ...}}`: a job AWAITING_INPUT and the presigned
+   * URLs to upload its input with (a single PUT, or multipart parts for `sizeBytes` past the
+   * API's threshold).
+   */
+  createUploadJob(
+    format: UploadFormat,
+    sizeBytes: number,
+    signal?: AbortSignal,
+  ): Promise<AwaitingUploadJob> {
+    const json = Buffer.from(JSON.stringify({ input: { upload: { format, sizeBytes } } }));
+    return this.transport.request<AwaitingUploadJob>(
+      'POST',
+      '/jobs',
+      'the upload job was not created',
+      {
+        body: { bytes: json, headers: { 'content-type': 'application/json' } },
+        signal,
+      },
+    );
+  }
+
+  /** `POST /jobs/{jobId}/start`: starts an upload job once its input is uploaded. */
+  startJob(
+    jobId: string,
+    parts?: readonly UploadedPart[],
+    signal?: AbortSignal,
+  ): Promise<StartedInputJob> {
+    const json = Buffer.from(JSON.stringify(parts === undefined ? {} : { parts }));
+    return this.transport.request<StartedInputJob>(
+      'POST',
+      `${jobPath(jobId)}/start`,
+      `start job ${jobId}`,
+      { body: { bytes: json, headers: { 'content-type': 'application/json' } }, signal },
+    );
+  }
+
+  /**
+   * A job on a file of any size, through an S3 upload: creates the upload job, streams the
+   * file to its presigned URLs (constant memory), and starts it. Numbers are read by the
+   * workers, by Python's grammar; a bad line fails the job INVALID_INPUT with its line number.
+   * @throws InputFormatError when the file cannot be read, UploadError, HttpError
+   */
+  async submitFile(path: string, options: UploadFileOptions = {}): Promise<StartedInputJob> {
+    let sizeBytes: number;
+    try {
+      sizeBytes = (await stat(path)).size;
+    } catch (error) {
+      throw new InputFormatError(`cannot read ${path}: ${messageOf(error)}`, { cause: error });
+    }
+    if (sizeBytes === 0) throw new InputFormatError(`${path} is empty: nothing to square`);
+    const created = await this.createUploadJob(
+      options.format ?? formatOfFile(path),
+      sizeBytes,
+      options.signal,
+    );
+    const parts = await uploadFile(created.upload, path, sizeBytes, options);
+    return this.startJob(created.jobId, parts, options.signal);
+  }
+
   /** `GET /jobs/{jobId}`. */
   status(jobId: string, signal?: AbortSignal): Promise<JobStatusBody> {
     return this.transport.request<JobStatusBody>('GET', jobPath(jobId), `job ${jobId}`, {
@@ -106,10 +189,11 @@ export class FanoutApi {
     jobId: string,
     cursor?: string,
     signal?: AbortSignal,
-    options: { readonly partial?: boolean } = {},
+    options: { readonly partial?: boolean; readonly page?: number } = {},
   ): Promise<ResultsPageBody> {
     const query = new URLSearchParamsEncoder();
     if (cursor !== undefined) query.add('cursor', cursor);
+    if (options.page !== undefined) query.add('page', String(options.page));
     if (options.partial === true) query.add('partial', 'true');
     return this.transport.request<ResultsPageBody>(
       'GET',
@@ -145,20 +229,52 @@ export class FanoutApi {
     });
   }
 
-  /** Every result of a SUCCEEDED job, in order, page after page. */
+  /**
+   * Responses `from` to `pageCount - 1` of a SUCCEEDED job's results (`?page=`), `concurrency`
+   * requests in flight, yielded in order: memory holds at most `concurrency` responses.
+   */
+  async *finishedPages(
+    jobId: string,
+    from: number,
+    pageCount: number,
+    options: { readonly concurrency?: number; readonly signal?: AbortSignal } = {},
+  ): AsyncGenerator<ResultsPageBody> {
+    const concurrency = Math.max(1, options.concurrency ?? RESULTS_FETCH_CONCURRENCY);
+    const window: Promise<ResultsPageBody>[] = [];
+    let next = from;
+    const fill = () => {
+      while (window.length < concurrency && next < pageCount) {
+        const request = this.resultsPage(jobId, undefined, options.signal, { page: next++ });
+        // Rejections are seen when the page's turn comes; none goes unhandled meanwhile.
+        request.catch(() => undefined);
+        window.push(request);
+      }
+    };
+    fill();
+    for (let request = window.shift(); request !== undefined; request = window.shift()) {
+      const page = await request;
+      fill();
+      yield page;
+    }
+  }
+
+  /** Every result of a SUCCEEDED job, in order: the first response, then the others in parallel. */
   async allResults(jobId: string, signal?: AbortSignal): Promise<SquareResult[]> {
     const results: SquareResult[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.resultsPage(jobId, cursor, signal);
+    const add = (page: ResultsPageBody) => {
       if (page.offset !== results.length) {
         throw new FanoutError(
           `results page of job ${jobId} starts at ${page.offset}, expected ${results.length}`,
         );
       }
       for (const value of page.results) results.push(value);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor !== undefined);
+    };
+    const first = await this.resultsPage(jobId, undefined, signal);
+    add(first);
+    const rest = this.finishedPages(jobId, first.page + 1, first.pageCount, {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    for await (const page of rest) add(page);
     return results;
   }
 

@@ -191,6 +191,11 @@ export class Job extends EventEmitter<JobEvents> {
         yield { offset: page.offset, results: page.results };
       }
       if (page.nextCursor === null) return;
+      if (page.status === 'SUCCEEDED') {
+        // Every page is stored: the rest is fetched several responses at a time, in order.
+        yield* this.#finishedPagesFrom(page.page + 1, page.pageCount, offset, options.signal);
+        return;
+      }
       cursor = page.nextCursor;
       if (page.count === 0) {
         // Nothing new yet: look at the job (progress events, an end) before asking again.
@@ -199,6 +204,27 @@ export class Job extends EventEmitter<JobEvents> {
         if (ended !== undefined) throw ended;
         if (body.status !== 'SUCCEEDED') await backoff.wait(options.signal);
       }
+    }
+  }
+
+  async *#finishedPagesFrom(
+    from: number,
+    pageCount: number,
+    offset: number,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<ResultChunk> {
+    let expected = offset;
+    const pages = this.#api.finishedPages(this.id, from, pageCount, {
+      ...(signal === undefined ? {} : { signal }),
+    });
+    for await (const page of pages) {
+      if (page.offset !== expected) {
+        throw new FanoutError(
+          `results page of job ${this.id} starts at ${page.offset}, expected ${expected}`,
+        );
+      }
+      expected += page.count;
+      yield { offset: page.offset, results: page.results };
     }
   }
 

@@ -162,7 +162,8 @@ export class FakeApi {
         });
       }
       const size = this.plan.chunkSize ?? 2;
-      const chunk = Number(url.searchParams.get('cursor') ?? '0');
+      // One chunk a response: the cursor is the chunk's index, `?page=` the same index.
+      const chunk = Number(url.searchParams.get('page') ?? url.searchParams.get('cursor') ?? '0');
       // Chunks complete on status polls only, so a test sees pages arrive while RUNNING.
       const available = this.chunksDone;
       if (chunk >= available) {
@@ -172,6 +173,8 @@ export class FakeApi {
           offset: chunk * size,
           count: 0,
           nextCursor: String(chunk),
+          page: chunk,
+          pageCount: this.chunkCount,
           results: [],
         });
       }
@@ -183,6 +186,8 @@ export class FakeApi {
         offset: chunk * size,
         count: slice.length,
         nextCursor: next,
+        page: chunk,
+        pageCount: this.chunkCount,
         results: slice.map((value) => this.#square(value)),
       });
     }

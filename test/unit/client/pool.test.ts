@@ -163,6 +163,26 @@ describe('Class: Pool', () => {
     });
   });
 
+  describe('Method: map of a finished job', () => {
+    it('fetches the responses after the first by ?page=, in order', async () => {
+      // Prepare: the job is done before any result is asked for.
+      api.plan = { chunkSize: 1 };
+      const numbers = Array.from({ length: 9 }, (_, index) => index + 1);
+      const job = await pool.submit(numbers);
+      await job.join();
+
+      // Act
+      const squares = await all(job.results());
+
+      // Assess
+      expect(squares).toEqual(numbers.map((n) => n * n));
+      const pages = api.requests
+        .filter((request) => request.url.pathname.endsWith('/results'))
+        .map((request) => request.url.searchParams.get('page'));
+      expect(pages).toEqual([null, '1', '2', '3', '4', '5', '6', '7', '8']);
+    });
+  });
+
   describe('Method: imapUnordered', () => {
     it('yields whole pages with their offsets', async () => {
       api.plan = { chunkSize: 2 };

@@ -1,0 +1,212 @@
+/**
+ * Uploads a job's input file through the presigned URLs of an upload job: one PUT, or the
+ * parts of a multipart upload a few at a time. The file is streamed from disk (each part read
+ * with its own byte range), so memory stays constant whatever the file's size.
+ *
+ * A presigned PUT must carry its Content-Length: S3 refuses a chunked body that is not
+ * aws-chunked signed, so these requests go through node:http(s) with the length set, not
+ * through fetch with a stream body.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_UploadPart.html
+ */
+import { createReadStream } from 'node:fs';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { UploadedPart, UploadInstructions } from './api-types.ts';
+import { FanoutError, messageOf } from './errors.ts';
+import { sleep } from './poll.ts';
+
+/** Parts uploaded at once: S3 takes many; four keep a laptop's uplink busy. */
+export const UPLOAD_CONCURRENCY = 4;
+
+/**
+ * Attempts of one PUT. S3 answers 503 SlowDown past a prefix's request rate, and 500 on a
+ * rare internal error; both are to be retried with backoff.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
+ */
+const MAX_PUT_ATTEMPTS = 5;
+
+export interface UploadOptions {
+  /** Called as bytes leave: bytes sent so far (a retried part counts again), and the total. */
+  readonly onProgress?: (sentBytes: number, totalBytes: number) => void;
+  readonly signal?: AbortSignal;
+  /** @default UPLOAD_CONCURRENCY */
+  readonly concurrency?: number;
+}
+
+/** An answer of S3 that is not 2xx. */
+export class UploadError extends FanoutError {
+  readonly status: number;
+  readonly code: string | undefined;
+
+  constructor(status: number, body: string, what: string) {
+    const code = /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
+    const message = /<Message>([^<]+)<\/Message>/.exec(body)?.[1];
+    super(
+      `the upload of ${what} failed: HTTP ${status}${code === undefined ? '' : ` ${code}`}${message === undefined ? '' : `: ${message}`}`,
+    );
+    this.name = 'UploadError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function retryable(error: unknown): boolean {
+  if (error instanceof UploadError) return error.status >= 500;
+  // A reset or refused connection: the request did not complete.
+  return !(error instanceof FanoutError);
+}
+
+function readBody(response: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    response.on('error', reject);
+  });
+}
+
+/** Bytes [start, end) of `path`, to PUT to a presigned URL; `what` names it in errors. */
+interface PutTarget {
+  readonly url: string;
+  readonly path: string;
+  readonly start: number;
+  readonly end: number;
+  readonly what: string;
+}
+
+/** One PUT of a target; resolves with its ETag. */
+function putRange(
+  { url, path, start, end, what }: PutTarget,
+  onBytes: (count: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const request = send(
+      target,
+      {
+        method: 'PUT',
+        headers: { 'content-length': String(end - start) },
+        ...(signal === undefined ? {} : { signal }),
+      },
+      (response) => {
+        readBody(response).then((body) => {
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status >= 300) {
+            reject(new UploadError(status, body, what));
+            return;
+          }
+          const etag = response.headers.etag;
+          if (typeof etag !== 'string' || etag === '') {
+            reject(new FanoutError(`the upload of ${what} answered no ETag`));
+            return;
+          }
+          resolve(etag);
+        }, reject);
+      },
+    );
+    request.on('error', reject);
+    if (end === start) {
+      request.end();
+      return;
+    }
+    const file = createReadStream(path, { start, end: end - 1 });
+    file.on('data', (chunk) => onBytes(chunk.length));
+    file.on('error', (error) => {
+      request.destroy(error);
+      reject(new FanoutError(`cannot read ${path}: ${messageOf(error)}`, { cause: error }));
+    });
+    file.pipe(request);
+  });
+}
+
+async function putWithRetries(
+  target: PutTarget,
+  onBytes: (count: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    let attemptBytes = 0;
+    try {
+      return await putRange(
+        target,
+        (count) => {
+          attemptBytes += count;
+          onBytes(count);
+        },
+        signal,
+      );
+    } catch (error) {
+      // The bytes of a failed attempt are sent again: progress goes back by them.
+      onBytes(-attemptBytes);
+      if (attempt >= MAX_PUT_ATTEMPTS || signal?.aborted === true || !retryable(error)) throw error;
+      // Full jitter on an exponential base: up to 100 ms, 200 ms, 400 ms, 800 ms.
+      await sleep(Math.random() * 100 * 2 ** (attempt - 1), signal);
+    }
+  }
+}
+
+/**
+ * Uploads `path` (of `sizeBytes`) as `upload` says.
+ * @returns the parts with their ETags for a multipart upload (to send with the start), or
+ *   undefined for a single PUT
+ * @throws UploadError for an answer of S3 that retries did not fix, FanoutError when the file
+ *   cannot be read
+ */
+export async function uploadFile(
+  upload: UploadInstructions,
+  path: string,
+  sizeBytes: number,
+  options: UploadOptions = {},
+): Promise<UploadedPart[] | undefined> {
+  let sent = 0;
+  const onBytes = (count: number) => {
+    sent += count;
+    options.onProgress?.(sent, sizeBytes);
+  };
+  if (upload.method === 'PUT') {
+    const whole = { url: upload.url, path, start: 0, end: sizeBytes, what: path };
+    await putWithRetries(whole, onBytes, options.signal);
+    return undefined;
+  }
+  const { partSizeBytes, parts } = upload;
+  if (parts.length * partSizeBytes < sizeBytes) {
+    throw new FanoutError(
+      `${path} has ${sizeBytes} bytes, more than the ${parts.length} parts of ${partSizeBytes} bytes the upload offers`,
+    );
+  }
+  // Only the parts the file fills: the API offers parts for the size it was told.
+  const needed = parts.filter((part) => (part.partNumber - 1) * partSizeBytes < sizeBytes);
+  const uploaded: UploadedPart[] = [];
+  // One part failing for good stops the others: the upload is abandoned (S3's lifecycle rule
+  // aborts the unfinished multipart upload, and the job ends INPUT_NOT_UPLOADED).
+  const stop = new AbortController();
+  const signal =
+    options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < needed.length; index = next++) {
+      const part = needed[index];
+      if (part === undefined) return;
+      const start = (part.partNumber - 1) * partSizeBytes;
+      const end = Math.min(sizeBytes, start + partSizeBytes);
+      const what = `part ${part.partNumber} of ${path}`;
+      const etag = await putWithRetries({ url: part.url, path, start, end, what }, onBytes, signal);
+      uploaded.push({ partNumber: part.partNumber, etag });
+    }
+  };
+  const concurrency = Math.max(1, options.concurrency ?? UPLOAD_CONCURRENCY);
+  const workers = Array.from({ length: Math.min(concurrency, needed.length) }, () =>
+    worker().catch((error: unknown) => {
+      stop.abort(error);
+      throw error;
+    }),
+  );
+  const settled = await Promise.allSettled(workers);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed !== undefined) throw stop.signal.reason ?? failed.reason;
+  return uploaded.sort((a, b) => a.partNumber - b.partNumber);
+}
