@@ -14,6 +14,13 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { messageOf } from '#client/errors.ts';
+import {
+  type FanoutApi,
+  goesByUpload,
+  Job,
+  type StartedInputJob,
+  type SubmittedJob,
+} from '#client/index.ts';
 import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
 import type { CloudLimitsReport, EmbeddedStack } from '#local/embedded-stack.ts';
 import type { LocalPrincipal } from '#local/sigv4/principals.ts';
@@ -34,6 +41,7 @@ import {
 } from './input.ts';
 import { runJobCommand } from './job-commands.ts';
 import { progressBar } from './progress.ts';
+import { resultsFormatOf, writeResultsTo } from './results-output.ts';
 
 /** Where the job commands look without --url or --api: `fanout serve`'s default port. */
 const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
@@ -48,7 +56,7 @@ Usage:
   fanout status JOB_ID                  print a job's status (JSON)
   fanout wait JOB_ID [--timeout S]      wait for a job to end; exit 0 if it SUCCEEDED
   fanout results JOB_ID [-o FILE]       a job's squares, streamed as they are computed
-                                        (--output writes them to FILE as a JSON array)
+                                        (--output writes them to FILE, --format as below)
   fanout cancel JOB_ID                  cancel a running job (terminate())
   fanout redrive JOB_ID                 re-send a FAILED job's failed chunks
   fanout jobs                           list your jobs, newest first
@@ -57,9 +65,16 @@ Usage:
 
 Input (square), one of:
   NUMBER...               numbers as arguments: 1 2.5 -3 123456789012345678901234567890
-  --file FILE, -f FILE    a JSON array, or one number per line; "-" reads stdin
+  --file FILE, -f FILE    a JSON array, or one number per line; "-" reads stdin. A file of
+                          lines over 1 MiB is uploaded to the stack's input bucket (streamed
+                          from disk) and read there, up to 100,000,000 numbers
   -                       read stdin (same as --file -)
   --range A..B            the integers from A to B inclusive
+
+Output (square, results):
+  --output FILE, -o FILE  write the squares to FILE (as they are fetched: constant memory)
+  --format lines|json     one square per line, or a JSON array (the default into a file);
+                          without either, square prints "Squares: [...]"
 
 Options:
   --json                  square: print the whole job result as JSON instead of "Squares: [...]";
@@ -104,6 +119,7 @@ const VALUE_OPTIONS = new Set([
   '--principal',
   '--output',
   '-o',
+  '--format',
 ]);
 const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
 
@@ -154,6 +170,7 @@ function parseCommandLine(argv: readonly string[]) {
         'cloud-limits': { type: 'boolean', default: false },
         principal: { type: 'string', multiple: true },
         output: { type: 'string', short: 'o' },
+        format: { type: 'string' },
         'no-auth': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -298,9 +315,46 @@ function stopOnSignals(stack: EmbeddedStack, exitCode: number): void {
   process.once('SIGTERM', onSignal);
 }
 
+/** What a job is made of: numbers for the request body, or a file to upload. */
+type JobSource = { readonly numbers: unknown[] } | { readonly upload: string };
+
+/**
+ * The input of `square` or `submit`, read before anything starts so that a mistake in it
+ * costs no stack start: a file of lines too large for a request body goes through an upload.
+ */
+async function jobSourceOf(values: Values, args: readonly string[]): Promise<JobSource> {
+  const path = values.file;
+  const onlyFile = path !== undefined && path !== '-' && args.length === 0;
+  if (onlyFile && values.range === undefined && (await goesByUpload(path))) {
+    return { upload: path };
+  }
+  return { numbers: readNumbers(values, args) };
+}
+
+/** Starts the job of `source`: an upload (with its progress bar), or a request body. */
+async function startJob(
+  client: FanoutApi,
+  source: JobSource,
+  showProgress: boolean,
+): Promise<SubmittedJob | StartedInputJob> {
+  if ('numbers' in source) return client.submit(source.numbers);
+  const bar = progressBar(showProgress, process.stderr, Date.now, 'upload');
+  try {
+    return await client.submitFile(source.upload, {
+      format: 'lines',
+      onProgress: (sent, total) => bar.step(sent, total, 'bytes'),
+    });
+  } finally {
+    bar.finish();
+  }
+}
+
 async function square(values: Values, args: readonly string[]): Promise<number> {
-  const numbers = readNumbers(values, args);
   const timeoutMs = seconds(values.timeout, 600, '--timeout') * 1000;
+  const format = resultsFormatOf(values.format, values.output !== undefined);
+  if (values.json && (values.format !== undefined || values.output !== undefined))
+    throw new UsageError('give --json or --format/--output, not both');
+  const source = await jobSourceOf(values, args);
   let client = await clientFor(values);
   if (client !== undefined && values['cloud-limits'])
     throw new UsageError('--cloud-limits applies to the local stack, not to --url or --api');
@@ -310,11 +364,12 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
     stopOnSignals(stack, 130);
     client = new FanoutClient(stack.apiUrl);
   }
-  const bar = progressBar(!values['no-progress']);
+  const showProgress = !values['no-progress'];
+  const bar = progressBar(showProgress, process.stderr, Date.now, 'compute');
   try {
-    const submitted = await client.submit(numbers);
+    const submitted = await startJob(client, source, showProgress);
     const job = await client.waitForJob(submitted.jobId, { onStatus: bar.update, timeoutMs });
-    bar.clear();
+    bar.finish();
     const report = values['cloud-limits'] ? await stack?.cloudLimitsReport() : undefined;
     if (report !== undefined && !values.json) process.stderr.write(describeLimits(report));
     if (job.status !== 'SUCCEEDED') {
@@ -322,12 +377,28 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
       if (values.json) process.stdout.write(`${JSON.stringify({ ...job, ...report })}\n`);
       return 1;
     }
-    const results = await client.resultsOf(job);
     if (values.json) {
+      const results = await client.resultsOf(job);
       const { results: _inline, ...rest } = job;
       process.stdout.write(`${JSON.stringify({ ...rest, results, ...report })}\n`);
-    } else {
-      process.stdout.write(`${formatSquares(results)}\n`);
+      return 0;
+    }
+    if (Array.isArray(job.results) && values.output === undefined && format === 'squares') {
+      process.stdout.write(`${formatSquares(job.results)}\n`);
+      return 0;
+    }
+    const download = progressBar(showProgress, process.stderr, Date.now, 'download');
+    const written = await writeResultsTo(
+      values.output,
+      new Job(client, job.jobId).pages(),
+      format,
+      (count) => download.step(count, job.numbersCount, 'numbers'),
+    );
+    download.finish();
+    if (values.output !== undefined) {
+      process.stderr.write(
+        `fanout: wrote ${written} squares of job ${job.jobId} to ${values.output}\n`,
+      );
     }
     return 0;
   } finally {
@@ -346,10 +417,23 @@ function describeLimits(report: CloudLimitsReport): string {
   ].join('\n');
 }
 
-function describeFailure(job: JobStatusBody): string {
+/** Bad lines a failure lists, this many at most on the terminal. */
+const SHOWN_BAD_LINES = 10;
+
+/** Why a job failed: its code and message, and the first bad lines of an INVALID_INPUT. */
+export function describeFailure(job: Pick<JobStatusBody, 'failure'>): string {
   const failure = job.failure;
   if (failure === undefined) return '';
-  return `: ${failure.code ?? ''}${failure.message === undefined ? '' : ` ${failure.message}`}`;
+  const lines = [
+    `: ${failure.code ?? ''}${failure.message === undefined ? '' : ` ${failure.message}`}`,
+  ];
+  const bad = failure.badLines ?? [];
+  for (const line of bad.slice(0, SHOWN_BAD_LINES)) {
+    lines.push(`  line ${line.line}: ${line.code}: ${line.message}`);
+  }
+  const total = failure.badLineCount ?? bad.length;
+  if (total > SHOWN_BAD_LINES) lines.push(`  … ${total - SHOWN_BAD_LINES} more bad lines`);
+  return lines.join('\n');
 }
 
 /** `--no-auth` and `--principal`: the local API's SigV4 checks. */
@@ -406,8 +490,9 @@ async function jobCommand(
       progress: !values['no-progress'],
       timeoutMs: seconds(values.timeout, 600, '--timeout') * 1000,
       ...(values.output === undefined ? {} : { output: values.output }),
+      ...(values.format === undefined ? {} : { format: values.format }),
     },
-    () => readNumbers(values, args),
+    async () => startJob(client, await jobSourceOf(values, args), !values['no-progress']),
   );
 }
 

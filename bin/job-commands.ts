@@ -5,12 +5,16 @@
  * timed out), 2 a usage or input error (a 4xx answer).
  */
 
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
-import { type FanoutApi, Job, type JobStatusBody, type SquareResult } from '#client/index.ts';
+import {
+  type FanoutApi,
+  Job,
+  type JobStatusBody,
+  type StartedInputJob,
+  type SubmittedJob,
+} from '#client/index.ts';
 import { UsageError } from './input.ts';
 import { progressBar } from './progress.ts';
+import { resultsFormatOf, writeResultsTo } from './results-output.ts';
 
 export interface JobCommandOptions {
   readonly json: boolean;
@@ -18,6 +22,8 @@ export interface JobCommandOptions {
   readonly timeoutMs: number;
   /** `results --output FILE`. */
   readonly output?: string;
+  /** `results --format lines|json`. */
+  readonly format?: string;
 }
 
 function print(text: string): void {
@@ -36,36 +42,17 @@ function describeEnd(job: JobStatusBody): string {
   return `${job.jobId} ${job.status}${failure === undefined ? '' : `: ${failure.code} ${failure.message}`}`;
 }
 
-async function write(stream: Writable, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
-}
-
-/** Streams a job's squares as one JSON array (or the `Squares: [...]` line) to `stream`. */
-async function streamResults(job: Job, stream: Writable, asJson: boolean): Promise<number> {
-  let count = 0;
-  await write(stream, asJson ? '[' : 'Squares: [');
-  for await (const page of job.pages()) {
-    const text = page.results
-      .map((value: SquareResult) => (asJson ? JSON.stringify(value) : String(value)))
-      .join(asJson ? ',' : ', ');
-    await write(stream, `${count > 0 ? (asJson ? ',' : ', ') : ''}${text}`);
-    count += page.results.length;
-  }
-  await write(stream, ']\n');
-  return count;
-}
-
-/** Runs one job command against `api`; `numbers` are submit's input. */
+/** Runs one job command against `api`; `submit` starts submit's job. */
 export async function runJobCommand(
   command: string,
   args: readonly string[],
   api: FanoutApi,
   options: JobCommandOptions,
-  numbers: () => unknown[],
+  submit: () => Promise<SubmittedJob | StartedInputJob>,
 ): Promise<number> {
   switch (command) {
     case 'submit': {
-      const submitted = await api.submit(numbers());
+      const submitted = await submit();
       print(options.json ? JSON.stringify(submitted) : submitted.jobId);
       return 0;
     }
@@ -90,17 +77,14 @@ export async function runJobCommand(
     }
     case 'results': {
       const job = new Job(api, oneJobId(command, args));
-      if (options.output === undefined) {
-        await streamResults(job, process.stdout, options.json);
-        return 0;
-      }
-      const file = createWriteStream(options.output);
-      try {
-        const count = await streamResults(job, file, true);
+      const format = resultsFormatOf(options.format, options.output !== undefined);
+      const count = await writeResultsTo(
+        options.output,
+        job.pages(),
+        options.json && options.format === undefined ? 'json' : format,
+      );
+      if (options.output !== undefined) {
         process.stderr.write(`fanout: wrote ${count} results of ${job.id} to ${options.output}\n`);
-      } finally {
-        file.end();
-        await once(file, 'close');
       }
       return 0;
     }

@@ -50,6 +50,13 @@ export interface SubmitOptions {
   readonly lines?: readonly number[];
 }
 
+/**
+ * A file of one number per line above this size is uploaded (`submitFile`) rather than sent
+ * in a request body: 1 MiB of lines holds at most 524,288 numbers, and its JSON gzipped, so
+ * a smaller file is always within the body's limits (1,000,000 numbers, 5.5 MB sent).
+ */
+export const UPLOAD_LINES_FILES_ABOVE_BYTES = 1024 ** 2;
+
 /** The formats of an uploaded input: one number per line, or a JSON array. */
 export type UploadFormat = 'lines' | 'json';
 

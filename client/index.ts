@@ -7,6 +7,7 @@
  *   await pool.close();
  */
 export type {
+  AwaitingUploadJob,
   CancelledJob,
   FailedChunk,
   InvalidElement,
@@ -20,7 +21,10 @@ export type {
   ResultChunk,
   ResultsPageBody,
   SquareResult,
+  StartedInputJob,
   SubmittedJob,
+  UploadedPart,
+  UploadInstructions,
 } from './api-types.ts';
 export {
   FanoutError,
@@ -37,13 +41,18 @@ export {
   type FanoutApiOptions,
   GZIP_THRESHOLD_BYTES,
   isTerminal,
+  RESULTS_FETCH_CONCURRENCY,
   type SubmitOptions,
+  UPLOAD_LINES_FILES_ABOVE_BYTES,
+  type UploadFileOptions,
+  type UploadFormat,
   type WaitOptions,
 } from './fanout-api.ts';
 export { type Fetch, HttpTransport, type SigningChoice } from './http.ts';
 export {
   type CollectedInput,
   collectInput,
+  goesByUpload,
   type JobInput,
   parseJsonNumbers,
   parseNumbersText,
@@ -76,3 +85,4 @@ export {
   type RequestSigner,
   regionOfApiUrl,
 } from './signing.ts';
+export { UPLOAD_CONCURRENCY, UploadError, type UploadOptions } from './upload.ts';

@@ -5,9 +5,10 @@
  * being rounded by a double; anything unparseable is passed through so that the API names
  * it, with its index, in its 400 answer.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import type { NumberInput } from './api-types.ts';
 import { InputFormatError, messageOf } from './errors.ts';
+import { formatOfFile, UPLOAD_LINES_FILES_ABOVE_BYTES } from './fanout-api.ts';
 import { doubleLiteral, type RawJsonNumber } from './raw-json.ts';
 
 /** The numbers of a job: an array, a file path, or an async iterable of numbers. */
@@ -115,4 +116,27 @@ export async function collectInput(input: JobInput): Promise<CollectedInput> {
     for (const value of input as Iterable<NumberInput>) numbers.push(value);
   }
   return { numbers };
+}
+
+/**
+ * Whether a file is uploaded rather than sent in a request body: one number per line (not
+ * named .json, not starting with `[` or `{`), and above UPLOAD_LINES_FILES_ABOVE_BYTES.
+ */
+export async function goesByUpload(path: string): Promise<boolean> {
+  if (formatOfFile(path) !== 'lines') return false;
+  try {
+    if ((await stat(path)).size <= UPLOAD_LINES_FILES_ABOVE_BYTES) return false;
+    // A JSON array under another name is read as JSON (readNumbersFile does the same).
+    const file = await open(path);
+    try {
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(256), 0, 256, 0);
+      const start = buffer.subarray(0, bytesRead).toString('utf8').trimStart();
+      return !(start.startsWith('[') || start.startsWith('{'));
+    } finally {
+      await file.close();
+    }
+  } catch {
+    // Unreadable: collectInput says why.
+    return false;
+  }
 }

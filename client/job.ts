@@ -10,6 +10,7 @@ import type {
   RedrivenJob,
   ResultChunk,
   SquareResult,
+  StartedInputJob,
   SubmittedJob,
 } from './api-types.ts';
 import { FanoutError, HttpError, JobCancelledError, JobFailedError } from './errors.ts';
@@ -63,12 +64,15 @@ export function endError(body: JobStatusBody): JobFailedError | JobCancelledErro
 
 export class Job extends EventEmitter<JobEvents> {
   readonly id: string;
-  /** The `202` answer of `POST /jobs`, when this object submitted the job. */
-  readonly submitted: SubmittedJob | undefined;
+  /**
+   * The `202` answer of `POST /jobs` (or of the start of an uploaded file's job), when this
+   * object submitted the job.
+   */
+  readonly submitted: SubmittedJob | StartedInputJob | undefined;
   readonly #api: FanoutApi;
   #last: JobStatusBody | undefined;
 
-  constructor(api: FanoutApi, id: string, submitted?: SubmittedJob) {
+  constructor(api: FanoutApi, id: string, submitted?: SubmittedJob | StartedInputJob) {
     super();
     this.#api = api;
     this.id = id;

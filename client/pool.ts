@@ -8,7 +8,7 @@ import { LOCAL_REGION } from '#local/emulators/common.ts';
 import type { JobSummary, ResultChunk, SquareResult } from './api-types.ts';
 import { FanoutApi, type SubmitOptions } from './fanout-api.ts';
 import type { Fetch, SigningChoice } from './http.ts';
-import { collectInput, type JobInput } from './input.ts';
+import { collectInput, goesByUpload, type JobInput } from './input.ts';
 import { Job, type JoinOptions, type StreamOptions } from './job.ts';
 import {
   type CredentialsSource,
@@ -130,8 +130,20 @@ export class Pool {
     return this.#stack;
   }
 
-  /** Starts a job (Python's `apply_async`): an array, a file path, or an (async) iterable. */
+  /**
+   * Starts a job (Python's `apply_async`): an array, a file path, or an (async) iterable. A
+   * file of one number per line larger than UPLOAD_LINES_FILES_ABOVE_BYTES is uploaded to the
+   * stack's input bucket and read there by the workers, so its size is not bound by a request
+   * body (nor by this process's memory); its bad lines fail the job INVALID_INPUT.
+   */
   async submit(input: JobInput, options: SubmitOptions = {}): Promise<Job> {
+    if (typeof input === 'string' && (await goesByUpload(input))) {
+      const started = await this.api.submitFile(input, {
+        format: 'lines',
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+      return new Job(this.api, started.jobId, started);
+    }
     const { numbers, lines } = await collectInput(input);
     const submitted = await this.api.submit(numbers, {
       ...options,

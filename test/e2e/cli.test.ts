@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import aws4 from 'aws4';
@@ -195,6 +195,51 @@ describe('Feature: the fanout CLI', () => {
       deadLetters: 0,
     });
     expect((job.dynamodb as { writeUnits: number }).writeUnits).toBeGreaterThan(0);
+  });
+
+  it('uploads a file of lines over 1 MiB and writes its squares one a line to --output', {
+    timeout: 90_000,
+  }, async () => {
+    // Prepare: 200,000 lines (1.3 MB): past the body's threshold, several ranges.
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-cli-'));
+    const input = join(dir, 'n.txt');
+    const output = join(dir, 'sq.txt');
+    const count = 200_000;
+    writeFileSync(input, Array.from({ length: count }, (_, index) => `${index + 1}\n`).join(''));
+
+    // Act
+    const result = await run(['square', '--file', input, '--format', 'lines', '--output', output]);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    const lines = readFileSync(output, 'utf8').split('\n');
+    expect(lines).toHaveLength(count + 1);
+    expect(lines.at(-1)).toBe('');
+    const wrong = lines
+      .slice(0, count)
+      .filter((line, index) => BigInt(line) !== BigInt(index + 1) ** 2n);
+    expect(wrong).toEqual([]);
+    expect(ownStderr(result.stderr)).toMatch(/wrote 200000 squares of job .* to /);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails an uploaded file with a bad line, naming its line number, and exits 1', {
+    timeout: 90_000,
+  }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fanout-cli-'));
+    const input = join(dir, 'n.txt');
+    const lines = Array.from({ length: 200_000 }, (_, index) => String(index + 1));
+    lines[123_456] = '12x';
+    writeFileSync(input, `${lines.join('\n')}\n`);
+
+    const result = await run(['square', '--file', input, '--output', join(dir, 'sq.json')]);
+
+    expect(result.code).toBe(1);
+    const stderr = ownStderr(result.stderr);
+    expect(stderr).toMatch(/ended FAILED: INVALID_INPUT/);
+    expect(stderr).toContain('line 123457: ');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses --cloud-limits with --url, exiting 2', async () => {

@@ -1,0 +1,93 @@
+/**
+ * How the CLI writes a job's squares, page by page as they are fetched, so that memory holds a
+ * few pages whatever the job's size:
+ * - `squares`: the tutorial's `Squares: [1, 4, 9]` line;
+ * - `json`: one JSON array, big integers as decimal strings (the API's own form);
+ * - `lines`: one square per line, big integers as their digits, as `seq` would print them.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import type { ResultChunk, SquareResult } from '#client/index.ts';
+import { UsageError } from './input.ts';
+
+export type ResultsFormat = 'squares' | 'json' | 'lines';
+
+const FORMATS: readonly ResultsFormat[] = ['lines', 'json'];
+
+/**
+ * `--format`: `lines` or `json`; without it, `json` into a file and the `Squares: [...]` line
+ * on stdout.
+ */
+export function resultsFormatOf(format: string | undefined, toFile: boolean): ResultsFormat {
+  if (format === undefined) return toFile ? 'json' : 'squares';
+  const known = FORMATS.find((candidate) => candidate === format);
+  if (known === undefined) throw new UsageError(`--format must be lines or json, got "${format}"`);
+  return known;
+}
+
+interface Framing {
+  readonly open: string;
+  readonly separator: string;
+  readonly close: string;
+  readonly item: (value: SquareResult) => string;
+}
+
+const FRAMINGS: Readonly<Record<ResultsFormat, Framing>> = {
+  squares: { open: 'Squares: [', separator: ', ', close: ']\n', item: String },
+  json: { open: '[', separator: ',', close: ']\n', item: (value) => JSON.stringify(value) },
+  lines: { open: '', separator: '\n', close: '\n', item: String },
+};
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (text !== '' && !stream.write(text)) await once(stream, 'drain');
+}
+
+/**
+ * Writes every page of `pages` to `stream` in `format`, calling `onPage` with the count written
+ * so far.
+ * @returns how many squares were written
+ */
+export async function writeResults(
+  pages: AsyncIterable<ResultChunk>,
+  stream: Writable,
+  format: ResultsFormat,
+  onPage: (written: number) => void = () => undefined,
+): Promise<number> {
+  const framing = FRAMINGS[format];
+  let count = 0;
+  await write(stream, framing.open);
+  for await (const page of pages) {
+    if (page.results.length === 0) continue;
+    const text = page.results.map(framing.item).join(framing.separator);
+    await write(stream, `${count > 0 ? framing.separator : ''}${text}`);
+    count += page.results.length;
+    onPage(count);
+  }
+  // An empty `lines` output is an empty file, not one blank line.
+  await write(stream, format === 'lines' && count === 0 ? '' : framing.close);
+  return count;
+}
+
+/** Writes the results to `path` (or stdout without one), the file closed before returning. */
+export async function writeResultsTo(
+  path: string | undefined,
+  pages: AsyncIterable<ResultChunk>,
+  format: ResultsFormat,
+  onPage?: (written: number) => void,
+): Promise<number> {
+  if (path === undefined) return writeResults(pages, process.stdout, format, onPage);
+  const file = createWriteStream(path);
+  const opened = once(file, 'open');
+  const failed = once(file, 'error').then(([error]: unknown[]) => {
+    throw new UsageError(`cannot write ${path}: ${error instanceof Error ? error.message : ''}`);
+  });
+  failed.catch(() => undefined);
+  await Promise.race([opened, failed]);
+  try {
+    return await writeResults(pages, file, format, onPage);
+  } finally {
+    file.end();
+    await once(file, 'close');
+  }
+}
