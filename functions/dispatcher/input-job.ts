@@ -236,8 +236,12 @@ export function parseStartRequest(text: string): readonly UploadedPart[] | undef
 
 /**
  * `POST /jobs/{jobId}/start`: completes a multipart upload, reads the object's size and ETag,
- * and starts the job on its ranges. A start of a job already RUNNING answers it again.
- * @throws NotFoundError (JOB_NOT_FOUND, INPUT_NOT_FOUND), ConflictError (JOB_NOT_AWAITING_INPUT),
+ * and starts the job on its ranges. A start of a job already RUNNING answers it again; a start
+ * retried after an earlier one completed the upload but failed before the job started finds
+ * the upload completed, and starts the job. A start before the upload answers 404 (PUT) or 400
+ * (multipart) and leaves the job AWAITING_INPUT.
+ * @throws NotFoundError (JOB_NOT_FOUND, INPUT_NOT_FOUND), BadRequestError (INVALID_UPLOAD_PARTS),
+ *   ConflictError (JOB_NOT_AWAITING_INPUT),
  *   PayloadTooLargeError (INPUT_TOO_LARGE: the job is FAILED too)
  */
 export async function startUploadJob(
@@ -267,7 +271,13 @@ export async function startUploadJob(
         'the upload is multipart: send {"parts": [{"partNumber": 1, "etag": "..."}, ...]}',
       );
     }
-    await completeUpload(input.s3, { ...jobInput, uploadId: jobInput.uploadId }, parts);
+    const completed = await completeUpload(
+      input.s3,
+      { ...jobInput, uploadId: jobInput.uploadId },
+      parts,
+    );
+    // A start retried after its upload was completed finds the object; an aborted one not.
+    if (completed === 'NO_SUCH_UPLOAD') logger.warn('multipart upload already completed or gone');
   }
   const object = await describeInputObject(input.s3, jobInput);
   const now = deps.now?.() ?? new Date();

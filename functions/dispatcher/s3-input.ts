@@ -255,15 +255,32 @@ export interface UploadedPart {
 }
 
 /**
+ * S3's refusals of a CompleteMultipartUpload whose parts are not a complete upload: a part not
+ * uploaded or whose ETag does not match (InvalidPart), parts out of order (InvalidPartOrder),
+ * a part but the last under 5 MiB (EntityTooSmall).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
+ */
+const INCOMPLETE_UPLOAD_ERRORS: ReadonlySet<string> = new Set([
+  'InvalidPart',
+  'InvalidPartOrder',
+  'EntityTooSmall',
+]);
+
+/**
  * Completes a multipart upload from the parts the client uploaded (the ETag of each part's
- * PUT), in part order.
- * @throws BadRequestError (INVALID_UPLOAD_PARTS) for parts that are not 1..n, each once
+ * PUT), in part order. Resolves NO_SUCH_UPLOAD when S3 knows no such upload (404
+ * NoSuchUpload): it was completed before, by a start whose answer or job write was lost, or
+ * aborted; the object, read next, exists only in the first case.
+ * @throws BadRequestError (INVALID_UPLOAD_PARTS) for parts that are not 1..n, each once, or
+ *   that S3 refuses (a part not uploaded yet, an ETag that does not match it); S3's other
+ *   errors as thrown
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_CompleteMultipartUpload.html
  */
 export async function completeUpload(
   s3: S3Client,
   target: { readonly bucket: string; readonly key: string; readonly uploadId: string },
   parts: readonly UploadedPart[],
-): Promise<void> {
+): Promise<'COMPLETED' | 'NO_SUCH_UPLOAD'> {
   const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
   const numbered = sorted.every((part, index) => part.partNumber === index + 1 && part.etag !== '');
   if (sorted.length === 0 || sorted.length > S3_MAX_PARTS || !numbered) {
@@ -272,16 +289,30 @@ export async function completeUpload(
       `the parts must be numbered 1 to n, each once with the ETag its upload returned (at most ${S3_MAX_PARTS})`,
     );
   }
-  await s3.send(
-    new CompleteMultipartUploadCommand({
-      Bucket: target.bucket,
-      Key: target.key,
-      UploadId: target.uploadId,
-      MultipartUpload: {
-        Parts: sorted.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
-      },
-    }),
-  );
+  try {
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: target.bucket,
+        Key: target.key,
+        UploadId: target.uploadId,
+        MultipartUpload: {
+          Parts: sorted.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })),
+        },
+      }),
+    );
+    return 'COMPLETED';
+  } catch (error) {
+    const name = errorName(error);
+    if (name === 'NoSuchUpload') return 'NO_SUCH_UPLOAD';
+    if (name !== undefined && INCOMPLETE_UPLOAD_ERRORS.has(name)) {
+      throw new BadRequestError(
+        'INVALID_UPLOAD_PARTS',
+        `S3 cannot complete the upload from these ${sorted.length} parts (${name}): upload every part with its URL first, then start with the ETag each part's PUT answered`,
+        { cause: error, details: { s3Error: name } },
+      );
+    }
+    throw error;
+  }
 }
 
 /** Abandons a multipart upload (a job cancelled before its upload completed). */

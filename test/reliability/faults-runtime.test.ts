@@ -6,7 +6,6 @@
  * which answers chosen requests with the errors DynamoDB gives. Every job ends with exact
  * results (an independent BigInt oracle) and every chunk stored and counted once.
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DynamoDbRequest } from '#local/dynamodb-faults.ts';
 import type { FanoutClient } from '../../bin/client.ts';
@@ -16,40 +15,17 @@ import {
   clientOf,
   expectExactJob,
   integers,
+  isRunning,
   jobItem,
+  killPoolChildWhileSquaring,
   recordsOf,
   reliabilityStack,
-  sleep,
   waitForDrainedQueue,
 } from './support.ts';
 
 interface ChunkResultEvent {
   readonly jobId: string;
   readonly chunkIndex: number;
-}
-
-interface ProcessStat {
-  /** R running, S sleeping, Z zombie… */
-  readonly state: string;
-  /** utime + stime, in clock ticks. */
-  readonly cpuTicks: number;
-}
-
-/** A process's state and CPU time from /proc, or undefined when it is gone. */
-function processStat(pid: number): ProcessStat | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '?', cpuTicks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  const stat = processStat(pid);
-  return stat !== undefined && stat.state !== 'Z';
 }
 
 /** The partition key of the page a PutItem request stores, e.g. `PAGE#<jobId>#00000002`. */
@@ -105,31 +81,13 @@ describe('Feature: faults of processes and storage end exact', () => {
     const submitted = await client.submit(numbers);
     expect(submitted.chunkCount).toBeGreaterThan(20);
 
-    // A child seen sleeping has passed its ready handshake; seen running again while a
-    // worker invocation is in flight, it is squaring a slice of a chunk: kill it then.
-    const sleeping = new Set<number>();
-    const seenChildren = new Set<number>();
-    let victim: { pid: number; cpuTicks: number } | undefined;
-    const deadline = Date.now() + 30_000;
-    while (victim === undefined && Date.now() < deadline) {
-      for (const pid of stack.childPids('worker')) {
-        seenChildren.add(pid);
-        const stat = processStat(pid);
-        if (stat === undefined) continue;
-        if (stat.state === 'S') sleeping.add(pid);
-        else if (stat.state === 'R' && sleeping.has(pid) && inFlight > 0) {
-          process.kill(pid, 'SIGKILL');
-          victim = { pid, cpuTicks: stat.cpuTicks };
-          break;
-        }
-      }
-      if ((await client.status(submitted.jobId)).status !== 'RUNNING' && victim === undefined) {
-        break;
-      }
-      await sleep(1);
-    }
+    const { victim, seenChildren } = await killPoolChildWhileSquaring(
+      stack,
+      () => inFlight,
+      async () => (await client.status(submitted.jobId)).status === 'RUNNING',
+    );
     expect(
-      seenChildren.size,
+      seenChildren,
       'the worker started no pool child: is functions/worker/handler.ts computing on the pool?',
     ).toBeGreaterThan(0);
     expect(victim, 'no pool child was caught squaring a chunk').toBeDefined();

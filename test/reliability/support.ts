@@ -4,6 +4,7 @@
  * was lost or counted twice, and the row each test adds to the reliability report.
  */
 
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import {
   DynamoDBDocumentClient,
@@ -248,6 +249,33 @@ export async function expectEachChunkOnce(
 }
 
 /**
+ * Nothing lost, nothing counted twice, for a job whose input is an S3 object: the job counts
+ * every range, every number and every byte of its object once, and the table holds exactly
+ * one result page per range, with `countsPerRange[i]` squares (the good lines that start in
+ * range i: a line belongs to the range where it starts).
+ */
+export async function expectEachRangeOnce(
+  stack: TestStack,
+  job: JobStatusBody,
+  expected: { readonly sizeBytes: number; readonly countsPerRange: readonly number[] },
+): Promise<void> {
+  const { sizeBytes, countsPerRange } = expected;
+  const numbers = countsPerRange.reduce((sum, count) => sum + count, 0);
+  expect(job.input?.sizeBytes).toBe(sizeBytes);
+  expect(job.progress).toEqual({
+    chunksDone: countsPerRange.length,
+    chunkCount: countsPerRange.length,
+    numbersDone: numbers,
+    bytesDone: sizeBytes,
+    bytesTotal: sizeBytes,
+  });
+  const pages = await resultPages(stack, job.jobId);
+  expect(pages.map((page) => page.chunkIndex)).toEqual(countsPerRange.map((_, index) => index));
+  expect(pages.map((page) => page.count)).toEqual(countsPerRange);
+  expect(pages.map((page) => page.results.length)).toEqual(countsPerRange);
+}
+
+/**
  * Waits for the job to succeed, then checks every result against the oracle and every chunk
  * against the table. Returns the final status body.
  */
@@ -335,4 +363,61 @@ export function bigIntegerString(digits: number, seed: number, negative = false)
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface ProcessStat {
+  /** R running, S sleeping, Z zombie… */
+  readonly state: string;
+  /** utime + stime, in clock ticks. */
+  readonly cpuTicks: number;
+}
+
+/** A process's state and CPU time from /proc, or undefined when it is gone. */
+export function processStat(pid: number): ProcessStat | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ppid …": comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '?', cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRunning(pid: number): boolean {
+  const stat = processStat(pid);
+  return stat !== undefined && stat.state !== 'Z';
+}
+
+/**
+ * SIGKILLs one of the worker's pool children while it squares a chunk: a child seen sleeping
+ * has passed its ready handshake; seen running again while a worker invocation is in flight
+ * (`inFlight() > 0`), it is squaring a slice of a chunk. Gives up when `jobRunning()` turns
+ * false or after `timeoutMs`. Returns the victim (undefined if none was caught) and every
+ * child seen.
+ */
+export async function killPoolChildWhileSquaring(
+  stack: TestStack,
+  inFlight: () => number,
+  jobRunning: () => Promise<boolean>,
+  timeoutMs = 30_000,
+): Promise<{ victim: { pid: number; cpuTicks: number } | undefined; seenChildren: number }> {
+  const sleeping = new Set<number>();
+  const seenChildren = new Set<number>();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const pid of stack.childPids('worker')) {
+      seenChildren.add(pid);
+      const stat = processStat(pid);
+      if (stat === undefined) continue;
+      if (stat.state === 'S') sleeping.add(pid);
+      else if (stat.state === 'R' && sleeping.has(pid) && inFlight() > 0) {
+        process.kill(pid, 'SIGKILL');
+        return { victim: { pid, cpuTicks: stat.cpuTicks }, seenChildren: seenChildren.size };
+      }
+    }
+    if (!(await jobRunning())) break;
+    await sleep(1);
+  }
+  return { victim: undefined, seenChildren: seenChildren.size };
 }

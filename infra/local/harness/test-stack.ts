@@ -1,7 +1,7 @@
 /**
  * The local stack with the tooling of the tests and the bench: functions picked by a
- * selector (`fn('worker')`), DynamoDB faults, invocation intercepts, requests played
- * in-process, schedules fired on demand and raw messages. The CLI never imports this.
+ * selector (`fn('worker')`), DynamoDB faults, invocation intercepts and crashes, requests
+ * played in-process, schedules fired on demand and raw messages. The CLI never imports this.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDbFaultProxy, DynamoDbFaultRule } from '../dynamodb-faults.ts';
@@ -124,6 +124,15 @@ export class TestStack extends EmbeddedStack {
   /** Wraps every invocation of a function (fault injection); undefined removes the wrapper. */
   intercept(selector: string, interceptor: Interceptor | undefined): void {
     this.fn(selector).intercept(interceptor);
+  }
+
+  /**
+   * Crashes the execution environment running a function's invocation `requestId` (the id
+   * its interceptor is given), as a killed process would: the invocation fails with
+   * Runtime.ExitError and loses what it had not finished. False when none runs it.
+   */
+  crashInvocation(selector: string, requestId: string): boolean {
+    return this.fn(selector).crash(requestId);
   }
 
   /** The event source mapping that feeds a function. */

@@ -77,7 +77,7 @@ interface Pending {
 class ExecutionEnvironment {
   readonly #worker: Worker;
   readonly #ready: Promise<void>;
-  #pending: { id: number; settle: Pending } | undefined;
+  #pending: { id: number; requestId: string; settle: Pending } | undefined;
   #dead = false;
   /** Child processes the function started and that have not exited. */
   readonly #children = new Set<number>();
@@ -194,9 +194,32 @@ class ExecutionEnvironment {
         });
         void this.#worker.terminate();
       }, timeoutMs);
-      this.#pending = { id, settle: { resolve, timer } };
+      this.#pending = { id, requestId, settle: { resolve, timer } };
       this.#worker.postMessage({ id, requestId, payload, deadline });
     });
+  }
+
+  /** The request id of the invocation it runs, if any. */
+  get requestId(): string | undefined {
+    return this.#pending?.requestId;
+  }
+
+  /**
+   * Ends the environment as its process being killed would (a crash, an out-of-memory kill):
+   * the invocation in flight fails with Lambda's Runtime.ExitError, and its child processes
+   * end with it.
+   */
+  crash(): void {
+    const requestId = this.#pending?.requestId ?? '-';
+    this.#die({
+      ok: false,
+      error: {
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed`,
+        trace: [],
+      },
+    });
+    void this.#worker.terminate();
   }
 
   #killChildren(): void {
@@ -285,6 +308,21 @@ export class LocalFunction {
    */
   childPids(): number[] {
     return [...this.#all].flatMap((environment) => environment.childPids);
+  }
+
+  /**
+   * Crashes the environment running invocation `requestId` (the id an interceptor is given),
+   * as if its process were killed: that invocation fails with Runtime.ExitError, whatever it
+   * had not finished is lost, and the next invocation gets a fresh environment. Returns false
+   * when no environment runs it (fault injection in tests).
+   */
+  crash(requestId: string): boolean {
+    for (const environment of this.#all) {
+      if (environment.requestId !== requestId) continue;
+      environment.crash();
+      return true;
+    }
+    return false;
   }
 
   /** Calls `observer` after every invocation; returns a function that removes it. */

@@ -279,6 +279,51 @@ describe('Function: completeUpload and abortUpload', () => {
     expect(s3Mock).not.toHaveReceivedAnyCommand();
   });
 
+  const s3Error = (name: string, status: number) =>
+    Object.assign(new Error(`${name} from S3`), { name, $metadata: { httpStatusCode: status } });
+
+  it('resolves COMPLETED when S3 completes the upload', async () => {
+    expect(await completeUpload(s3, target, [{ partNumber: 1, etag: '"a"' }])).toBe('COMPLETED');
+  });
+
+  it.each(['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall'])(
+    'answers 400 INVALID_UPLOAD_PARTS naming S3’s %s for parts S3 refuses',
+    async (name) => {
+      // Prepare
+      s3Mock.on(CompleteMultipartUploadCommand).rejects(s3Error(name, 400));
+
+      // Act
+      const error = await asyncRejection(() =>
+        completeUpload(s3, target, [{ partNumber: 1, etag: '"never-uploaded"' }]),
+      );
+
+      // Assess
+      expect(error).toMatchObject({
+        statusCode: 400,
+        code: 'INVALID_UPLOAD_PARTS',
+        details: { s3Error: name },
+      });
+      expect(error.message).toBe(
+        `S3 cannot complete the upload from these 1 parts (${name}): upload every part with its URL first, then start with the ETag each part's PUT answered`,
+      );
+    },
+  );
+
+  it('resolves NO_SUCH_UPLOAD when S3 knows no such upload (completed or aborted before)', async () => {
+    s3Mock.on(CompleteMultipartUploadCommand).rejects(s3Error('NoSuchUpload', 404));
+    expect(await completeUpload(s3, target, [{ partNumber: 1, etag: '"a"' }])).toBe(
+      'NO_SUCH_UPLOAD',
+    );
+  });
+
+  it('lets S3’s other errors through', async () => {
+    const slowDown = s3Error('SlowDown', 503);
+    s3Mock.on(CompleteMultipartUploadCommand).rejects(slowDown);
+    await expect(completeUpload(s3, target, [{ partNumber: 1, etag: '"a"' }])).rejects.toBe(
+      slowDown,
+    );
+  });
+
   it('aborts an upload', async () => {
     await abortUpload(s3, target);
     expect(s3Mock).toHaveReceivedCommandWith(AbortMultipartUploadCommand, {

@@ -20,7 +20,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ForbiddenError, PayloadTooLargeError } from '#commons/errors.ts';
+import { BadRequestError, ForbiddenError, PayloadTooLargeError } from '#commons/errors.ts';
 import { MAX_LINE_BYTES } from '#commons/input/lines.ts';
 import type { RangeChunkMessage } from '#commons/types.ts';
 import { getJob } from '#store/jobs.ts';
@@ -409,6 +409,63 @@ describe('Function: startUploadJob', () => {
     });
     const stored = await getJob(jobTable, created.jobId);
     expect(stored).toMatchObject({ status: 'SUCCEEDED', numbersCount: 50 });
+  });
+
+  it('starts a job whose start is retried after an earlier one completed its multipart upload', async () => {
+    // Prepare: the first start completed the upload, then failed before the job started.
+    const deps = dispatcherDeps();
+    const created = await createUploadJob(
+      { kind: 'upload', format: 'lines', sizeBytes: 100 * 1024 ** 2 },
+      OWNER_ARN,
+      deps,
+    );
+    objects.set(`fanout-input/${created.upload.key}`, `${lines(1, 30)}\n`);
+    s3Mock.on(CompleteMultipartUploadCommand).rejects(
+      Object.assign(new Error('The specified multipart upload does not exist.'), {
+        name: 'NoSuchUpload',
+        $metadata: { httpStatusCode: 404 },
+      }),
+    );
+
+    // Act
+    const started = await startUploadJob(created.jobId, [{ partNumber: 1, etag: '"p1"' }], deps);
+    await deliver();
+
+    // Assess
+    expect(started).toMatchObject({ status: 'RUNNING', chunkCount: 1 });
+    expect(await getJob(jobTable, created.jobId)).toMatchObject({
+      status: 'SUCCEEDED',
+      numbersCount: 30,
+    });
+  });
+
+  it('answers 400 and leaves the job AWAITING_INPUT when its parts were never uploaded', async () => {
+    // Prepare
+    const deps = dispatcherDeps();
+    const created = await createUploadJob(
+      { kind: 'upload', format: 'lines', sizeBytes: 100 * 1024 ** 2 },
+      OWNER_ARN,
+      deps,
+    );
+    s3Mock.on(CompleteMultipartUploadCommand).rejects(
+      Object.assign(new Error('One or more of the specified parts could not be found.'), {
+        name: 'InvalidPart',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    // Act
+    const error = await startUploadJob(
+      created.jobId,
+      [{ partNumber: 1, etag: '"p1"' }],
+      deps,
+    ).catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect(error).toMatchObject({ statusCode: 400, code: 'INVALID_UPLOAD_PARTS' });
+    expect((await getJob(jobTable, created.jobId))?.status).toBe('AWAITING_INPUT');
+    expect(sent).toEqual([]);
   });
 
   it('fails an upload that never completes INPUT_NOT_UPLOADED at its deadline', async () => {

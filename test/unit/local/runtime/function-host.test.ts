@@ -1,0 +1,87 @@
+/** A local function's execution environments: crashing the one that runs an invocation. */
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalFunction } from '#local/runtime/function-host.ts';
+
+const HANDLER = fileURLToPath(
+  new URL('../../../fixtures/local/waiting-handler.ts', import.meta.url),
+);
+
+function waitingFunction(): LocalFunction {
+  return new LocalFunction({
+    name: 'Waiting',
+    arn: 'arn:aws:lambda:us-east-1:000000000000:function:Waiting',
+    file: HANDLER,
+    exportName: 'handler',
+    timeoutSeconds: 30,
+    memorySizeMb: 256,
+    environment: {},
+    maxEnvironments: 2,
+    logSink: undefined,
+    enforceMemoryLimit: false,
+  });
+}
+
+describe('Class: LocalFunction', () => {
+  let fn: LocalFunction | undefined;
+
+  afterEach(async () => {
+    await fn?.stop();
+    fn = undefined;
+  });
+
+  describe('Method: crash', () => {
+    it('fails the invocation it names with Runtime.ExitError and serves the next on a fresh environment', async () => {
+      // Prepare
+      const local = waitingFunction();
+      fn = local;
+      // Two environments started and ready (two invocations at once), then one invocation each.
+      await Promise.all(['w1', 'w2'].map((id) => local.invoke('{"waitMs": 20}', id)));
+      const other = local.invoke(JSON.stringify({ value: 'other', waitMs: 300 }), 'other');
+      const crashed = local.invoke(JSON.stringify({ value: 'lost', waitMs: 10_000 }), 'victim');
+      await new Promise((resolve) => setImmediate(resolve));
+
+      // Act
+      const found = local.crash('victim');
+
+      // Assess
+      expect(found).toBe(true);
+      expect(await crashed).toEqual({
+        ok: false,
+        error: {
+          errorType: 'Runtime.ExitError',
+          errorMessage: 'RequestId: victim Error: Runtime exited with error: signal: killed',
+          trace: [],
+        },
+      });
+      expect(await other).toMatchObject({ ok: true, payload: '{"value":"other"}' });
+      // Two at once: the surviving environment serves one, a fresh one the other.
+      const next = await Promise.all(
+        ['a', 'b'].map((value) => local.invoke(JSON.stringify({ value, waitMs: 50 }), value)),
+      );
+      expect(next).toMatchObject([
+        { ok: true, payload: '{"value":"a"}' },
+        { ok: true, payload: '{"value":"b"}' },
+      ]);
+      expect(local.coldStarts).toBe(3);
+    });
+
+    it('returns false when no environment runs the invocation', async () => {
+      // Prepare
+      const local = waitingFunction();
+      fn = local;
+      await local.invoke(JSON.stringify({ value: 1 }), 'done');
+
+      // Act
+      const found = local.crash('done');
+
+      // Assess
+      expect(found).toBe(false);
+      expect(await local.invoke(JSON.stringify({ value: 2 }), 'again')).toMatchObject({
+        ok: true,
+        payload: '{"value":2}',
+      });
+      expect(local.coldStarts).toBe(1);
+    });
+  });
+});
