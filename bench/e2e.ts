@@ -6,6 +6,8 @@
  *
  *   npm run bench:e2e [-- --count 1000000 --seed 42 --concurrency N --cdk-out DIR]
  *   npm run bench:e2e -- --cloud-limits [--max-wait-seconds 600]
+ *   npm run bench:e2e -- --numbers 10000000 [--cloud-limits]   (past a body's 1,000,000:
+ *     a file of lines through the CLI and the S3 upload path, bench/e2e-file.ts)
  *
  * Prints the split of time by stage and ends with one JSON line {"bench":"e2e", ...}.
  * Target: 1,000,000 numbers end to end in at most 10 s on a 2-core machine.
@@ -23,16 +25,21 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
 import { TestStack } from '#local/harness/index.ts';
 import type { InvocationRecord } from '#local/runtime/function-host.ts';
 import { seededRandom } from '#local/seeded-random.ts';
 import { FanoutClient } from '../bin/client.ts';
+import { runFileBench } from './e2e-file.ts';
+import { poolMapScript } from './python-pool.ts';
 
 const TARGET_SECONDS = 10;
 
 const { values } = parseArgs({
   options: {
     count: { type: 'string', default: '1000000' },
+    /** The same as --count. */
+    numbers: { type: 'string' },
     seed: { type: 'string', default: '42' },
     concurrency: { type: 'string' },
     environments: { type: 'string' },
@@ -43,7 +50,7 @@ const { values } = parseArgs({
     'max-wait-seconds': { type: 'string', default: '600' },
   },
 });
-const count = Number(values.count);
+const count = Number(values.numbers ?? values.count);
 const seed = Number(values.seed);
 const cloudLimits = values['cloud-limits'];
 const maxWaitSeconds = Number(values['max-wait-seconds']);
@@ -98,25 +105,7 @@ function runPython(numbers: readonly number[]): Record<string, unknown> {
   try {
     const input = join(dir, 'numbers.json');
     writeFileSync(input, JSON.stringify(numbers));
-    const script = `
-import json, multiprocessing, sys, time
-def square(n):
-    return n * n
-if __name__ == "__main__":
-    t0 = time.perf_counter()
-    with open(sys.argv[1]) as f:
-        numbers = json.load(f)
-    t1 = time.perf_counter()
-    with multiprocessing.Pool() as pool:
-        t2 = time.perf_counter()
-        results = pool.map(square, numbers)
-        t3 = time.perf_counter()
-    t4 = time.perf_counter()
-    print(json.dumps({"loadMs": (t1 - t0) * 1000, "poolStartMs": (t2 - t1) * 1000,
-                      "mapMs": (t3 - t2) * 1000, "totalMs": (t4 - t0) * 1000,
-                      "processes": multiprocessing.cpu_count(), "count": len(results),
-                      "sum": str(sum(results))}))
-`;
+    const script = poolMapScript('json');
     const started = performance.now();
     const run = spawnSync('python3', ['-c', script, input], {
       encoding: 'utf8',
@@ -327,4 +316,15 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (count > MAX_NUMBERS_PER_JOB) {
+  await runFileBench({
+    count,
+    seed,
+    cloudLimits,
+    maxWaitSeconds,
+    python: !values['no-python'],
+    cdkOut: values['cdk-out'],
+  });
+} else {
+  await main();
+}
