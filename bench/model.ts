@@ -180,7 +180,7 @@ function model(numbers: number): Row {
     (reads / 1e6) * PRICING.dynamodbUsdPerMillionReadUnits;
   const limits: [string, boolean][] = [
     [
-      `the request body (${BODY_NUMBERS.toLocaleString('en-US')} numbers a job; S3 input needed)`,
+      `the request body (${BODY_NUMBERS.toLocaleString('en-US')} numbers a job in a body; larger ones are uploaded or read from S3)`,
       numbers > BODY_NUMBERS,
     ],
     [
