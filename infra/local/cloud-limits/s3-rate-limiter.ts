@@ -3,8 +3,8 @@
  * second per partitioned prefix; past them S3 answers 503 SlowDown while it scales (the SDK
  * retries it). A prefix is modelled as the key up to its last `/` (S3 partitions by prefix
  * and scales by splitting prefixes over time, which this does not model).
- * Not wired yet: fanout sends nothing to S3 today; the S3 input path can call `admit()`
- * for each request it serves.
+ * The S3 gateway in front of the local S3 (provision/s3.ts) asks `admit()` for every request
+ * it passes on: the functions' ranged GETs and HeadObjects, and the clients' uploads.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
  */
