@@ -77,7 +77,8 @@ export async function finalizeIfComplete(
     if (failure !== undefined) {
       if (await failJob(table, job.jobId, failure, ['RUNNING'], now)) {
         metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
-        log.error('job failed: its input is not valid', { failure: { ...failure, badLines: [] } });
+        // The caller's mistake, answered in the job's status: not an error of the service.
+        log.info('job failed: its input is not valid', { failure: { ...failure, badLines: [] } });
         return 'FAILED';
       }
       const current = await getJob(table, job.jobId, { consistentRead: true });
