@@ -45,13 +45,14 @@ const DROPPED_STATUSES: ReadonlySet<JobStatus> = new Set(['CANCELLED', 'SUCCEEDE
 
 /**
  * What the worker's delivery of a chunk used: its time share, its invocation (an upper
- * bound: records of a batch share one), its status read and its SQS requests.
+ * bound: records of a batch share one), its status read (unless another record of its batch
+ * paid for it) and its SQS requests.
  */
 export function deliveryUsage(chunk: ChunkResult, statusReadUnits: number): JobUsage {
   return addUsage({
     lambdaMbMs: chunk.durationMs * chunk.memoryMb,
     lambdaRequests: 1,
-    readUnits: statusReadUnits,
+    readUnits: chunk.statusRead === false ? 0 : statusReadUnits,
     // Received, and deleted once this answer reaches the worker.
     sqsRequests: deliverySqsRequests(chunk.messageBytes, true),
   });

@@ -188,6 +188,10 @@ export function parseChunkResult(value: unknown): ChunkResult {
   if (!isIndex(messageBytes, SQS_MAX_MESSAGE_BYTES)) {
     return fail(`messageBytes is not an integer from 0 to ${SQS_MAX_MESSAGE_BYTES}`);
   }
+  const { statusRead } = value;
+  if (statusRead !== undefined && typeof statusRead !== 'boolean') {
+    return fail('statusRead is not a boolean');
+  }
   return {
     jobId,
     chunkIndex,
@@ -198,6 +202,7 @@ export function parseChunkResult(value: unknown): ChunkResult {
     durationMs,
     memoryMb,
     messageBytes,
+    ...(statusRead !== undefined && { statusRead }),
     ...(lines !== undefined && { lines }),
   };
 }

@@ -137,6 +137,12 @@ export interface ChunkResult {
   /** UTF-8 bytes of the SQS message body, for the SQS request estimate (64 KB per request). */
   readonly messageBytes: number;
   /**
+   * Whether this delivery paid for the job's status read: false when another record of its
+   * batch, of the same job, read it for both (the worker reads a job's status once a batch).
+   * Absent: true.
+   */
+  readonly statusRead?: boolean;
+  /**
    * Only for a chunk of an S3 input (then `offset` is 0: the chunk's place is known only from
    * the counts of the chunks before it): what its range held.
    */

@@ -127,6 +127,13 @@ describe('Function: aggregateChunk', () => {
     expect(jobUpdates).toHaveLength(0);
   });
 
+  it("leaves out the worker's status read when another record of its batch paid for it", async () => {
+    await aggregateChunk(chunk(0, { statusRead: false }), deps());
+
+    // Only this invocation's read of the job (1 unit, strongly consistent).
+    expect(shard(0)).toMatchObject({ c0: 2, readUnits: 1, writeUnits: 2 });
+  });
+
   it('records a shard on the job when its last chunk is marked', async () => {
     const outcome = await aggregateChunk(chunk(1), deps());
 

@@ -76,6 +76,13 @@ describe('Function: parseChunkResult', () => {
     expect(parseChunkResult(result)).toEqual(result);
   });
 
+  it('keeps statusRead when the worker shared its status read', () => {
+    expect(parseChunkResult({ ...result, statusRead: false })).toEqual({
+      ...result,
+      statusRead: false,
+    });
+  });
+
   it.each([
     ['null', null, 'not an object'],
     ['a bad job id', { ...result, jobId: 'nope' }, 'jobId'],
@@ -90,6 +97,7 @@ describe('Function: parseChunkResult', () => {
     ['memory past Lambda maximum', { ...result, memoryMb: 10_241 }, 'memoryMb'],
     ['fractional memory', { ...result, memoryMb: 1.5 }, 'memoryMb'],
     ['message bytes past 1 MiB', { ...result, messageBytes: 1_048_577 }, 'messageBytes'],
+    ['a status read that is not a boolean', { ...result, statusRead: 0 }, 'statusRead'],
   ])('throws InvalidChunkResultError for %s', (_, value, text) => {
     expect(() => parseChunkResult(value)).toThrow(InvalidChunkResultError);
     expect(() => parseChunkResult(value)).toThrow(text);

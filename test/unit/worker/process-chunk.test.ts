@@ -132,6 +132,43 @@ describe('Function: processChunkBatch', () => {
     expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
   });
 
+  it("reads a job's status once for the records of a batch, and says which paid for it", async () => {
+    // Prepare
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+    const event = sqsEvent([
+      sqsRecord(chunkBody(0, 0, [1, 2]), { messageId: 'first' }),
+      sqsRecord(chunkBody(1, 2, [3, 4]), { messageId: 'second' }),
+      sqsRecord(chunkBody(2, 4, [5]), { messageId: 'third' }),
+    ]);
+
+    // Act
+    const response = await processChunkBatch(event, deps());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(payloadFor(0)?.statusRead).toBeUndefined();
+    expect(payloadFor(1)?.statusRead).toBe(false);
+    expect(payloadFor(2)?.statusRead).toBe(false);
+  });
+
+  it('skips every chunk of a batch when the status it shares says the job was cancelled', async () => {
+    // Prepare
+    jobStatus('CANCELLED');
+    const event = sqsEvent([
+      sqsRecord(chunkBody(0, 0, [1, 2]), { messageId: 'first' }),
+      sqsRecord(chunkBody(1, 2, [3, 4]), { messageId: 'second' }),
+    ]);
+
+    // Act
+    const response = await processChunkBatch(event, deps());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(lambdaMock).not.toHaveReceivedCommand(InvokeCommand);
+  });
+
   it.each([
     ['DUPLICATE', 'RUNNING'],
     ['DUPLICATE', 'SUCCEEDED'],
