@@ -20,7 +20,7 @@ import {
 import { RESULT_PAGES_PER_RESPONSE } from '#commons/limits.ts';
 import { DEFAULT_CONFIG } from '#infra/config.ts';
 import { seededRandom } from '#local/seeded-random.ts';
-import { buildPageItem } from '#store/pages.ts';
+import { buildPageItem, gzipResults } from '#store/pages.ts';
 import { CHUNKS_PER_SHARD, shardCountFor, shardItemBytesBound } from '#store/shards.ts';
 
 const { values } = parseArgs({
@@ -86,7 +86,7 @@ function chunkUnits(count: number) {
     chunkIndex: 12_345_678,
     offset: 0,
     count,
-    resultsJson: JSON.stringify(squares),
+    resultsGzip: gzipResults(JSON.stringify(squares)),
     expiresAt: 1_767_830_400,
   });
   const bytes = itemSizeBytes(page);
