@@ -326,6 +326,40 @@ describe('Class: DynamoDbLimiter (through the proxy, on DynamoDB Local)', () => 
     expect((limiter.report().byClient.aggregator?.readUnits ?? 0) - before).toBe(4);
   });
 
+  it('charges an UpdateItem the larger of before and after, the same with ReturnValues ALL_NEW', async () => {
+    // Prepare: two small items, each then grown to 10 KB, once answered with the item after.
+    const setup = client('setup');
+    for (const sk of ['1', '2']) {
+      await setup.send(
+        new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'u' }, sk: { S: sk } } }),
+      );
+    }
+    const units = () => limiter.report().byClient.aggregator?.writeUnits ?? 0;
+    const grow = (sk: string, returnValues: 'ALL_NEW' | 'NONE') =>
+      client('aggregator').send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: 'u' }, sk: { S: sk } },
+          UpdateExpression: 'SET #data = :data',
+          ExpressionAttributeNames: { '#data': 'data' },
+          ExpressionAttributeValues: { ':data': { S: TEN_KB } },
+          ReturnValues: returnValues,
+        }),
+      );
+
+    // Act
+    const start = units();
+    const answered = await grow('1', 'ALL_NEW');
+    const withItem = units() - start;
+    await grow('2', 'NONE');
+    const withoutItem = units() - start - withItem;
+
+    // Assess: names (8 bytes), keys (2) and 10,200 bytes of text: 10,210 bytes, 10 units.
+    expect(withItem).toBe(10);
+    expect(withoutItem).toBe(10);
+    expect(answered.Attributes?.data?.S).toBe(TEN_KB);
+  });
+
   it('counts a put as its table units plus its index entry, by client', async () => {
     // Prepare
     const before = limiter.report().byClient.setup?.writeUnits ?? 0;
