@@ -153,9 +153,10 @@ function model(numbers: number): Row {
   const perChunkWcu = unit.pageWcu + markerWcu;
   const writes = chunks * perChunkWcu + 2 + shards * jobWcu + (jobWcu + 1);
   const jobReadRcu = readUnits(jobItemBytes, { consistent: true });
-  // Worker status read and aggregator read per chunk; the finalize's shard read; one fetch.
+  // The worker's status read (one a batch of its records), the aggregator's read per chunk;
+  // the finalize's shard read; one fetch.
   const reads =
-    chunks * 2 * jobReadRcu +
+    chunks * (1 + 1 / DEFAULT_CONFIG.batchSize) * jobReadRcu +
     shards * 0.5 +
     chunks * unit.pageRcu +
     Math.ceil(chunks / RESULT_PAGES_PER_RESPONSE) * readUnits(jobItemBytes, { consistent: false });
