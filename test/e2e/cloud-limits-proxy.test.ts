@@ -360,6 +360,47 @@ describe('Class: DynamoDbLimiter (through the proxy, on DynamoDB Local)', () => 
     expect(answered.Attributes?.data?.S).toBe(TEN_KB);
   });
 
+  it('charges a put the larger of the item it replaces and its own, answering as asked', async () => {
+    // Prepare: a 10 KB item, then small puts over it.
+    const setup = client('setup');
+    await setup.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: 'r' }, sk: { S: '1' }, data: { S: TEN_KB } },
+      }),
+    );
+    const units = () => limiter.report().byClient.worker?.writeUnits ?? 0;
+    const small = { pk: { S: 'r' }, sk: { S: '1' }, data: { S: 'x' } };
+    const start = units();
+
+    // Act: a conditional put that fails on the existing item, a plain put replacing it, and
+    // a put over the small item that asks for the old one.
+    const failed = await client()
+      .send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: small,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error: unknown) => error);
+    const afterFailed = units();
+    const replaced = await client().send(new PutItemCommand({ TableName: tableName, Item: small }));
+    const afterReplaced = units();
+    const asked = await client().send(
+      new PutItemCommand({ TableName: tableName, Item: small, ReturnValues: 'ALL_OLD' }),
+    );
+
+    // Assess: the 10 KB item is billed twice (10 units each), the small one once (1 unit).
+    expect(failed).toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect((failed as { Item?: unknown }).Item).toBeUndefined();
+    expect(afterFailed - start).toBe(10);
+    expect(replaced.Attributes).toBeUndefined();
+    expect(afterReplaced - afterFailed).toBe(10);
+    expect(asked.Attributes?.data?.S).toBe('x');
+    expect(units() - afterReplaced).toBe(1);
+  });
+
   it('counts a put as its table units plus its index entry, by client', async () => {
     // Prepare
     const before = limiter.report().byClient.setup?.writeUnits ?? 0;
