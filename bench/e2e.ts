@@ -135,6 +135,8 @@ async function main(): Promise<void> {
   const stack = new TestStack({
     logSink: null,
     logLevel: 'ERROR',
+    // Every execution environment started with the stack, as provisioned concurrency would.
+    warm: 'all',
     ...(process.env.FANOUT_BENCH_JVM === undefined
       ? {}
       : { dynamoDbJvmFlags: process.env.FANOUT_BENCH_JVM.split(' ').filter(Boolean) }),

@@ -20,7 +20,7 @@ import {
 import { RESULT_PAGES_PER_RESPONSE } from '#commons/limits.ts';
 import { DEFAULT_CONFIG } from '#infra/config.ts';
 import { seededRandom } from '#local/seeded-random.ts';
-import { buildPageItem } from '#store/pages.ts';
+import { buildPageItem, gzipResults } from '#store/pages.ts';
 import { CHUNKS_PER_SHARD, shardCountFor, shardItemBytesBound } from '#store/shards.ts';
 
 const { values } = parseArgs({
@@ -86,7 +86,7 @@ function chunkUnits(count: number) {
     chunkIndex: 12_345_678,
     offset: 0,
     count,
-    resultsJson: JSON.stringify(squares),
+    resultsGzip: gzipResults(JSON.stringify(squares)),
     expiresAt: 1_767_830_400,
   });
   const bytes = itemSizeBytes(page);
@@ -153,9 +153,10 @@ function model(numbers: number): Row {
   const perChunkWcu = unit.pageWcu + markerWcu;
   const writes = chunks * perChunkWcu + 2 + shards * jobWcu + (jobWcu + 1);
   const jobReadRcu = readUnits(jobItemBytes, { consistent: true });
-  // Worker status read and aggregator read per chunk; the finalize's shard read; one fetch.
+  // The worker's status read (one a batch of its records), the aggregator's read per chunk;
+  // the finalize's shard read; one fetch.
   const reads =
-    chunks * 2 * jobReadRcu +
+    chunks * (1 + 1 / DEFAULT_CONFIG.batchSize) * jobReadRcu +
     shards * 0.5 +
     chunks * unit.pageRcu +
     Math.ceil(chunks / RESULT_PAGES_PER_RESPONSE) * readUnits(jobItemBytes, { consistent: false });

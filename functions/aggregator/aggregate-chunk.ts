@@ -26,7 +26,7 @@ import { addUsage, deliverySqsRequests, type JobUsage } from '#commons/cost.ts';
 import { InvalidChunkResultError, JobNotFoundError } from '#commons/errors.ts';
 import { MAX_CHUNK_RESULT_BYTES } from '#commons/limits.ts';
 import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
-import type { AggregateOutcome, ChunkResult, JobStatus } from '#commons/types.ts';
+import type { AggregateOutcome, JobStatus, ReceivedChunkResult } from '#commons/types.ts';
 import { addJobUsage, getJob } from '#store/jobs.ts';
 import { putPage } from '#store/pages.ts';
 import type { JobTable } from '#store/table.ts';
@@ -45,13 +45,14 @@ const DROPPED_STATUSES: ReadonlySet<JobStatus> = new Set(['CANCELLED', 'SUCCEEDE
 
 /**
  * What the worker's delivery of a chunk used: its time share, its invocation (an upper
- * bound: records of a batch share one), its status read and its SQS requests.
+ * bound: records of a batch share one), its status read (unless another record of its batch
+ * paid for it) and its SQS requests.
  */
-export function deliveryUsage(chunk: ChunkResult, statusReadUnits: number): JobUsage {
+export function deliveryUsage(chunk: ReceivedChunkResult, statusReadUnits: number): JobUsage {
   return addUsage({
     lambdaMbMs: chunk.durationMs * chunk.memoryMb,
     lambdaRequests: 1,
-    readUnits: statusReadUnits,
+    readUnits: chunk.statusRead === false ? 0 : statusReadUnits,
     // Received, and deleted once this answer reaches the worker.
     sqsRequests: deliverySqsRequests(chunk.messageBytes, true),
   });
@@ -78,7 +79,7 @@ export async function aggregateChunk(
   const now = deps.now ?? (() => new Date());
   const clock = deps.clock ?? (() => performance.now());
   const started = clock();
-  const chunk: ChunkResult = parseChunkResult(payload);
+  const chunk = parseChunkResult(payload);
   logger.appendKeys({ jobId: chunk.jobId, chunkIndex: chunk.chunkIndex });
   const invocation = (): Partial<JobUsage> => ({
     lambdaMbMs: (clock() - started) * (deps.memoryMb ?? 0),
@@ -110,17 +111,16 @@ export async function aggregateChunk(
       `chunk ${chunk.chunkIndex} is ${chunk.lines === undefined ? 'not ' : ''}a range, but its job's input is ${job.input === undefined ? 'its body' : 'an S3 object'}`,
     );
   }
-  if (chunk.lines === undefined && chunk.offset + chunk.results.length > job.numbersCount) {
+  if (chunk.lines === undefined && chunk.offset + chunk.count > job.numbersCount) {
     throw new InvalidChunkResultError(
-      `chunk ${chunk.chunkIndex} ends at ${chunk.offset + chunk.results.length}, past the job's ${job.numbersCount} numbers`,
+      `chunk ${chunk.chunkIndex} ends at ${chunk.offset + chunk.count}, past the job's ${job.numbersCount} numbers`,
     );
   }
-  const resultsJson = JSON.stringify(chunk.results);
   // A range's page is bounded by its compressed size instead (putPage).
-  if (chunk.lines === undefined && resultsJson.length > MAX_CHUNK_RESULT_BYTES) {
+  if (chunk.lines === undefined && chunk.resultsJsonLength > MAX_CHUNK_RESULT_BYTES) {
     // Chunks are planned to stay below this; past it the page could exceed 400 KB.
     throw new InvalidChunkResultError(
-      `chunk ${chunk.chunkIndex} results take ${resultsJson.length} bytes, over ${MAX_CHUNK_RESULT_BYTES}`,
+      `chunk ${chunk.chunkIndex} results take ${chunk.resultsJsonLength} bytes, over ${MAX_CHUNK_RESULT_BYTES}`,
     );
   }
 
@@ -128,8 +128,8 @@ export async function aggregateChunk(
     jobId: chunk.jobId,
     chunkIndex: chunk.chunkIndex,
     ...(chunk.lines === undefined ? { offset: chunk.offset } : { badLines: chunk.lines.badLines }),
-    count: chunk.results.length,
-    resultsJson,
+    count: chunk.count,
+    resultsGzip: chunk.resultsGzip,
     expiresAt: job.expiresAt,
   });
   if (stored.outcome === 'DUPLICATE') {
@@ -139,14 +139,14 @@ export async function aggregateChunk(
     metrics.addMetric('DuplicateChunks', MetricUnit.Count, 1);
   } else {
     metrics.addMetric('ChunksStored', MetricUnit.Count, 1);
-    metrics.addMetric('NumbersStored', MetricUnit.Count, chunk.results.length);
+    metrics.addMetric('NumbersStored', MetricUnit.Count, chunk.count);
   }
   const jobStatus = await countChunk(
     deps.table,
     job,
     {
       chunkIndex: chunk.chunkIndex,
-      count: chunk.results.length,
+      count: chunk.count,
       ...(chunk.lines !== undefined && { badLineCount: chunk.lines.badLineCount }),
       usage: addUsage(delivery, invocation(), {
         readUnits: reads,

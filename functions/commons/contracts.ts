@@ -15,14 +15,15 @@ import {
   SQS_MAX_MESSAGE_BYTES,
 } from './limits.ts';
 import { checkElement, type NumberInput, type SquareResult } from './numbers.ts';
+import { gzipResults } from './store/pages.ts';
 import {
   type AggregateOutcome,
   type ChunkMessage,
-  type ChunkResult,
   type InputFormat,
   type InputRange,
   isJobStatus,
   type RangeReport,
+  type ReceivedChunkResult,
 } from './types.ts';
 
 /** A job id as the dispatcher makes it: crypto.randomUUID(), lowercase. */
@@ -150,29 +151,74 @@ function isSquareResult(value: unknown): value is SquareResult {
  * Validates the aggregator's Invoke payload.
  * @throws InvalidChunkResultError naming the first problem found
  */
-export function parseChunkResult(value: unknown): ChunkResult {
+/** Base64 text, as Buffer.from(…, 'base64') reads it without dropping anything. */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * The squares of a chunk result, from either payload (ChunkResult's compressed squares, or
+ * PlainChunkResult's array, compressed here), with their count and JSON length checked
+ * against the chunk's bounds and, for a range, its good lines.
+ */
+function parseSquares(
+  value: Fields,
+  lines: RangeReport | undefined,
+  fail: (problem: string) => never,
+): Pick<ReceivedChunkResult, 'count' | 'resultsJsonLength' | 'resultsGzip'> {
+  // A range may hold no good line (all bad, or it starts inside the object's last line).
+  const [fewest, most] =
+    lines === undefined ? [1, MAX_NUMBERS_PER_CHUNK] : [0, MAX_NUMBERS_PER_RANGE];
+  const matchLines = (count: number) => {
+    if (lines !== undefined && count !== lines.lineCount - lines.badLineCount) {
+      fail('results do not match the good lines of the range');
+    }
+  };
+  const { results, resultsGzip, count, resultsJsonLength } = value;
+  if (results === undefined) {
+    if (typeof resultsGzip !== 'string' || !BASE64.test(resultsGzip)) {
+      return fail('resultsGzip is not base64 text');
+    }
+    const bytes = Buffer.from(resultsGzip, 'base64');
+    // Every gzip member starts with these two bytes (RFC 1952).
+    if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+      return fail('resultsGzip is not gzip data');
+    }
+    if (!isIndex(count, most) || count < fewest) {
+      return fail(`count is not an integer from ${fewest} to ${most}`);
+    }
+    matchLines(count);
+    // "[]" at least, and a digit and a comma per square.
+    if (!isIndex(resultsJsonLength, Number.MAX_SAFE_INTEGER) || resultsJsonLength < 2 * count) {
+      return fail('resultsJsonLength is not the length of their JSON');
+    }
+    return { count, resultsJsonLength, resultsGzip: bytes };
+  }
+  if (!Array.isArray(results) || results.length < fewest || results.length > most) {
+    return fail(`results is not an array of ${fewest} to ${most} elements`);
+  }
+  matchLines(results.length);
+  for (let index = 0; index < results.length; index++) {
+    if (!isSquareResult(results[index])) return fail(`results[${index}] is not a square`);
+  }
+  const json = JSON.stringify(results);
+  return { count: results.length, resultsJsonLength: json.length, resultsGzip: gzipResults(json) };
+}
+
+/**
+ * Validates an aggregator payload: a ChunkResult, or the PlainChunkResult of an earlier
+ * worker. Its squares are checked by count and length, not decompressed.
+ */
+export function parseChunkResult(value: unknown): ReceivedChunkResult {
   const fail = (problem: string): never => {
     throw new InvalidChunkResultError(`invalid chunk result: ${problem}`);
   };
   if (!isPlainObject(value)) return fail('not an object');
-  const { jobId, chunkIndex, offset, results, computeMs, receiveCount } = value;
+  const { jobId, chunkIndex, offset, computeMs, receiveCount } = value;
   const { durationMs, memoryMb, messageBytes } = value;
   if (!isJobId(jobId)) return fail('jobId is not a job id');
   if (!isIndex(chunkIndex, MAX_NUMBERS_PER_JOB - 1)) return fail('chunkIndex is not a valid index');
   if (!isIndex(offset, MAX_NUMBERS_PER_JOB - 1)) return fail('offset is not a valid index');
   const lines = value.lines === undefined ? undefined : parseRangeReport(value.lines, fail);
-  // A range may hold no good line (all bad, or it starts inside the object's last line).
-  const [fewest, most] =
-    lines === undefined ? [1, MAX_NUMBERS_PER_CHUNK] : [0, MAX_NUMBERS_PER_RANGE];
-  if (!Array.isArray(results) || results.length < fewest || results.length > most) {
-    return fail(`results is not an array of ${fewest} to ${most} elements`);
-  }
-  if (lines !== undefined && results.length !== lines.lineCount - lines.badLineCount) {
-    return fail('results do not match the good lines of the range');
-  }
-  for (let index = 0; index < results.length; index++) {
-    if (!isSquareResult(results[index])) return fail(`results[${index}] is not a square`);
-  }
+  const squares = parseSquares(value, lines, fail);
   if (typeof computeMs !== 'number' || !Number.isFinite(computeMs) || computeMs < 0) {
     return fail('computeMs is not a non-negative number');
   }
@@ -188,16 +234,21 @@ export function parseChunkResult(value: unknown): ChunkResult {
   if (!isIndex(messageBytes, SQS_MAX_MESSAGE_BYTES)) {
     return fail(`messageBytes is not an integer from 0 to ${SQS_MAX_MESSAGE_BYTES}`);
   }
+  const { statusRead } = value;
+  if (statusRead !== undefined && typeof statusRead !== 'boolean') {
+    return fail('statusRead is not a boolean');
+  }
   return {
     jobId,
     chunkIndex,
     offset,
-    results: results as SquareResult[],
+    ...squares,
     computeMs,
     receiveCount,
     durationMs,
     memoryMb,
     messageBytes,
+    ...(statusRead !== undefined && { statusRead }),
     ...(lines !== undefined && { lines }),
   };
 }

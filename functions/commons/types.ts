@@ -117,12 +117,41 @@ export interface NumbersChunkMessage {
 }
 
 /** What the worker hands to the aggregator (Lambda Invoke payload) for one chunk. */
-export interface ChunkResult {
+export interface ChunkResult extends ChunkResultFields {
+  /**
+   * The chunk's squares as their result page stores them: the gzip of their JSON array text
+   * (results[i] the square of numbers[i]), base64. Compressed by the worker, so that the
+   * payload is about half the JSON's size and the aggregator stores the bytes as given.
+   */
+  readonly resultsGzip: string;
+  /** How many squares it holds. */
+  readonly count: number;
+  /** Characters of their JSON array text (a body chunk's is at most MAX_CHUNK_RESULT_BYTES). */
+  readonly resultsJsonLength: number;
+}
+
+/**
+ * The payload of workers before the squares were compressed: the squares as a JSON array.
+ * The aggregator still takes it, so that chunks in flight across a deployment are stored.
+ */
+export interface PlainChunkResult extends ChunkResultFields {
+  /** results[i] is the square of the chunk's numbers[i]. */
+  readonly results: SquareResult[];
+}
+
+/** A chunk result as the aggregator uses it, from either payload. */
+export interface ReceivedChunkResult extends ChunkResultFields {
+  readonly count: number;
+  readonly resultsJsonLength: number;
+  /** The gzip of the squares' JSON array text. */
+  readonly resultsGzip: Uint8Array;
+}
+
+/** What every chunk result carries besides its squares. */
+export interface ChunkResultFields {
   readonly jobId: string;
   readonly chunkIndex: number;
   readonly offset: number;
-  /** results[i] is the square of the chunk's numbers[i]. */
-  readonly results: SquareResult[];
   /** Wall time the worker spent computing the chunk. */
   readonly computeMs: number;
   /** SQS ApproximateReceiveCount of the message: 1 on the first delivery. */
@@ -136,6 +165,12 @@ export interface ChunkResult {
   readonly memoryMb: number;
   /** UTF-8 bytes of the SQS message body, for the SQS request estimate (64 KB per request). */
   readonly messageBytes: number;
+  /**
+   * Whether this delivery paid for the job's status read: false when another record of its
+   * batch, of the same job, read it for both (the worker reads a job's status once a batch).
+   * Absent: true.
+   */
+  readonly statusRead?: boolean;
   /**
    * Only for a chunk of an S3 input (then `offset` is 0: the chunk's place is known only from
    * the counts of the chunks before it): what its range held.

@@ -1,7 +1,8 @@
 /**
  * The worker: squares each chunk of an SQS batch and hands the result to the aggregator.
  *
- * Before computing, it reads the job's status: the chunks of a CANCELLED or SUCCEEDED job (or
+ * Before computing, it reads the job's status (once a batch for each job: its records start
+ * together and share the read): the chunks of a CANCELLED or SUCCEEDED job (or
  * of a job that no longer exists) are skipped without computing, and their records succeed.
  * A FAILED job's chunks are still computed: a redrive may complete the job, and a chunk
  * skipped now would be lost to it (see storeChunk). If the status cannot be read, the chunk
@@ -35,6 +36,7 @@ import { withSubsegment } from '#commons/tracing.ts';
 import type { AggregateOutcome, ChunkMessage, ChunkResult, JobStatus } from '#commons/types.ts';
 import { recordChunkFailure } from '#store/failed-chunks.ts';
 import { getJobStatus } from '#store/jobs.ts';
+import { gzipResults } from '#store/pages.ts';
 import type { JobTable } from '#store/table.ts';
 import { readChunkInput } from './chunk-input.ts';
 import type { ChunkComputer } from './compute.ts';
@@ -159,11 +161,34 @@ async function readJobStatus(
   }
 }
 
+/**
+ * The job statuses read in one invocation: the first record of a job reads its status, and
+ * the batch's other records of that job share the answer. Records of a batch run at once, so
+ * they would all read it at the same moment: one read serves them, for a fifth of the reads.
+ */
+export class BatchStatusReads {
+  readonly #reads = new Map<string, Promise<JobStatus | undefined | 'UNKNOWN'>>();
+
+  /** The job's status, and whether this record paid for the read (false: it was shared). */
+  of(
+    jobId: string,
+    read: () => Promise<JobStatus | undefined | 'UNKNOWN'>,
+  ): { readonly status: Promise<JobStatus | undefined | 'UNKNOWN'>; readonly paid: boolean } {
+    const shared = this.#reads.get(jobId);
+    if (shared !== undefined) return { status: shared, paid: false };
+    const status = read();
+    this.#reads.set(jobId, status);
+    return { status, paid: true };
+  }
+}
+
 interface DeliveryFacts {
   readonly receiveCount: number;
   readonly messageBytes: number;
   /** The delivery's share of the invocation, in ms. */
   readonly durationMs: number;
+  /** It read the job's status itself (not shared with another record of its batch). */
+  readonly paidStatusRead: boolean;
 }
 
 /** Records a failed delivery on its job; logs, never throws (best effort). */
@@ -189,8 +214,8 @@ async function recordFailure(
         usage: {
           lambdaMbMs: delivery.durationMs * (deps.memoryMb ?? 0),
           lambdaRequests: 1,
-          // Its status read (up to 4 KB, strongly consistent).
-          readUnits: 1,
+          // Its status read (up to 4 KB, strongly consistent), unless it was shared.
+          readUnits: delivery.paidStatusRead ? 1 : 0,
           // Received, not deleted: the message returns after its visibility timeout.
           sqsRequests: sqsBilledRequests(delivery.messageBytes),
         },
@@ -207,12 +232,14 @@ async function recordFailure(
  * Processes one SQS record: parse, check the job, compute, hand off. Resolves with the
  * aggregator's answer, or SKIPPED for a chunk of a job that has ended.
  * @param meter splits the invocation's time among the records in flight (cost estimate)
+ * @param statuses the job statuses read in this invocation, shared by its records
  * @throws on any failure, so the batch processor reports the record for redelivery
  */
 export async function processChunkRecord(
   record: SQSRecord,
   deps: WorkerDeps,
   meter: FairShareMeter = new FairShareMeter(deps.clock ?? (() => performance.now())),
+  statuses: BatchStatusReads = new BatchStatusReads(),
 ): Promise<RecordOutcome> {
   let message: ChunkMessage;
   try {
@@ -243,8 +270,11 @@ export async function processChunkRecord(
   const messageBytes = Buffer.byteLength(record.body, 'utf8');
   const annotations = { jobId: message.jobId, chunkIndex: message.chunkIndex };
   if (receiveCount > 1) metrics.addMetric('ChunkRetries', MetricUnit.Count, 1);
+  const statusRead = statuses.of(message.jobId, () =>
+    readJobStatus(deps, message.jobId, recordLogger),
+  );
   try {
-    const jobStatus = await readJobStatus(deps, message.jobId, recordLogger);
+    const jobStatus = await statusRead.status;
     if (jobStatus !== 'UNKNOWN' && SKIPPED_STATUSES.has(jobStatus)) {
       share.end();
       recordLogger.info('chunk skipped: the job has ended', { jobStatus: jobStatus ?? 'GONE' });
@@ -269,16 +299,21 @@ export async function processChunkRecord(
     metrics.addMetric('ChunkComputeTime', MetricUnit.Milliseconds, computeMs);
     metrics.addMetric('NumbersSquared', MetricUnit.Count, results.length);
 
+    const resultsJson = JSON.stringify(results);
     const chunkResult: ChunkResult = {
       jobId: message.jobId,
       chunkIndex: message.chunkIndex,
       offset: input.offset,
-      results,
+      // Compressed here, as its page stores it: the hand-off carries about half the bytes.
+      resultsGzip: gzipResults(resultsJson).toString('base64'),
+      count: results.length,
+      resultsJsonLength: resultsJson.length,
       computeMs,
       receiveCount,
       durationMs: share.elapsed(),
       memoryMb: deps.memoryMb ?? 0,
       messageBytes,
+      ...(!statusRead.paid && { statusRead: false }),
       ...(input.lines !== undefined && { lines: input.lines }),
     };
     const outcome = await withSubsegment('### hand off chunk', annotations, () =>
@@ -306,7 +341,7 @@ export async function processChunkRecord(
       deps,
       message,
       error,
-      { receiveCount, messageBytes, durationMs },
+      { receiveCount, messageBytes, durationMs, paidStatusRead: statusRead.paid },
       recordLogger,
     );
     throw error;
@@ -336,10 +371,11 @@ export async function processChunkBatch(
   if (deps.poolSize !== undefined) metrics.addMetric('PoolSize', MetricUnit.Count, deps.poolSize);
   // One meter per invocation: it splits this invocation's time among its records.
   const meter = new FairShareMeter(deps.clock ?? (() => performance.now()));
+  const statuses = new BatchStatusReads();
   const processor = new BatchProcessor(EventType.SQS);
   return processPartialResponse(
     event,
-    (record: SQSRecord) => processChunkRecord(record, batchDeps, meter),
+    (record: SQSRecord) => processChunkRecord(record, batchDeps, meter, statuses),
     processor,
     context === undefined ? undefined : { context },
   );

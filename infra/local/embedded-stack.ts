@@ -463,7 +463,7 @@ export class EmbeddedStack {
             functionsToWarm(model, schedules.targetLogicalIds).map((logicalId) =>
               this.#functions
                 .get(logicalId)
-                ?.warm()
+                ?.warm(this.options.warm === 'all' ? Number.POSITIVE_INFINITY : 1)
                 .catch(() => undefined),
             ),
           );

@@ -45,9 +45,12 @@ export interface EmbeddedStackOptions {
   readonly dynamoDbJvmFlags?: readonly string[];
   /**
    * Start the first environment of every function the API, a queue or a schedule invokes
-   * (and of the functions those name in their environment) during start(). @default true
+   * (and of the functions those name in their environment) during start(); `'all'` starts
+   * every environment those functions may have (their local concurrency), as provisioned
+   * concurrency would, so that a first job at full concurrency meets no cold start.
+   * @default true
    */
-  readonly warm?: boolean;
+  readonly warm?: boolean | 'all';
   /**
    * `timed`: EventBridge rate() schedules invoke their functions every period, as in AWS.
    * `manual`: only `TestStack.fireSchedule()` does (tests). @default 'timed'

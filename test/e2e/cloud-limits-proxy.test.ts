@@ -326,6 +326,81 @@ describe('Class: DynamoDbLimiter (through the proxy, on DynamoDB Local)', () => 
     expect((limiter.report().byClient.aggregator?.readUnits ?? 0) - before).toBe(4);
   });
 
+  it('charges an UpdateItem the larger of before and after, the same with ReturnValues ALL_NEW', async () => {
+    // Prepare: two small items, each then grown to 10 KB, once answered with the item after.
+    const setup = client('setup');
+    for (const sk of ['1', '2']) {
+      await setup.send(
+        new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'u' }, sk: { S: sk } } }),
+      );
+    }
+    const units = () => limiter.report().byClient.aggregator?.writeUnits ?? 0;
+    const grow = (sk: string, returnValues: 'ALL_NEW' | 'NONE') =>
+      client('aggregator').send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: 'u' }, sk: { S: sk } },
+          UpdateExpression: 'SET #data = :data',
+          ExpressionAttributeNames: { '#data': 'data' },
+          ExpressionAttributeValues: { ':data': { S: TEN_KB } },
+          ReturnValues: returnValues,
+        }),
+      );
+
+    // Act
+    const start = units();
+    const answered = await grow('1', 'ALL_NEW');
+    const withItem = units() - start;
+    await grow('2', 'NONE');
+    const withoutItem = units() - start - withItem;
+
+    // Assess: names (8 bytes), keys (2) and 10,200 bytes of text: 10,210 bytes, 10 units.
+    expect(withItem).toBe(10);
+    expect(withoutItem).toBe(10);
+    expect(answered.Attributes?.data?.S).toBe(TEN_KB);
+  });
+
+  it('charges a put the larger of the item it replaces and its own, answering as asked', async () => {
+    // Prepare: a 10 KB item, then small puts over it.
+    const setup = client('setup');
+    await setup.send(
+      new PutItemCommand({
+        TableName: tableName,
+        Item: { pk: { S: 'r' }, sk: { S: '1' }, data: { S: TEN_KB } },
+      }),
+    );
+    const units = () => limiter.report().byClient.worker?.writeUnits ?? 0;
+    const small = { pk: { S: 'r' }, sk: { S: '1' }, data: { S: 'x' } };
+    const start = units();
+
+    // Act: a conditional put that fails on the existing item, a plain put replacing it, and
+    // a put over the small item that asks for the old one.
+    const failed = await client()
+      .send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: small,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((error: unknown) => error);
+    const afterFailed = units();
+    const replaced = await client().send(new PutItemCommand({ TableName: tableName, Item: small }));
+    const afterReplaced = units();
+    const asked = await client().send(
+      new PutItemCommand({ TableName: tableName, Item: small, ReturnValues: 'ALL_OLD' }),
+    );
+
+    // Assess: the 10 KB item is billed twice (10 units each), the small one once (1 unit).
+    expect(failed).toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect((failed as { Item?: unknown }).Item).toBeUndefined();
+    expect(afterFailed - start).toBe(10);
+    expect(replaced.Attributes).toBeUndefined();
+    expect(afterReplaced - afterFailed).toBe(10);
+    expect(asked.Attributes?.data?.S).toBe('x');
+    expect(units() - afterReplaced).toBe(1);
+  });
+
   it('counts a put as its table units plus its index entry, by client', async () => {
     // Prepare
     const before = limiter.report().byClient.setup?.writeUnits ?? 0;

@@ -36,6 +36,15 @@ import {
  */
 export const PAGE_GZIP_LEVEL = 4;
 
+/**
+ * A page's `results` attribute: the gzip of a chunk's squares as JSON array text. The worker
+ * compresses its chunk with it before the hand-off, so that the aggregator stores the bytes it
+ * is given.
+ */
+export function gzipResults(resultsJson: string): Buffer {
+  return gzipSync(resultsJson, { level: PAGE_GZIP_LEVEL });
+}
+
 /** One chunk's results, as the aggregator stores them. */
 export interface PageToStore {
   readonly jobId: string;
@@ -43,8 +52,8 @@ export interface PageToStore {
   /** Absent for a range of an S3 input: its place follows from the counts before it. */
   readonly offset?: number;
   readonly count: number;
-  /** JSON array text of the chunk's squares. */
-  readonly resultsJson: string;
+  /** The chunk's squares: the gzip of their JSON array text (gzipResults). */
+  readonly resultsGzip: Uint8Array;
   readonly expiresAt: number;
   /** A range's bad lines (numbered within the range), kept for the job's INVALID_INPUT list. */
   readonly badLines?: readonly BadLine[];
@@ -68,7 +77,7 @@ export function buildPageItem(page: PageToStore): Item {
     ...pageKey(page.jobId, page.chunkIndex),
     ...(page.offset !== undefined && { offset: page.offset }),
     count: page.count,
-    results: gzipSync(page.resultsJson, { level: PAGE_GZIP_LEVEL }),
+    results: page.resultsGzip,
     ...(badLines.length > 0 && {
       badLines: gzipSync(JSON.stringify(badLines), { level: PAGE_GZIP_LEVEL }),
     }),

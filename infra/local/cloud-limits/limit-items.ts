@@ -30,6 +30,26 @@ function throttled(ctx: LimiterContext, request: LimitedRequest, blocked: readon
   return errorAnswer(throughputExceeded(throttledResources(ctx, blocked)));
 }
 
+/**
+ * The item after a successful UpdateItem: the whole of it is in the answer when the request
+ * asked for ReturnValues ALL_NEW ("all of the attributes of the item, as they appear after
+ * the UpdateItem operation"), else it is read.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#DDB-UpdateItem-request-ReturnValues
+ */
+async function updatedItem(
+  ctx: LimiterContext,
+  schema: TableSchema,
+  request: LimitedRequest,
+  answer: Forwarded,
+  key: ItemLike,
+): Promise<ItemLike | undefined> {
+  if (request.input.ReturnValues === 'ALL_NEW') {
+    const returned = asItem(bodyOf(answer).Attributes);
+    if (returned !== undefined) return returned;
+  }
+  return ctx.reader.get(schema.name, key);
+}
+
 /** PutItem, UpdateItem, DeleteItem: the larger of before and after, index writes on success. */
 export async function limitItemWrite(
   ctx: LimiterContext,
@@ -61,7 +81,8 @@ export async function limitItemWrite(
   const answer = await request.forward();
   let units = estimate.units;
   if (answer.status === 200) {
-    const after = operation === 'UpdateItem' ? await ctx.reader.get(schema.name, key) : expected;
+    const after =
+      operation === 'UpdateItem' ? await updatedItem(ctx, schema, request, answer, key) : expected;
     const actual = itemWriteUnits(sizeOf(before), sizeOf(after));
     const index = indexCharges(ctx, schema, before, after);
     const extra: Charge[] = [{ at, kind: 'write', units: Math.max(0, actual - estimate.units) }];

@@ -370,12 +370,19 @@ export class LocalFunction {
     else this.#idle.push(environment);
   }
 
-  /** Starts one environment ahead of the first invocation (a provisioned cold start). */
-  async warm(): Promise<void> {
-    if (this.#all.size > 0) return;
-    const environment = this.#spawn();
-    await environment.ready;
-    this.#release(environment);
+  /**
+   * Starts environments ahead of the first invocations (provisioned cold starts), until
+   * `count` of them are alive, at most `maxEnvironments`. @param count @default 1
+   */
+  async warm(count = 1): Promise<void> {
+    const wanted = Math.min(count, this.options.maxEnvironments) - this.#all.size;
+    const started = Array.from({ length: Math.max(0, wanted) }, () => this.#spawn());
+    await Promise.all(
+      started.map(async (environment) => {
+        await environment.ready;
+        this.#release(environment);
+      }),
+    );
   }
 
   async #invokeRaw(payload: string, requestId: string): Promise<InvocationOutcome> {

@@ -1,5 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -10,7 +10,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidChunkResultError, JobNotFoundError } from '#commons/errors.ts';
-import type { ChunkResult } from '#commons/types.ts';
+import type { SquareResult } from '#commons/numbers.ts';
+import type { ChunkResult, PlainChunkResult } from '#commons/types.ts';
 import { cancelJob } from '#store/jobs.ts';
 import { EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
 import { FakeTable } from '#test/helpers/fake-table.ts';
@@ -39,10 +40,20 @@ function deps(overrides: Partial<AggregatorDeps> = {}): AggregatorDeps {
  * The job of these tests: 5 numbers in 3 chunks [1,2] [3,4] [5] and 2 shards, so shard 0
  * holds chunks 0 and 2, shard 1 holds chunk 1.
  */
+/** The squares of a chunk as the worker hands them over: their JSON text, gzipped. */
+function squares(results: readonly SquareResult[]) {
+  const json = JSON.stringify(results);
+  return {
+    resultsGzip: gzipSync(json).toString('base64'),
+    count: results.length,
+    resultsJsonLength: json.length,
+  };
+}
+
 const chunks: ChunkResult[] = [
-  { offset: 0, results: [1, 0.010000000000000002] },
-  { offset: 2, results: [16, '81129638414606663681390495662081'] },
-  { offset: 4, results: ['9007199326062756'] },
+  { offset: 0, ...squares([1, 0.010000000000000002]) },
+  { offset: 2, ...squares([16, '81129638414606663681390495662081']) },
+  { offset: 4, ...squares(['9007199326062756']) },
 ].map((chunk, chunkIndex) => ({
   jobId: JOB_ID,
   chunkIndex,
@@ -105,6 +116,30 @@ describe('Function: aggregateChunk', () => {
     );
   });
 
+  it('stores the squares of an earlier worker, which came as a JSON array, the same way', async () => {
+    const { resultsGzip: _, count: __, resultsJsonLength: ___, ...fields } = chunk(1);
+    const plain: PlainChunkResult = {
+      ...fields,
+      results: [16, '81129638414606663681390495662081'],
+    };
+
+    const outcome = await aggregateChunk(plain, deps());
+
+    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'RUNNING' });
+    const put = ddbMock.commandCalls(PutCommand)[0]?.args[0].input;
+    expect(put?.Item).toMatchObject({ pk: `PAGE#${JOB_ID}#00000001`, count: 2 });
+    expect(gunzipSync(put?.Item?.results as Uint8Array).toString()).toBe(
+      '[16,"81129638414606663681390495662081"]',
+    );
+  });
+
+  it('refuses a body chunk whose squares take more JSON than a page may hold', async () => {
+    await expect(aggregateChunk(chunk(1, { resultsJsonLength: 300_001 }), deps())).rejects.toThrow(
+      'chunk 1 results take 300001 bytes, over 300000',
+    );
+    expect(ddbMock).not.toHaveReceivedCommand(PutCommand);
+  });
+
   it('marks the chunk on its shard with its count and the delivery usage, leaving the job item alone', async () => {
     await aggregateChunk(chunk(0), deps());
 
@@ -125,6 +160,13 @@ describe('Function: aggregateChunk', () => {
       .commandCalls(UpdateCommand)
       .filter((call) => call.args[0].input.Key?.pk === `JOB#${JOB_ID}`);
     expect(jobUpdates).toHaveLength(0);
+  });
+
+  it("leaves out the worker's status read when another record of its batch paid for it", async () => {
+    await aggregateChunk(chunk(0, { statusRead: false }), deps());
+
+    // Only this invocation's read of the job (1 unit, strongly consistent).
+    expect(shard(0)).toMatchObject({ c0: 2, readUnits: 1, writeUnits: 2 });
   });
 
   it('records a shard on the job when its last chunk is marked', async () => {
@@ -313,7 +355,7 @@ describe('Function: aggregateChunk', () => {
 
     for (let index = 0; index < 7; index++) {
       await aggregateChunk(
-        chunk(0, { chunkIndex: index, offset: index * 10_000, results: ones }),
+        chunk(0, { chunkIndex: index, offset: index * 10_000, ...squares(ones) }),
         deps(),
       );
     }

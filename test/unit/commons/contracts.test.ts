@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
   isJobId,
@@ -72,8 +73,52 @@ describe('Function: parseChunkResult', () => {
     messageBytes: 120,
   };
 
-  it('returns a valid result', () => {
-    expect(parseChunkResult(result)).toEqual(result);
+  const json = '[1,"81129638414606663681390495662081",0.25]';
+  const { results: _, ...fields } = result;
+  const compressed = {
+    ...fields,
+    resultsGzip: gzipSync(json).toString('base64'),
+    count: 3,
+    resultsJsonLength: json.length,
+  };
+  const inflated = (parsed: { readonly resultsGzip: Uint8Array }) =>
+    gunzipSync(parsed.resultsGzip).toString('utf8');
+
+  it('returns a valid result, its squares as given', () => {
+    const parsed = parseChunkResult(compressed);
+    expect(parsed).toEqual({ ...compressed, resultsGzip: expect.any(Uint8Array) });
+    expect(inflated(parsed)).toBe(json);
+  });
+
+  it("compresses an earlier worker's squares, given as a JSON array", () => {
+    const parsed = parseChunkResult(result);
+    expect(parsed).toEqual({ ...compressed, resultsGzip: expect.any(Uint8Array) });
+    expect(inflated(parsed)).toBe(json);
+  });
+
+  it('keeps statusRead when the worker shared its status read', () => {
+    expect(parseChunkResult({ ...compressed, statusRead: false })).toMatchObject({
+      statusRead: false,
+    });
+  });
+
+  it.each([
+    ['squares that are not base64', { ...compressed, resultsGzip: 'not base64!' }, 'resultsGzip'],
+    [
+      'squares that are not gzip',
+      { ...compressed, resultsGzip: 'AAAAAAAAAAAAAAAAAAAAAAAA' },
+      'gzip',
+    ],
+    ['no count', { ...compressed, count: undefined }, 'count'],
+    ['a count past a chunk', { ...compressed, count: 10_001 }, 'count'],
+    [
+      'a JSON length too short for the count',
+      { ...compressed, resultsJsonLength: 5 },
+      'resultsJsonLength',
+    ],
+  ])('throws InvalidChunkResultError for compressed %s', (_, value, text) => {
+    expect(() => parseChunkResult(value)).toThrow(InvalidChunkResultError);
+    expect(() => parseChunkResult(value)).toThrow(text);
   });
 
   it.each([
@@ -90,6 +135,7 @@ describe('Function: parseChunkResult', () => {
     ['memory past Lambda maximum', { ...result, memoryMb: 10_241 }, 'memoryMb'],
     ['fractional memory', { ...result, memoryMb: 1.5 }, 'memoryMb'],
     ['message bytes past 1 MiB', { ...result, messageBytes: 1_048_577 }, 'messageBytes'],
+    ['a status read that is not a boolean', { ...result, statusRead: 0 }, 'statusRead'],
   ])('throws InvalidChunkResultError for %s', (_, value, text) => {
     expect(() => parseChunkResult(value)).toThrow(InvalidChunkResultError);
     expect(() => parseChunkResult(value)).toThrow(text);

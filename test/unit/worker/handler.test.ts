@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { gunzipSync } from 'node:zlib';
 import { InvokeCommand, type InvokeCommandInput, LambdaClient } from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -51,10 +52,14 @@ describe('Function: worker handler', () => {
       jobId: JOB_ID,
       chunkIndex: 1,
       offset: 2,
-      results: ['9223372037000250000', 0.010000000000000002],
+      count: 2,
       receiveCount: 1,
       memoryMb: 3538,
     });
+    expect(JSON.parse(gunzipSync(Buffer.from(payload.resultsGzip, 'base64')).toString())).toEqual([
+      '9223372037000250000',
+      0.010000000000000002,
+    ]);
     expect(ddbMock).toHaveReceivedCommandWith(GetCommand, { TableName: TABLE_NAME });
   });
 

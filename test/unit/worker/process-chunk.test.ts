@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -72,6 +73,12 @@ function invokedPayload(nth: number): ChunkResult {
   return JSON.parse(Buffer.from(input.Payload as Uint8Array).toString('utf8'));
 }
 
+/** The squares a ChunkResult carries, inflated from its page's gzip. */
+function squaresOf(payload: ChunkResult | undefined): unknown {
+  if (payload === undefined) return undefined;
+  return JSON.parse(gunzipSync(Buffer.from(payload.resultsGzip, 'base64')).toString('utf8'));
+}
+
 /** The ChunkResult sent for a chunk index, whatever the order of the Invokes. */
 function payloadFor(chunkIndex: number): ChunkResult | undefined {
   return lambdaMock
@@ -110,11 +117,15 @@ describe('Function: processChunkBatch', () => {
       FunctionName: AGGREGATOR,
       InvocationType: 'RequestResponse',
     });
+    const resultsJson = '[9,16,"9007199326062756"]';
     expect(invokedPayload(1)).toEqual({
       jobId: JOB_ID,
       chunkIndex: 0,
       offset: 0,
-      results: [9, 16, '9007199326062756'],
+      // The squares as their page stores them: the gzip of their JSON text.
+      resultsGzip: expect.any(String),
+      count: 3,
+      resultsJsonLength: resultsJson.length,
       computeMs: 5,
       receiveCount: 2,
       // Alone in flight from tick 10 to the hand-off at tick 30.
@@ -123,6 +134,7 @@ describe('Function: processChunkBatch', () => {
       messageBytes: Buffer.byteLength(chunkBody(0, 0, [3, -4, '94906266'])),
     });
     // It read the job's status first, consistently, and recorded nothing.
+    expect(JSON.stringify(squaresOf(invokedPayload(1)))).toBe(resultsJson);
     expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE_NAME,
       Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
@@ -130,6 +142,43 @@ describe('Function: processChunkBatch', () => {
       ProjectionExpression: '#status',
     });
     expect(ddbMock).not.toHaveReceivedCommand(UpdateCommand);
+  });
+
+  it("reads a job's status once for the records of a batch, and says which paid for it", async () => {
+    // Prepare
+    lambdaMock.on(InvokeCommand).resolves(invokeOutput(stored));
+    const event = sqsEvent([
+      sqsRecord(chunkBody(0, 0, [1, 2]), { messageId: 'first' }),
+      sqsRecord(chunkBody(1, 2, [3, 4]), { messageId: 'second' }),
+      sqsRecord(chunkBody(2, 4, [5]), { messageId: 'third' }),
+    ]);
+
+    // Act
+    const response = await processChunkBatch(event, deps());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(payloadFor(0)?.statusRead).toBeUndefined();
+    expect(payloadFor(1)?.statusRead).toBe(false);
+    expect(payloadFor(2)?.statusRead).toBe(false);
+  });
+
+  it('skips every chunk of a batch when the status it shares says the job was cancelled', async () => {
+    // Prepare
+    jobStatus('CANCELLED');
+    const event = sqsEvent([
+      sqsRecord(chunkBody(0, 0, [1, 2]), { messageId: 'first' }),
+      sqsRecord(chunkBody(1, 2, [3, 4]), { messageId: 'second' }),
+    ]);
+
+    // Act
+    const response = await processChunkBatch(event, deps());
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(lambdaMock).not.toHaveReceivedCommand(InvokeCommand);
   });
 
   it.each([
@@ -160,8 +209,8 @@ describe('Function: processChunkBatch', () => {
 
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'second' }] });
     expect(lambdaMock).toHaveReceivedCommandTimes(InvokeCommand, 3);
-    expect(payloadFor(0)?.results).toEqual([1, 4]);
-    expect(payloadFor(2)?.results).toEqual([25]);
+    expect(squaresOf(payloadFor(0))).toEqual([1, 4]);
+    expect(squaresOf(payloadFor(2))).toEqual([25]);
   });
 
   it('reports the record when the aggregator answers with a FunctionError', async () => {
@@ -201,7 +250,8 @@ describe('Function: processChunkBatch', () => {
       { itemIdentifier: 'bad-number' },
     ]);
     expect(lambdaMock).toHaveReceivedCommandTimes(InvokeCommand, 1);
-    expect(invokedPayload(1)).toMatchObject({ chunkIndex: 1, results: [36] });
+    expect(invokedPayload(1)).toMatchObject({ chunkIndex: 1, count: 1 });
+    expect(squaresOf(invokedPayload(1))).toEqual([36]);
     expect(logError).toHaveBeenCalledWith(
       'malformed chunk message',
       expect.objectContaining({ messageId: 'garbage', receiveCount: 3 }),
@@ -278,7 +328,7 @@ describe('Function: processChunkBatch (cancelled and ended jobs)', () => {
     const response = await processChunkBatch(sqsEvent([sqsRecord(chunkBody(0, 0, [7]))]), deps());
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(invokedPayload(1).results).toEqual([49]);
+    expect(squaresOf(invokedPayload(1))).toEqual([49]);
   });
 
   it('computes the chunk anyway when the job status cannot be read', async () => {
@@ -288,7 +338,7 @@ describe('Function: processChunkBatch (cancelled and ended jobs)', () => {
     const response = await processChunkBatch(sqsEvent([sqsRecord(chunkBody(0, 0, [5]))]), deps());
 
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(invokedPayload(1).results).toEqual([25]);
+    expect(squaresOf(invokedPayload(1))).toEqual([25]);
   });
 });
 
@@ -473,7 +523,9 @@ describe('Function: invokeAggregator', () => {
     jobId: JOB_ID,
     chunkIndex: 0,
     offset: 0,
-    results: [1],
+    resultsGzip: gzipSync('[1]').toString('base64'),
+    count: 1,
+    resultsJsonLength: 3,
     computeMs: 1,
     receiveCount: 1,
     durationMs: 2,

@@ -15,6 +15,7 @@ import {
 import {
   buildPageItem,
   getPageCount,
+  gzipResults,
   joinResultArrays,
   putPage,
   readPageRange,
@@ -101,7 +102,7 @@ describe('Function: putPage', () => {
     chunkIndex: 2,
     offset: 20,
     count: 3,
-    resultsJson: '[1,4,"81129638414606663681390495662081"]',
+    resultsGzip: gzipResults('[1,4,"81129638414606663681390495662081"]'),
     expiresAt: EXPIRES_AT,
   };
 
@@ -121,7 +122,7 @@ describe('Function: putPage', () => {
       { length: 10_000 },
       (_, i) => ((i * 7_919) % 2_000_001) - 1_000_000,
     ).map((n) => n * n);
-    const item = buildPageItem({ ...page, resultsJson: JSON.stringify(squares) });
+    const item = buildPageItem({ ...page, resultsGzip: gzipResults(JSON.stringify(squares)) });
     expect(writeUnits(itemSizeBytes(item))).toBeLessThan(60);
   });
 });

@@ -1,4 +1,7 @@
-/** A local function's execution environments: crashing the one that runs an invocation. */
+/**
+ * A local function's execution environments: how many warm() starts, and crashing the one
+ * that runs an invocation.
+ */
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalFunction } from '#local/runtime/function-host.ts';
@@ -28,6 +31,40 @@ describe('Class: LocalFunction', () => {
   afterEach(async () => {
     await fn?.stop();
     fn = undefined;
+  });
+
+  describe('Method: warm', () => {
+    it('starts one environment by default', async () => {
+      // Prepare
+      const local = waitingFunction();
+      fn = local;
+
+      // Act
+      await local.warm();
+      await local.warm();
+
+      // Assess
+      expect(local.coldStarts).toBe(1);
+    });
+
+    it('starts environments up to the count asked, at most maxEnvironments, which invocations then reuse', async () => {
+      // Prepare
+      const local = waitingFunction();
+      fn = local;
+
+      // Act
+      await local.warm(Number.POSITIVE_INFINITY);
+      const outcomes = await Promise.all(
+        ['a', 'b'].map((value) => local.invoke(JSON.stringify({ value, waitMs: 50 }), value)),
+      );
+
+      // Assess: maxEnvironments is 2, and both invocations ran at once on the warm ones.
+      expect(outcomes).toMatchObject([
+        { ok: true, payload: '{"value":"a"}' },
+        { ok: true, payload: '{"value":"b"}' },
+      ]);
+      expect(local.coldStarts).toBe(2);
+    });
   });
 
   describe('Method: crash', () => {
