@@ -2,11 +2,7 @@
  * The aggregator (invoked by the worker, RequestResponse): payload ChunkResult, answer
  * AggregateOutcome. A thrown error reaches the worker as a FunctionError.
  */
-import {
-  CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS,
-  createDocumentClient,
-  createDynamoDbClient,
-} from '#commons/clients.ts';
+import { createChunkWriterDynamoDbClient, createDocumentClient } from '#commons/clients.ts';
 import { loadAggregatorConfig } from '#commons/config.ts';
 import { loggableError } from '#commons/errors.ts';
 import { withPowertools } from '#commons/middleware.ts';
@@ -17,9 +13,7 @@ import { type AggregatorDeps, aggregateChunk } from './aggregate-chunk.ts';
 const config = loadAggregatorConfig();
 const deps: AggregatorDeps = {
   table: {
-    client: createDocumentClient(
-      createDynamoDbClient({ maxAttempts: CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS }),
-    ),
+    client: createDocumentClient(createChunkWriterDynamoDbClient()),
     tableName: config.tableName,
   },
   memoryMb: config.memoryMb,

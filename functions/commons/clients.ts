@@ -14,14 +14,91 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
 
 /**
- * Attempts of a DynamoDB request by the writers of chunk results (aggregator, DLQ consumer):
- * the SDK's standard retries back off from 500 ms, doubling, jittered, for throttling, so 6
- * attempts wait at most 0.5 + 1 + 2 + 4 + 8 = 15.5 s, inside the aggregator's 30 s timeout.
- * A burst past the table's or a partition's throughput is then absorbed within the
- * invocation instead of failing the chunk back to SQS for a whole visibility timeout.
+ * How the writers of chunk results (aggregator, DLQ consumer) retry DynamoDB: any throttled,
+ * transient or server error, after a wait of full jitter on an exponential base (from 100 ms,
+ * doubling, at most 1 s: CHUNK_WRITER_RETRY_BASE_MS, CHUNK_WRITER_RETRY_MAX_MS), for as long
+ * as CHUNK_WRITER_RETRY_BUDGET_MS from the request's first attempt, well inside the
+ * aggregator's 30 s timeout; past it the chunk fails back to SQS.
+ *
+ * Why not the SDK's standard strategy: it waits from a 1 s base after a throttling error (a
+ * random delay up to 1 s, 2 s, 4 s, …), made for a service that sheds load, and it stops
+ * retrying once a client's retry quota (500 tokens, 5 a throttled retry) is spent, a breaker
+ * for outages. The throttling a chunk writer meets is back-pressure, not an outage: a
+ * partition's 1,000 WCU/s gives back a page's units (at most 400 KB) within 0.4 s, so a
+ * second's wait leaves the partition idle while the chunk holds a worker, and a burst of
+ * chunks spends the quota in seconds and then fails chunks that one more try would store.
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html#Programming.Errors.RetryAndBackoff
  */
-export const CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS = 6;
+export const CHUNK_WRITER_RETRY_BASE_MS = 100;
+export const CHUNK_WRITER_RETRY_MAX_MS = 1_000;
+export const CHUNK_WRITER_RETRY_BUDGET_MS = 20_000;
+
+/** The wait before retry `retry` (1 for the first) of a chunk writer's request, in ms. */
+export function chunkWriterRetryDelayMs(retry: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(
+    CHUNK_WRITER_RETRY_MAX_MS,
+    CHUNK_WRITER_RETRY_BASE_MS * 2 ** Math.max(0, retry - 1),
+  );
+  return Math.floor(random() * ceiling);
+}
+
+/** A retry token of ChunkWriterRetryStrategy: the SDK waits its delay before the retry. */
+interface ChunkWriterRetryToken {
+  readonly getRetryCount: () => number;
+  readonly getRetryDelay: () => number;
+  /** When the request's first attempt started (ms since the epoch). */
+  readonly startedAt: number;
+}
+
+/** What the SDK tells a retry strategy of a failed attempt. */
+interface RetryErrorInfo {
+  readonly errorType: 'TRANSIENT' | 'THROTTLING' | 'SERVER_ERROR' | 'CLIENT_ERROR';
+}
+
+function chunkWriterToken(
+  retries: number,
+  delayMs: number,
+  startedAt: number,
+): ChunkWriterRetryToken {
+  return { getRetryCount: () => retries, getRetryDelay: () => delayMs, startedAt };
+}
+
+/**
+ * The SDK's retry strategy interface (acquire a token, refresh it for each retry, record a
+ * success), with the chunk writers' policy above. A client error (a failed condition, a
+ * validation error) is never retried: it is an answer.
+ */
+export class ChunkWriterRetryStrategy {
+  readonly #now: () => number;
+  readonly #random: () => number;
+
+  constructor(now: () => number = Date.now, random: () => number = Math.random) {
+    this.#now = now;
+    this.#random = random;
+  }
+
+  async acquireInitialRetryToken(_scope: string): Promise<ChunkWriterRetryToken> {
+    return chunkWriterToken(0, 0, this.#now());
+  }
+
+  async refreshRetryTokenForRetry(
+    token: ChunkWriterRetryToken,
+    error: RetryErrorInfo,
+  ): Promise<ChunkWriterRetryToken> {
+    const retries = token.getRetryCount() + 1;
+    const delayMs = chunkWriterRetryDelayMs(retries, this.#random);
+    const overBudget = this.#now() + delayMs - token.startedAt > CHUNK_WRITER_RETRY_BUDGET_MS;
+    if (error.errorType === 'CLIENT_ERROR' || overBudget) {
+      throw new Error(`not retried: ${error.errorType}, ${retries - 1} retries`);
+    }
+    return chunkWriterToken(retries, delayMs, token.startedAt);
+  }
+
+  recordSuccess(_token: ChunkWriterRetryToken): void {
+    // No quota to give back.
+  }
+}
 
 /**
  * A DynamoDB client (for Powertools idempotency, which takes a plain client).
@@ -34,6 +111,13 @@ export function createDynamoDbClient(
     new DynamoDBClient(
       options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts },
     ),
+  );
+}
+
+/** The DynamoDB client of a chunk writer, retrying as ChunkWriterRetryStrategy says. */
+export function createChunkWriterDynamoDbClient(): DynamoDBClient {
+  return tracer.captureAWSv3Client(
+    new DynamoDBClient({ retryStrategy: new ChunkWriterRetryStrategy() }),
   );
 }
 

@@ -4,11 +4,7 @@
  * and keeps their inputs for a redrive.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import {
-  CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS,
-  createDocumentClient,
-  createDynamoDbClient,
-} from '#commons/clients.ts';
+import { createChunkWriterDynamoDbClient, createDocumentClient } from '#commons/clients.ts';
 import { loadDlqConsumerConfig } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
 import { consumeDeadLetters, type DlqConsumerDeps } from './consume-failed-chunk.ts';
@@ -16,9 +12,7 @@ import { consumeDeadLetters, type DlqConsumerDeps } from './consume-failed-chunk
 const config = loadDlqConsumerConfig();
 const deps: DlqConsumerDeps = {
   table: {
-    client: createDocumentClient(
-      createDynamoDbClient({ maxAttempts: CHUNK_WRITER_DYNAMODB_MAX_ATTEMPTS }),
-    ),
+    client: createDocumentClient(createChunkWriterDynamoDbClient()),
     tableName: config.tableName,
   },
 };
