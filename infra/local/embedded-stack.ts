@@ -12,13 +12,19 @@
  * Handlers use the real AWS SDK clients, pointed at the emulators by the SDK's standard
  * AWS_ENDPOINT_URL_<SERVICE> variables. The tests' tooling is harness/ (`TestStack`).
  */
+
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDbLimiter } from './cloud-limits/dynamodb-limiter.ts';
-import { type CloudLimits, resolveCloudLimits } from './cloud-limits/options.ts';
+import {
+  CLOUD_LIMITS_LOCAL_CONCURRENCY,
+  type CloudLimits,
+  resolveCloudLimits,
+} from './cloud-limits/options.ts';
 import type { DynamoDbUsage } from './cloud-limits/report.ts';
 import { S3RateLimiter } from './cloud-limits/s3-rate-limiter.ts';
 import type { DynamoDbFaultProxy } from './dynamodb-faults.ts';
@@ -500,6 +506,18 @@ export class EmbeddedStack {
     return localGatewayAuth(auth === true ? [] : (auth.principals ?? []));
   }
 
+  /**
+   * A local cap on concurrency: as given, or under the cloud limits at least
+   * CLOUD_LIMITS_LOCAL_CONCURRENCY. There the functions spend their time waiting on AWS's
+   * quotas (a throttled write backs off), not on this machine's cores, and a cap of the cores
+   * would hold the job to as many writes in flight as the machine has cores, where AWS runs
+   * up to the template's MaximumConcurrency (50) batches and an environment per Invoke.
+   */
+  #localConcurrency(given: number | undefined): number | undefined {
+    if (given !== undefined || this.#limits === undefined) return given;
+    return Math.max(CLOUD_LIMITS_LOCAL_CONCURRENCY, availableParallelism());
+  }
+
   #createFunctions(model: StackModel, resolver: TemplateResolver): void {
     const endpoints = this.endpoints;
     const functions = localFunctions(model, {
@@ -512,8 +530,8 @@ export class EmbeddedStack {
       }),
       logLevel: this.options.logLevel ?? process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       environmentOverrides: this.options.environmentOverrides,
-      maxConcurrency: this.options.maxConcurrency,
-      maxEnvironmentsPerFunction: this.options.maxEnvironmentsPerFunction,
+      maxConcurrency: this.#localConcurrency(this.options.maxConcurrency),
+      maxEnvironmentsPerFunction: this.#localConcurrency(this.options.maxEnvironmentsPerFunction),
       logSink: this.options.logSink === null ? undefined : (this.options.logSink ?? process.stderr),
       enforceMemoryLimit: this.options.enforceMemoryLimit ?? true,
     });
@@ -528,7 +546,7 @@ export class EmbeddedStack {
       sqs: this.clients.sqs,
       functions: this.#functions,
       queues: this.#queues,
-      maxConcurrency: this.options.maxConcurrency,
+      maxConcurrency: this.#localConcurrency(this.options.maxConcurrency),
       onError: this.#onError,
     });
     for (const [logicalId, mapping] of mappings) {

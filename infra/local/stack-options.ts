@@ -23,10 +23,14 @@ export interface EmbeddedStackOptions {
   /**
    * Local cap on each event source mapping's concurrency (the template's
    * MaximumConcurrency still applies when lower). Measured on 2 cores: more concurrent
-   * batches than cores only adds cold starts and contention. @default available cores
+   * batches than cores only adds cold starts and contention. @default available cores, or
+   * with cloudLimits CLOUD_LIMITS_LOCAL_CONCURRENCY
    */
   readonly maxConcurrency?: number;
-  /** Most execution environments of a function not fed by a queue. @default max(2, cores) */
+  /**
+   * Most execution environments of a function not fed by a queue. @default max(2, cores),
+   * or with cloudLimits CLOUD_LIMITS_LOCAL_CONCURRENCY
+   */
   readonly maxEnvironmentsPerFunction?: number;
   /**
    * Queue attributes to change after reading them from the template, e.g. a short

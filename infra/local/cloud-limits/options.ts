@@ -72,6 +72,15 @@ export interface CloudLimits {
   readonly apiGateway: Required<ApiGatewayLimitsOptions>;
 }
 
+/**
+ * The local stack's least cap on concurrent batches of an event source mapping and on
+ * environments of a function under the cloud limits (without them: the cores). Measured on
+ * 2 cores: 6 takes 10,000,000 numbers from a file in 34 s instead of 42 s, and 1,000,000 from
+ * a body in 4.6 s instead of 5.0 s; AWS itself would run up to the template's
+ * MaximumConcurrency.
+ */
+export const CLOUD_LIMITS_LOCAL_CONCURRENCY = 6;
+
 /** AWS's defaults. */
 export const AWS_DEFAULT_LIMITS: CloudLimits = {
   dynamodb: {
