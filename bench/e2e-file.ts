@@ -35,6 +35,9 @@ export interface FileBenchOptions {
   readonly maxWaitSeconds: number;
   readonly python: boolean;
   readonly cdkOut?: string | undefined;
+  /** The local caps of the stack (`--concurrency`, `--environments`), as in the body bench. */
+  readonly maxConcurrency?: number | undefined;
+  readonly maxEnvironmentsPerFunction?: number | undefined;
 }
 
 const line = (text: string) => process.stdout.write(`${text}\n`);
@@ -137,6 +140,10 @@ export async function runFileBench(options: FileBenchOptions): Promise<void> {
       logLevel: 'ERROR',
       ...(options.cdkOut === undefined ? {} : { cdkOutDir: options.cdkOut, synth: false }),
       ...(cloudLimits ? { cloudLimits: true } : {}),
+      ...(options.maxConcurrency === undefined ? {} : { maxConcurrency: options.maxConcurrency }),
+      ...(options.maxEnvironmentsPerFunction === undefined
+        ? {}
+        : { maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction }),
     });
     await stack.start();
     try {
@@ -198,6 +205,8 @@ export async function runFileBench(options: FileBenchOptions): Promise<void> {
         exact: wrong === 0,
         cliExitCode: cli.code,
         cliPeakRssMb: cli.peakRssMb,
+        // From the job's creation (before its upload) to its completion.
+        jobDurationMs: job?.timing.durationMs,
         cloudLimits,
         ...(report === undefined
           ? {}

@@ -326,6 +326,9 @@ if (count > MAX_NUMBERS_PER_JOB) {
     maxWaitSeconds,
     python: !values['no-python'],
     cdkOut: values['cdk-out'],
+    maxConcurrency: values.concurrency === undefined ? undefined : Number(values.concurrency),
+    maxEnvironmentsPerFunction:
+      values.environments === undefined ? undefined : Number(values.environments),
   });
 } else {
   await main();
