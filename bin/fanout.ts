@@ -11,6 +11,7 @@
  * Exit codes: 0 done; 1 the job or the stack failed; 2 usage or input error (a 4xx answer).
  */
 import { readFileSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { messageOf } from '#client/errors.ts';
@@ -18,6 +19,8 @@ import {
   type FanoutApi,
   goesByUpload,
   Job,
+  JobCancelledError,
+  JobFailedError,
   type StartedInputJob,
   type SubmittedJob,
 } from '#client/index.ts';
@@ -40,8 +43,8 @@ import {
   UsageError,
 } from './input.ts';
 import { runJobCommand } from './job-commands.ts';
-import { progressBar } from './progress.ts';
-import { resultsFormatOf, writeResultsTo } from './results-output.ts';
+import { type ProgressBar, progressBar } from './progress.ts';
+import { type ResultsFormat, resultsFormatOf, writeResultsTo } from './results-output.ts';
 
 /** Where the job commands look without --url or --api: `fanout serve`'s default port. */
 const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
@@ -368,6 +371,16 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   const bar = progressBar(showProgress, process.stderr, Date.now, 'compute');
   try {
     const submitted = await startJob(client, source, showProgress);
+    if (values.output !== undefined && !values.json) {
+      const code = await squareIntoFile(client, submitted.jobId, values.output, format, {
+        timeoutMs,
+        showProgress,
+        bar,
+      });
+      const limits = values['cloud-limits'] ? await stack?.cloudLimitsReport() : undefined;
+      if (limits !== undefined) process.stderr.write(describeLimits(limits));
+      return code;
+    }
     const job = await client.waitForJob(submitted.jobId, { onStatus: bar.update, timeoutMs });
     bar.finish();
     const report = values['cloud-limits'] ? await stack?.cloudLimitsReport() : undefined;
@@ -383,27 +396,75 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
       process.stdout.write(`${JSON.stringify({ ...rest, results, ...report })}\n`);
       return 0;
     }
-    if (Array.isArray(job.results) && values.output === undefined && format === 'squares') {
+    if (Array.isArray(job.results) && format === 'squares') {
       process.stdout.write(`${formatSquares(job.results)}\n`);
       return 0;
     }
+    // To stdout only once the job has SUCCEEDED: what is printed cannot be taken back.
     const download = progressBar(showProgress, process.stderr, Date.now, 'download');
-    const written = await writeResultsTo(
-      values.output,
-      new Job(client, job.jobId).pages(),
-      format,
-      (count) => download.step(count, job.numbersCount, 'numbers'),
+    await writeResultsTo(undefined, new Job(client, job.jobId).pages(), format, (count) =>
+      download.step(count, job.numbersCount, 'numbers'),
     );
     download.finish();
-    if (values.output !== undefined) {
-      process.stderr.write(
-        `fanout: wrote ${written} squares of job ${job.jobId} to ${values.output}\n`,
-      );
-    }
     return 0;
   } finally {
     bar.clear();
     await stack?.stop();
+  }
+}
+
+/**
+ * Streams a job's squares into `output` while it runs (its first pages are written while
+ * later chunks compute), through `output.partial`, renamed to `output` once the job has
+ * SUCCEEDED and removed otherwise: `output` is never a part of the results.
+ * @returns the exit code: 0, or 1 when the job failed, was cancelled or outlasted the timeout
+ */
+async function squareIntoFile(
+  client: FanoutApi,
+  jobId: string,
+  output: string,
+  format: ResultsFormat,
+  options: {
+    readonly timeoutMs: number;
+    readonly showProgress: boolean;
+    readonly bar: ProgressBar;
+  },
+): Promise<number> {
+  const job = new Job(client, jobId);
+  const { bar } = options;
+  job.on('progress', () => {
+    if (job.lastStatus !== undefined) bar.update(job.lastStatus);
+  });
+  const download = progressBar(options.showProgress, process.stderr, Date.now, 'download');
+  const partial = `${output}.partial`;
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  try {
+    const written = await writeResultsTo(partial, job.pages({ signal }), format, (count) => {
+      const seen = job.lastStatus;
+      if (seen?.status === 'SUCCEEDED') download.step(count, seen.numbersCount, 'numbers');
+    });
+    bar.finish();
+    download.finish();
+    await rename(partial, output);
+    process.stderr.write(`fanout: wrote ${written} squares of job ${jobId} to ${output}\n`);
+    return 0;
+  } catch (error) {
+    bar.clear();
+    download.clear();
+    await rm(partial, { force: true });
+    if (error instanceof JobFailedError || error instanceof JobCancelledError) {
+      process.stderr.write(
+        `fanout: job ${jobId} ended ${error.job.status}${describeFailure(error.job)}\n`,
+      );
+      return 1;
+    }
+    if (signal.aborted) {
+      process.stderr.write(
+        `fanout: job ${jobId} did not end within ${options.timeoutMs / 1000} s; it goes on (fanout status ${jobId})\n`,
+      );
+      return 1;
+    }
+    throw error;
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import aws4 from 'aws4';
@@ -233,9 +233,13 @@ describe('Feature: the fanout CLI', () => {
     lines[123_456] = '12x';
     writeFileSync(input, `${lines.join('\n')}\n`);
 
-    const result = await run(['square', '--file', input, '--output', join(dir, 'sq.json')]);
+    const output = join(dir, 'sq.json');
+    const result = await run(['square', '--file', input, '--output', output]);
 
     expect(result.code).toBe(1);
+    // Squares were streamed while the job ran, into a file that is removed when it fails.
+    expect(existsSync(output)).toBe(false);
+    expect(existsSync(`${output}.partial`)).toBe(false);
     const stderr = ownStderr(result.stderr);
     expect(stderr).toMatch(/ended FAILED: INVALID_INPUT/);
     expect(stderr).toContain('line 123457: ');
