@@ -21,7 +21,8 @@ export interface AvailablePage {
 /**
  * Consecutive stored pages from `fromChunkIndex`, at most `maxPages` (strongly consistent:
  * a page stored a moment ago is seen). The page before is read too, so that an empty answer
- * still says where its numbers start; a cursor only ever follows a stored chunk.
+ * still says where its numbers start (not for a job from S3, whose pages keep no offset); a
+ * cursor only ever follows a stored chunk.
  */
 export async function readAvailablePages(
   table: JobTable,
@@ -29,7 +30,9 @@ export async function readAvailablePages(
   fromChunkIndex: number,
   maxPages: number,
 ): Promise<AvailablePage> {
-  const first = Math.max(0, fromChunkIndex - 1);
+  // A range page of a job from S3 stores no offset (its count is known only once its lines
+  // are read), so the page before could not tell where this one starts: it is not read.
+  const first = job.input === undefined ? Math.max(0, fromChunkIndex - 1) : fromChunkIndex;
   const end = Math.min(job.chunkCount, fromChunkIndex + maxPages);
   const indexes = Array.from({ length: end - first }, (_, i) => first + i);
   const { pages } = await readPages(table, job.jobId, indexes, { consistent: true });

@@ -99,6 +99,32 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
     });
   });
 
+  it('reads no page before the cursor for a job from S3, whose pages keep no offset', async () => {
+    const input = {
+      bucket: 'inputs',
+      key: 'uploads/job/input.txt',
+      format: 'lines',
+      rangeBytes: 393_216,
+      maxNumbers: 100_000_000,
+      size: 1_000_000,
+    };
+    fake.put(jobItem({ input }));
+
+    await request(encodeCursor(1));
+
+    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [TABLE_NAME]: {
+          Keys: [
+            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
+            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
+          ],
+          ConsistentRead: true,
+        },
+      },
+    });
+  });
+
   it('ends with a null cursor once the last chunk is in the page', async () => {
     fake.put(jobItem());
     fake.put(pageItem(1, 2, [9, 16]));
