@@ -30,13 +30,20 @@ interface Framing {
   readonly open: string;
   readonly separator: string;
   readonly close: string;
-  readonly item: (value: SquareResult) => string;
+  /** Squares as text, between separators (natively: join and stringify, no string per item). */
+  readonly join: (values: readonly SquareResult[]) => string;
 }
 
 const FRAMINGS: Readonly<Record<ResultsFormat, Framing>> = {
-  squares: { open: 'Squares: [', separator: ', ', close: ']\n', item: String },
-  json: { open: '[', separator: ',', close: ']\n', item: (value) => JSON.stringify(value) },
-  lines: { open: '', separator: '\n', close: '\n', item: String },
+  // join writes a number as String does and a big integer's digits as they are.
+  squares: { open: 'Squares: [', separator: ', ', close: ']\n', join: (v) => v.join(', ') },
+  json: {
+    open: '[',
+    separator: ',',
+    close: ']\n',
+    join: (values) => JSON.stringify(values).slice(1, -1),
+  },
+  lines: { open: '', separator: '\n', close: '\n', join: (v) => v.join('\n') },
 };
 
 /** Squares joined into one write. */
@@ -65,9 +72,9 @@ export async function writeResults(
     // A few thousand squares a write: short strings, which V8 frees young, instead of one
     // string of the whole page (up to megabytes), which waits for a full collection.
     for (let start = 0; start < results.length; start += WRITE_BATCH) {
-      const text = results.slice(start, start + WRITE_BATCH).map(framing.item);
-      await write(stream, `${count > 0 ? framing.separator : ''}${text.join(framing.separator)}`);
-      count += text.length;
+      const batch = results.slice(start, start + WRITE_BATCH);
+      await write(stream, `${count > 0 ? framing.separator : ''}${framing.join(batch)}`);
+      count += batch.length;
     }
     if (results.length > 0) onPage(count);
   }
