@@ -10,7 +10,7 @@
  *
  * Exit codes: 0 done; 1 the job or the stack failed; 2 usage or input error (a 4xx answer).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -305,10 +305,14 @@ async function startLocalStack(
   return stack;
 }
 
+/** Results files being written (FILE.partial): removed if the CLI is stopped meanwhile. */
+const partialFiles = new Set<string>();
+
 /** Stops the local stack on Ctrl-C / SIGTERM before exiting (no emulator outlives us). */
 function stopOnSignals(stack: EmbeddedStack, exitCode: number): void {
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\nfanout: ${signal}, stopping the local stack…\n`);
+    for (const file of partialFiles) rmSync(file, { force: true });
     stack
       .stop()
       .catch((error: unknown) => process.stderr.write(`fanout: ${messageOf(error)}\n`))
@@ -339,6 +343,7 @@ async function startJob(
   client: FanoutApi,
   source: JobSource,
   showProgress: boolean,
+  timeoutMs: number,
 ): Promise<SubmittedJob | StartedInputJob> {
   if ('numbers' in source) return client.submit(source.numbers);
   const bar = progressBar(showProgress, process.stderr, Date.now, 'upload');
@@ -346,6 +351,8 @@ async function startJob(
     return await client.submitFile(source.upload, {
       format: 'lines',
       onProgress: (sent, total) => bar.step(sent, total, 'bytes'),
+      // --timeout bounds the upload too: a stalled one is not waited for without end.
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } finally {
     bar.finish();
@@ -370,7 +377,7 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
   const showProgress = !values['no-progress'];
   const bar = progressBar(showProgress, process.stderr, Date.now, 'compute');
   try {
-    const submitted = await startJob(client, source, showProgress);
+    const submitted = await startJob(client, source, showProgress, timeoutMs);
     if (values.output !== undefined && !values.json) {
       const code = await squareIntoFile(client, submitted.jobId, values.output, format, {
         timeoutMs,
@@ -437,6 +444,7 @@ async function squareIntoFile(
   });
   const download = progressBar(options.showProgress, process.stderr, Date.now, 'download');
   const partial = `${output}.partial`;
+  partialFiles.add(partial);
   const signal = AbortSignal.timeout(options.timeoutMs);
   try {
     const written = await writeResultsTo(partial, job.pages({ signal }), format, (count) => {
@@ -446,12 +454,14 @@ async function squareIntoFile(
     bar.finish();
     download.finish();
     await rename(partial, output);
+    partialFiles.delete(partial);
     process.stderr.write(`fanout: wrote ${written} squares of job ${jobId} to ${output}\n`);
     return 0;
   } catch (error) {
     bar.clear();
     download.clear();
     await rm(partial, { force: true });
+    partialFiles.delete(partial);
     if (error instanceof JobFailedError || error instanceof JobCancelledError) {
       process.stderr.write(
         `fanout: job ${jobId} ended ${error.job.status}${describeFailure(error.job)}\n`,
@@ -553,7 +563,13 @@ async function jobCommand(
       ...(values.output === undefined ? {} : { output: values.output }),
       ...(values.format === undefined ? {} : { format: values.format }),
     },
-    async () => startJob(client, await jobSourceOf(values, args), !values['no-progress']),
+    async () =>
+      startJob(
+        client,
+        await jobSourceOf(values, args),
+        !values['no-progress'],
+        seconds(values.timeout, 600, '--timeout') * 1000,
+      ),
   );
 }
 

@@ -8,6 +8,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { ResultChunk, SquareResult } from '#client/index.ts';
 import { UsageError } from './input.ts';
 
@@ -102,6 +103,7 @@ export async function writeResultsTo(
     return await writeResults(pages, file, format, onPage);
   } finally {
     file.end();
-    await once(file, 'close');
+    // A failed write has closed the file already: waiting for 'close' would wait for ever.
+    await finished(file).catch(() => undefined);
   }
 }

@@ -1,9 +1,10 @@
 /** How the CLI writes squares page by page: the tutorial's line, a JSON array, or lines. */
+import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ResultChunk } from '#client/index.ts';
 import { UsageError } from '../../../bin/input.ts';
-import { resultsFormatOf, writeResults } from '../../../bin/results-output.ts';
+import { resultsFormatOf, writeResults, writeResultsTo } from '../../../bin/results-output.ts';
 
 async function* pagesOf(...pages: (readonly (number | string)[])[]): AsyncGenerator<ResultChunk> {
   let offset = 0;
@@ -55,6 +56,18 @@ describe('Function: writeResults', () => {
     expect(json.text()).toBe('[]\n');
     expect(lines.text()).toBe('');
   });
+});
+
+describe('Function: writeResultsTo', () => {
+  it.runIf(existsSync('/dev/full'))(
+    'rejects, never hangs, when the file cannot take the squares',
+    async () => {
+      const many = Array.from({ length: 50_000 }, (_, index) => index);
+      await expect(writeResultsTo('/dev/full', pagesOf(many, many, many), 'lines')).rejects.toThrow(
+        /ENOSPC/,
+      );
+    },
+  );
 });
 
 describe('Function: resultsFormatOf', () => {
