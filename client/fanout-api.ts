@@ -36,6 +36,22 @@ export function isTerminal(job: Pick<JobStatusBody, 'status'>): boolean {
   return TERMINAL.includes(job.status);
 }
 
+/** Whether a results response says where it is among the job's (`page` of `pageCount`). */
+export function addressable(page: ResultsPageBody): boolean {
+  return typeof page.page === 'number' && typeof page.pageCount === 'number';
+}
+
+/**
+ * Checks that the responses fetched by index ended with the job's last one: never a short
+ * list of results taken for all of them.
+ * @throws FanoutError
+ */
+export function assertLastPage(jobId: string, last: ResultsPageBody | undefined): void {
+  if (last === undefined || last.nextCursor !== null) {
+    throw new FanoutError(`the results of job ${jobId} ended before their last page`);
+  }
+}
+
 export interface FanoutApiOptions {
   /** @default 'auto': local stacks with the local default principal, execute-api URLs with the default credential chain */
   readonly signer?: SigningChoice;
@@ -276,12 +292,26 @@ export class FanoutApi {
       }
       for (const value of page.results) results.push(value);
     };
-    const first = await this.resultsPage(jobId, undefined, signal);
-    add(first);
-    const rest = this.finishedPages(jobId, first.page + 1, first.pageCount, {
-      ...(signal === undefined ? {} : { signal }),
-    });
-    for await (const page of rest) add(page);
+    let page = await this.resultsPage(jobId, undefined, signal);
+    add(page);
+    if (page.nextCursor === null) return results;
+    if (addressable(page)) {
+      let last: ResultsPageBody | undefined;
+      const rest = this.finishedPages(jobId, page.page + 1, page.pageCount, {
+        ...(signal === undefined ? {} : { signal }),
+      });
+      for await (const next of rest) {
+        add(next);
+        last = next;
+      }
+      assertLastPage(jobId, last);
+      return results;
+    }
+    // An API whose responses do not say their page: one after the other, by cursor.
+    while (page.nextCursor !== null) {
+      page = await this.resultsPage(jobId, page.nextCursor, signal);
+      add(page);
+    }
     return results;
   }
 

@@ -9,12 +9,13 @@ import type {
   JobStatusBody,
   RedrivenJob,
   ResultChunk,
+  ResultsPageBody,
   SquareResult,
   StartedInputJob,
   SubmittedJob,
 } from './api-types.ts';
 import { FanoutError, HttpError, JobCancelledError, JobFailedError } from './errors.ts';
-import { type FanoutApi, isTerminal } from './fanout-api.ts';
+import { addressable, assertLastPage, type FanoutApi, isTerminal } from './fanout-api.ts';
 import { Backoff } from './poll.ts';
 
 /** How far a job is. */
@@ -195,7 +196,7 @@ export class Job extends EventEmitter<JobEvents> {
         yield { offset: page.offset, results: page.results };
       }
       if (page.nextCursor === null) return;
-      if (page.status === 'SUCCEEDED') {
+      if (page.status === 'SUCCEEDED' && addressable(page)) {
         // Every page is stored: the rest is fetched several responses at a time, in order.
         yield* this.#finishedPagesFrom(page.page + 1, page.pageCount, offset, options.signal);
         return;
@@ -221,6 +222,7 @@ export class Job extends EventEmitter<JobEvents> {
     const pages = this.#api.finishedPages(this.id, from, pageCount, {
       ...(signal === undefined ? {} : { signal }),
     });
+    let last: ResultsPageBody | undefined;
     for await (const page of pages) {
       if (page.offset !== expected) {
         throw new FanoutError(
@@ -228,8 +230,10 @@ export class Job extends EventEmitter<JobEvents> {
         );
       }
       expected += page.count;
+      last = page;
       yield { offset: page.offset, results: page.results };
     }
+    assertLastPage(this.id, last);
   }
 
   /** The job's squares one by one, in input order, as they become available (the `Queue`). */

@@ -6,6 +6,7 @@
 import type { EmbeddedStack, EmbeddedStackOptions } from '#local/embedded-stack.ts';
 import { LOCAL_REGION } from '#local/emulators/common.ts';
 import type { JobSummary, ResultChunk, SquareResult } from './api-types.ts';
+import { FanoutError } from './errors.ts';
 import { FanoutApi, type SubmitOptions } from './fanout-api.ts';
 import type { Fetch, SigningChoice } from './http.ts';
 import { collectInput, goesByUpload, type JobInput } from './input.ts';
@@ -138,6 +139,12 @@ export class Pool {
    */
   async submit(input: JobInput, options: SubmitOptions = {}): Promise<Job> {
     if (typeof input === 'string' && (await goesByUpload(input))) {
+      if (options.idempotencyKey !== undefined) {
+        // The API makes an upload job once per request: a retry would make a second one.
+        throw new FanoutError(
+          `${input} goes through an upload, and an upload job takes no idempotency key; submit it once`,
+        );
+      }
       const started = await this.api.submitFile(input, {
         format: 'lines',
         ...(options.signal === undefined ? {} : { signal: options.signal }),

@@ -27,6 +27,9 @@ export const UPLOAD_CONCURRENCY = 4;
  */
 const MAX_PUT_ATTEMPTS = 5;
 
+/** A PUT whose socket is idle this long is abandoned and tried again. */
+const PUT_IDLE_TIMEOUT_MS = 60_000;
+
 export interface UploadOptions {
   /** Called as bytes leave: bytes sent so far (a retried part counts again), and the total. */
   readonly onProgress?: (sentBytes: number, totalBytes: number) => void;
@@ -52,10 +55,19 @@ export class UploadError extends FanoutError {
   }
 }
 
+/** A PUT whose connection went idle for PUT_IDLE_TIMEOUT_MS. */
+class UploadStalledError extends FanoutError {
+  constructor(what: string) {
+    super(`the upload of ${what} stalled for ${PUT_IDLE_TIMEOUT_MS} ms`);
+    this.name = 'UploadStalledError';
+  }
+}
+
 function retryable(error: unknown): boolean {
-  if (error instanceof UploadError) return error.status >= 500;
-  // A reset or refused connection: the request did not complete.
-  return !(error instanceof FanoutError);
+  // S3 answers 400 RequestTimeout when a body stops arriving: sent again, it may pass.
+  if (error instanceof UploadError) return error.status >= 500 || error.code === 'RequestTimeout';
+  // A reset, refused or stalled connection: the request did not complete.
+  return error instanceof UploadStalledError || !(error instanceof FanoutError);
 }
 
 function readBody(response: IncomingMessage): Promise<string> {
@@ -109,11 +121,15 @@ function putRange(
       },
     );
     request.on('error', reject);
+    // A connection that stalls fails the attempt (and is retried) instead of hanging.
+    request.setTimeout(PUT_IDLE_TIMEOUT_MS, () => request.destroy(new UploadStalledError(what)));
     if (end === start) {
       request.end();
       return;
     }
     const file = createReadStream(path, { start, end: end - 1 });
+    // A failed or aborted request does not end its source: its file is closed with it.
+    request.on('close', () => file.destroy());
     file.on('data', (chunk) => onBytes(chunk.length));
     file.on('error', (error) => {
       request.destroy(error);

@@ -21,6 +21,8 @@ export interface FakeJobPlan {
   readonly inline?: boolean;
   /** Status polls that still say RUNNING once every chunk is stored. @default 0 */
   readonly completionLag?: number;
+  /** Results responses without `page`/`pageCount`, as an API before `?page=`. @default false */
+  readonly unpaged?: boolean;
 }
 
 const JOB_ID = '00000000-0000-4000-8000-000000000001';
@@ -186,8 +188,7 @@ export class FakeApi {
         offset: chunk * size,
         count: slice.length,
         nextCursor: next,
-        page: chunk,
-        pageCount: this.chunkCount,
+        ...(this.plan.unpaged === true ? {} : { page: chunk, pageCount: this.chunkCount }),
         results: slice.map((value) => this.#square(value)),
       });
     }

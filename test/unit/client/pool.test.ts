@@ -181,6 +181,20 @@ describe('Class: Pool', () => {
         .map((request) => request.url.searchParams.get('page'));
       expect(pages).toEqual([null, '1', '2', '3', '4', '5', '6', '7', '8']);
     });
+
+    it('follows the cursors of an API whose responses do not say their page', async () => {
+      api.plan = { chunkSize: 1, unpaged: true };
+      const numbers = [1, 2, 3, 4, 5];
+      const job = await pool.submit(numbers);
+      await job.join();
+
+      expect(await all(job.results())).toEqual([1, 4, 9, 16, 25]);
+      expect(await pool.api.allResults(job.id)).toEqual([1, 4, 9, 16, 25]);
+      const pages = api.requests
+        .filter((request) => request.url.pathname.endsWith('/results'))
+        .map((request) => request.url.searchParams.get('page'));
+      expect(pages.every((page) => page === null)).toBe(true);
+    });
   });
 
   describe('Method: imapUnordered', () => {
