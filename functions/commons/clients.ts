@@ -14,11 +14,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
 
 /**
- * How the writers of chunk results (aggregator, DLQ consumer) retry DynamoDB: any throttled,
- * transient or server error, after a wait of full jitter on an exponential base (from 100 ms,
+ * How the writers of chunk results (aggregator, DLQ consumer) retry DynamoDB: a transient or
+ * server error up to the SDK's usual 3 attempts (CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED), and
+ * a throttled request for longer; each after a wait of full jitter on an exponential base (from 100 ms,
  * doubling, at most 1 s: CHUNK_WRITER_RETRY_BASE_MS, CHUNK_WRITER_RETRY_MAX_MS), for as long
- * as CHUNK_WRITER_RETRY_BUDGET_MS from the request's first attempt, well inside the
- * aggregator's 30 s timeout; past it the chunk fails back to SQS.
+ * as CHUNK_WRITER_RETRY_BUDGET_MS (8 s) from the request's first attempt; past it the chunk
+ * fails back to SQS. An aggregation makes three requests in turn (job read, page put, marker),
+ * so even if each used its whole budget they would end inside the aggregator's 30 s timeout.
  *
  * Why not the SDK's standard strategy: it waits from a 1 s base after a throttling error (a
  * random delay up to 1 s, 2 s, 4 s, …), made for a service that sheds load, and it stops
@@ -32,7 +34,8 @@ import { tracer } from './powertools.ts';
  */
 export const CHUNK_WRITER_RETRY_BASE_MS = 100;
 export const CHUNK_WRITER_RETRY_MAX_MS = 1_000;
-export const CHUNK_WRITER_RETRY_BUDGET_MS = 20_000;
+export const CHUNK_WRITER_RETRY_BUDGET_MS = 8_000;
+export const CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED = 3;
 
 /** The wait before retry `retry` (1 for the first) of a chunk writer's request, in ms. */
 export function chunkWriterRetryDelayMs(retry: number, random: () => number = Math.random): number {
@@ -89,7 +92,10 @@ export class ChunkWriterRetryStrategy {
     const retries = token.getRetryCount() + 1;
     const delayMs = chunkWriterRetryDelayMs(retries, this.#random);
     const overBudget = this.#now() + delayMs - token.startedAt > CHUNK_WRITER_RETRY_BUDGET_MS;
-    if (error.errorType === 'CLIENT_ERROR' || overBudget) {
+    // Throttling is back-pressure and passes; anything else gets a few quick tries only.
+    const overAttempts =
+      error.errorType !== 'THROTTLING' && retries >= CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED;
+    if (error.errorType === 'CLIENT_ERROR' || overBudget || overAttempts) {
       throw new Error(`not retried: ${error.errorType}, ${retries - 1} retries`);
     }
     return chunkWriterToken(retries, delayMs, token.startedAt);

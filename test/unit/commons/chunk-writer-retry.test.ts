@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED,
   CHUNK_WRITER_RETRY_BASE_MS,
   CHUNK_WRITER_RETRY_BUDGET_MS,
   CHUNK_WRITER_RETRY_MAX_MS,
@@ -43,7 +44,18 @@ describe('Class: ChunkWriterRetryStrategy', () => {
     expect(delays.slice(0, 5)).toEqual([50, 100, 200, 400, 500]);
     // Every retry started within the budget, and the next one would not have.
     expect(now - 1_000).toBeLessThanOrEqual(CHUNK_WRITER_RETRY_BUDGET_MS + 10 * delays.length);
-    expect(delays.length).toBeGreaterThan(30);
+    expect(delays.length).toBeGreaterThan(10);
+  });
+
+  it("retries a server error only until the SDK's usual 3 attempts", async () => {
+    const strategy = new ChunkWriterRetryStrategy(Date.now, () => 0);
+    let token = await strategy.acquireInitialRetryToken('');
+    token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'SERVER_ERROR' });
+    token = await strategy.refreshRetryTokenForRetry(token, { errorType: 'TRANSIENT' });
+    expect(token.getRetryCount()).toBe(CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED - 1);
+    await expect(
+      strategy.refreshRetryTokenForRetry(token, { errorType: 'SERVER_ERROR' }),
+    ).rejects.toThrow('not retried: SERVER_ERROR, 2 retries');
   });
 
   it('never retries a client error such as a failed condition', async () => {
