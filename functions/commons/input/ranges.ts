@@ -38,9 +38,13 @@ export interface ByteRange {
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html
  */
 export const DEFAULT_RANGE_BYTES = 384 * 1024;
-/** Bounds of a configured range size: at least one longest line, at most 2 MiB (Invoke). */
+/**
+ * Bounds of a configured range size: at least one longest line; at most 768 KiB, since a
+ * range's squares are answered as one results response and may take 7 bytes of JSON a byte
+ * of input (see above): 5.5 MB, inside Lambda's 6 MB response.
+ */
 export const MIN_RANGE_BYTES = MAX_LINE_BYTES;
-export const MAX_RANGE_BYTES = 2 * 1024 * 1024;
+export const MAX_RANGE_BYTES = 768 * 1024;
 /**
  * Most bytes of a `json` input object. Its one worker reads it whole and its squares are one
  * result page (one Invoke, one DynamoDB item), so it is held to the default range size:
