@@ -164,7 +164,7 @@ export async function runFileBench(options: FileBenchOptions): Promise<void> {
         ],
         join(dir, 'rss'),
       );
-      const jobId = /of job ([0-9a-f-]{36})/.exec(cli.stderr)?.[1];
+      const jobId = /job ([0-9a-f-]{36})/.exec(cli.stderr)?.[1];
       const client = new FanoutClient(stack.apiUrl);
       const job = jobId === undefined ? undefined : await client.status(jobId);
       const wrong = cli.code === 0 ? await checkResults(inputPath, outputPath) : count;
