@@ -263,21 +263,29 @@ export class FanoutApi {
     options: { readonly concurrency?: number; readonly signal?: AbortSignal } = {},
   ): AsyncGenerator<ResultsPageBody> {
     const concurrency = Math.max(1, options.concurrency ?? RESULTS_FETCH_CONCURRENCY);
+    // Requests still in flight when the caller stops early (or one fails) are cancelled.
+    const stop = new AbortController();
+    const signal =
+      options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
     const window: Promise<ResultsPageBody>[] = [];
     let next = from;
     const fill = () => {
       while (window.length < concurrency && next < pageCount) {
-        const request = this.resultsPage(jobId, undefined, options.signal, { page: next++ });
+        const request = this.resultsPage(jobId, undefined, signal, { page: next++ });
         // Rejections are seen when the page's turn comes; none goes unhandled meanwhile.
         request.catch(() => undefined);
         window.push(request);
       }
     };
-    fill();
-    for (let request = window.shift(); request !== undefined; request = window.shift()) {
-      const page = await request;
+    try {
       fill();
-      yield page;
+      for (let request = window.shift(); request !== undefined; request = window.shift()) {
+        const page = await request;
+        fill();
+        yield page;
+      }
+    } finally {
+      stop.abort();
     }
   }
 

@@ -10,6 +10,7 @@ export interface FakeRequest {
   readonly url: URL;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
+  readonly signal: AbortSignal | undefined;
 }
 
 export interface FakeJobPlan {
@@ -57,7 +58,13 @@ export class FakeApi {
       init.body instanceof Uint8Array
         ? Buffer.from(init.body)
         : Buffer.from(String(init.body ?? ''));
-    const request = { method: init.method ?? 'GET', url, headers, body };
+    const request = {
+      method: init.method ?? 'GET',
+      url,
+      headers,
+      body,
+      signal: init.signal ?? undefined,
+    };
     this.requests.push(request);
     return this.#answer(request);
   };

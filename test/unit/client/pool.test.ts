@@ -182,6 +182,23 @@ describe('Class: Pool', () => {
       expect(pages).toEqual([null, '1', '2', '3', '4', '5', '6', '7', '8']);
     });
 
+    it('cancels the requests still in flight when the caller stops early', async () => {
+      api.plan = { chunkSize: 1 };
+      const job = await pool.submit([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await job.join();
+
+      const seen: number[] = [];
+      for await (const square of job.results()) {
+        seen.push(square as number);
+        if (seen.length === 2) break;
+      }
+
+      expect(seen).toEqual([1, 4]);
+      const byPage = api.requests.filter((request) => request.url.searchParams.has('page'));
+      expect(byPage.length).toBeGreaterThan(1);
+      expect(byPage.every((request) => request.signal?.aborted === true)).toBe(true);
+    });
+
     it('follows the cursors of an API whose responses do not say their page', async () => {
       api.plan = { chunkSize: 1, unpaged: true };
       const numbers = [1, 2, 3, 4, 5];
