@@ -15,12 +15,14 @@ import {
   chunkOfBody,
   clientOf,
   documentClient,
+  duplicateFirstBatch,
   expectEachChunkOnce,
   expectExactJob,
   firstInexact,
   integers,
   jobItem,
   jobItemsWithPrefix,
+  recordAggregatorOutcomes,
   recordsOf,
   reliabilityStack,
   resultPages,
@@ -258,31 +260,8 @@ describe('Feature: delivery faults end exact or precisely failed', () => {
   });
 
   it('counts a message delivered twice at once, once', { timeout: 60_000 }, async ({ task }) => {
-    const outcomes: string[] = [];
-    let copied = false;
-    let doubled = false;
-    const copies: string[] = [];
-    stack.intercept('worker', async (event, next) => {
-      const records = recordsOf(event);
-      if (!copied) {
-        // A duplicate of every message of this first batch, through the queue, while the
-        // originals are being processed.
-        copied = true;
-        for (const record of records) copies.push(await stack.sendRawMessage(record.body));
-      }
-      if (!doubled) {
-        // And this batch itself delivered to two invocations at the same time.
-        doubled = true;
-        const [first] = await Promise.all([next(event), next(event)]);
-        return first;
-      }
-      return next(event);
-    });
-    stack.intercept('aggregator', async (event, next) => {
-      const answer = (await next(event)) as { outcome: string };
-      outcomes.push(answer.outcome);
-      return answer;
-    });
+    const copies = duplicateFirstBatch(stack);
+    const outcomes = recordAggregatorOutcomes(stack);
     const numbers = integers(3 * numbersPerChunk + 5, 94_906_000);
     const submitted = await client.submit(numbers);
     expect(submitted.chunkCount).toBe(4);

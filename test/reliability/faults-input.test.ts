@@ -20,12 +20,15 @@ import {
   call,
   chunkOfBody,
   clientOf,
+  countWorkerInvocations,
   documentClient,
+  duplicateFirstBatch,
   expectEachRangeOnce,
   firstInexact,
   isRunning,
   jobItem,
   killPoolChildWhileSquaring,
+  recordAggregatorOutcomes,
   recordsOf,
   reliabilityStack,
   resultPages,
@@ -268,19 +271,11 @@ describe('Feature: faults of S3 input jobs end exact or precisely failed', () =>
       const text = bigIntegerString(10_000 - (index % 5), index + 1, index % 3 === 0);
       object.add({ text, ending: index % 4 === 1 ? '\r\n' : '\n', value: text });
     }
-    let inFlight = 0;
-    stack.intercept('worker', async (event, next) => {
-      inFlight++;
-      try {
-        return await next(event);
-      } finally {
-        inFlight--;
-      }
-    });
+    const inFlight = countWorkerInvocations(stack);
     const jobId = await uploadJob(object);
     const { victim, seenChildren } = await killPoolChildWhileSquaring(
       stack,
-      () => inFlight,
+      inFlight,
       async () => (await client.status(jobId)).status === 'RUNNING',
     );
     expect(seenChildren, 'the worker started no pool child').toBeGreaterThan(0);
@@ -396,38 +391,16 @@ describe('Feature: faults of S3 input jobs end exact or precisely failed', () =>
     timeout: 60_000,
   }, async ({ task }) => {
     const object = new LinesObject().fillTo(4 * RANGE_BYTES + 99);
-    const outcomes: string[] = [];
-    const copies: string[] = [];
     const bodies = new Map<number, string>();
-    let copied = false;
-    let doubled = false;
     let late: { body: string; seen: number } | undefined;
-    stack.intercept('worker', async (event, next) => {
-      const records = recordsOf(event);
+    const copies = duplicateFirstBatch(stack, (records) => {
       for (const record of records) {
         const chunk = chunkOfBody(record.body);
         if (chunk !== undefined) bodies.set(chunk.chunkIndex, record.body);
         if (late !== undefined && record.body === late.body) late.seen++;
       }
-      if (!copied) {
-        // A duplicate of every range of this first batch, through the queue, while the
-        // originals are being processed.
-        copied = true;
-        for (const record of records) copies.push(await stack.sendRawMessage(record.body));
-      }
-      if (!doubled) {
-        // And this batch itself delivered to two invocations at the same time.
-        doubled = true;
-        const [first] = await Promise.all([next(event), next(event)]);
-        return first;
-      }
-      return next(event);
     });
-    stack.intercept('aggregator', async (event, next) => {
-      const answer = (await next(event)) as { outcome: string };
-      outcomes.push(answer.outcome);
-      return answer;
-    });
+    const outcomes = recordAggregatorOutcomes(stack);
     const jobId = await s3UriJob(object, 'in/duplicated.txt');
     const job = await expectExactInputJob(jobId, object);
     await waitForDrainedQueue(stack);

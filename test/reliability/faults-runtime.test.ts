@@ -13,11 +13,13 @@ import {
   bigIntegerString,
   chunkOfBody,
   clientOf,
+  countWorkerInvocations,
   expectExactJob,
   integers,
   isRunning,
   jobItem,
   killPoolChildWhileSquaring,
+  recordAggregatorOutcomes,
   recordsOf,
   reliabilityStack,
   waitForDrainedQueue,
@@ -69,21 +71,13 @@ describe('Feature: faults of processes and storage end exact', () => {
     const numbers = Array.from({ length: 420 }, (_, index) =>
       bigIntegerString(10_000 - (index % 5), index + 1, index % 3 === 0),
     );
-    let inFlight = 0;
-    stack.intercept('worker', async (event, next) => {
-      inFlight++;
-      try {
-        return await next(event);
-      } finally {
-        inFlight--;
-      }
-    });
+    const inFlight = countWorkerInvocations(stack);
     const submitted = await client.submit(numbers);
     expect(submitted.chunkCount).toBeGreaterThan(20);
 
     const { victim, seenChildren } = await killPoolChildWhileSquaring(
       stack,
-      () => inFlight,
+      inFlight,
       async () => (await client.status(submitted.jobId)).status === 'RUNNING',
     );
     expect(
@@ -224,12 +218,7 @@ describe('Feature: faults of processes and storage end exact', () => {
       afterForward: true,
       times: 3,
     });
-    const outcomes: string[] = [];
-    stack.intercept('aggregator', async (event, next) => {
-      const answer = (await next(event)) as { outcome: string };
-      outcomes.push(answer.outcome);
-      return answer;
-    });
+    const outcomes = recordAggregatorOutcomes(stack);
     const numbers = integers(3 * numbersPerChunk + 1, 3);
     const submitted = await client.submit(numbers);
     await expectExactJob(stack, client, submitted.jobId, numbers);

@@ -421,3 +421,58 @@ export async function killPoolChildWhileSquaring(
   }
   return { victim: undefined, seenChildren: seenChildren.size };
 }
+
+/** How many worker invocations are running, counted by an intercept (for the kill loop). */
+export function countWorkerInvocations(stack: TestStack): () => number {
+  let inFlight = 0;
+  stack.intercept('worker', async (event, next) => {
+    inFlight++;
+    try {
+      return await next(event);
+    } finally {
+      inFlight--;
+    }
+  });
+  return () => inFlight;
+}
+
+/** The outcome of every aggregator answer (STORED, DUPLICATE, …), in the order they came. */
+export function recordAggregatorOutcomes(stack: TestStack): string[] {
+  const outcomes: string[] = [];
+  stack.intercept('aggregator', async (event, next) => {
+    const answer = (await next(event)) as { outcome: string };
+    outcomes.push(answer.outcome);
+    return answer;
+  });
+  return outcomes;
+}
+
+/**
+ * Duplicates the work queue's first batch two ways: a copy of each of its messages sent
+ * through the queue while the originals are processed, and the batch itself delivered to two
+ * invocations at the same time. `onRecords` sees the records of every batch first.
+ * @returns the ids of the copies sent (filled as the first batch comes)
+ */
+export function duplicateFirstBatch(
+  stack: TestStack,
+  onRecords: (records: SQSEvent['Records']) => void = () => undefined,
+): string[] {
+  const copies: string[] = [];
+  let copied = false;
+  let doubled = false;
+  stack.intercept('worker', async (event, next) => {
+    const records = recordsOf(event);
+    onRecords(records);
+    if (!copied) {
+      copied = true;
+      for (const record of records) copies.push(await stack.sendRawMessage(record.body));
+    }
+    if (!doubled) {
+      doubled = true;
+      const [first] = await Promise.all([next(event), next(event)]);
+      return first;
+    }
+    return next(event);
+  });
+  return copies;
+}
