@@ -43,7 +43,7 @@ export interface ChunkToCount {
   readonly badLineCount?: number;
 }
 
-/** Reads every shard of `job` (eventually consistent). */
+/** Reads every shard of `job` (eventually consistent unless `consistent`). */
 export async function readAllShards(
   table: JobTable,
   job: JobRecord,
@@ -69,10 +69,14 @@ export async function finalizeIfComplete(
   const recorded = Object.values(job.shards);
   if (job.status !== 'RUNNING' || recorded.length < job.shardCount) return job.status;
   const numbers = recorded.reduce((sum, count) => sum + count, 0);
+  // The shards, read once: their usage (and for an S3 input, its bad lines); usage of
+  // deliveries after this read stays on the shards.
+  let shards: Awaited<ReturnType<typeof readAllShards>> | undefined;
   if (job.input !== undefined) {
     // An S3 input job: its count is what its ranges reported, unless its input is bad.
     const { input } = job;
     const read = await readAllShards(table, job, { consistent: true });
+    shards = read;
     const failure = await inputFailure(table, { ...job, input }, read.shards);
     if (failure !== undefined) {
       if (await failJob(table, job.jobId, failure, ['RUNNING'], now)) {
@@ -91,8 +95,7 @@ export async function finalizeIfComplete(
       `its ${job.shardCount} shards hold ${numbers} numbers, not ${job.numbersCount}`,
     );
   }
-  // The shards' usage, read once: usage of deliveries after this read stays on the shards.
-  const shards = await readAllShards(table, job);
+  shards ??= await readAllShards(table, job);
   let usage = addUsage(...shards.shards.map((shard) => shard.usage), {
     readUnits: shards.readUnits,
   });
