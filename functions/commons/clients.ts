@@ -12,6 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.ts';
+import { backoffDelay } from './retry.ts';
 
 /**
  * How the writers of chunk results (aggregator, DLQ consumer) retry DynamoDB: a transient or
@@ -19,8 +20,10 @@ import { tracer } from './powertools.ts';
  * a throttled request for longer; each after a wait of full jitter on an exponential base (from 100 ms,
  * doubling, at most 1 s: CHUNK_WRITER_RETRY_BASE_MS, CHUNK_WRITER_RETRY_MAX_MS), for as long
  * as CHUNK_WRITER_RETRY_BUDGET_MS (8 s) from the request's first attempt; past it the chunk
- * fails back to SQS. An aggregation makes three requests in turn (job read, page put, marker),
- * so even if each used its whole budget they would end inside the aggregator's 30 s timeout.
+ * fails back to SQS. The budget bounds one request; an aggregation makes three in turn (job
+ * read, page put, marker), a few more when it completes a shard or the job, and the
+ * aggregator's 30 s timeout bounds them together: past it the chunk is delivered again, and
+ * every step is idempotent.
  *
  * Why not the SDK's standard strategy: it waits from a 1 s base after a throttling error (a
  * random delay up to 1 s, 2 s, 4 s, …), made for a service that sheds load, and it stops
@@ -37,13 +40,15 @@ export const CHUNK_WRITER_RETRY_MAX_MS = 1_000;
 export const CHUNK_WRITER_RETRY_BUDGET_MS = 8_000;
 export const CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED = 3;
 
+const CHUNK_WRITER_BACKOFF = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  baseDelayMs: CHUNK_WRITER_RETRY_BASE_MS,
+  maxDelayMs: CHUNK_WRITER_RETRY_MAX_MS,
+};
+
 /** The wait before retry `retry` (1 for the first) of a chunk writer's request, in ms. */
 export function chunkWriterRetryDelayMs(retry: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(
-    CHUNK_WRITER_RETRY_MAX_MS,
-    CHUNK_WRITER_RETRY_BASE_MS * 2 ** Math.max(0, retry - 1),
-  );
-  return Math.floor(random() * ceiling);
+  return backoffDelay(Math.max(1, retry), CHUNK_WRITER_BACKOFF, random);
 }
 
 /** A retry token of ChunkWriterRetryStrategy: the SDK waits its delay before the retry. */

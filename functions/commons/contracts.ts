@@ -147,10 +147,6 @@ function isSquareResult(value: unknown): value is SquareResult {
   return typeof value === 'string' && SQUARE_STRING.test(value);
 }
 
-/**
- * Validates the aggregator's Invoke payload.
- * @throws InvalidChunkResultError naming the first problem found
- */
 /** Base64 text, as Buffer.from(…, 'base64') reads it without dropping anything. */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 

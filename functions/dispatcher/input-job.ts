@@ -1,7 +1,7 @@
 import {
   BadRequestError,
   ConflictError,
-  NotFoundError,
+  errorMessage,
   PayloadTooLargeError,
 } from '#commons/errors.ts';
 import type { InputObject } from '#commons/input/range-reader.ts';
@@ -9,6 +9,7 @@ import { MAX_JSON_INPUT_OBJECT_BYTES, planRanges } from '#commons/input/ranges.t
 import { UPLOAD_URL_EXPIRY_SECONDS } from '#commons/limits.ts';
 import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
 import type { QueueEntry } from '#commons/queue.ts';
+import { jobNotFoundError } from '#commons/router.ts';
 import type { InputFormat, JobFailure, RangeChunkMessage } from '#commons/types.ts';
 import {
   createJob,
@@ -252,7 +253,7 @@ export async function startUploadJob(
   const input = inputDepsOf(deps);
   logger.appendKeys({ jobId });
   const job = await getJob(deps.table, jobId, { consistentRead: true });
-  if (job === undefined) throw new NotFoundError('JOB_NOT_FOUND', `no job ${jobId}`);
+  if (job === undefined) throw jobNotFoundError(jobId);
   const jobInput = job.input;
   if (job.status === 'RUNNING' && jobInput?.size !== undefined) {
     return startedView(jobId, { ...jobInput, size: jobInput.size }, job.chunkCount);
@@ -286,7 +287,7 @@ export async function startUploadJob(
   } catch (error) {
     const failure: JobFailure = {
       code: 'INPUT_TOO_LARGE',
-      message: error instanceof Error ? error.message : 'the input is too large',
+      message: errorMessage(error),
     };
     await failJob(deps.table, jobId, failure, ['AWAITING_INPUT'], now);
     throw error;

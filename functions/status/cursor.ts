@@ -1,9 +1,9 @@
 /**
  * The cursor of `GET /jobs/{jobId}/results`: base64url of `{"v":1,"c":<chunkIndex>}`, the
- * index of the first chunk page of the response. Responses hold RESULT_PAGES_PER_RESPONSE
- * pages, so the cursor of response p is encodeCursor(p x RESULT_PAGES_PER_RESPONSE), and a
- * client that knows the job's chunkCount may fetch responses in parallel; the version lets
- * the format change without breaking cursors in flight.
+ * index of the first chunk page of the response. A job's responses hold a fixed count of
+ * pages each (pagesPerResponseOf: 8 for a body, 1 for an S3 input), so response p starts at
+ * chunk p times that, which `?page=p` also addresses; the version lets the format change
+ * without breaking cursors in flight.
  */
 import { BadRequestError } from '#commons/errors.ts';
 

@@ -5,7 +5,7 @@
  * together and share the read): the chunks of a CANCELLED or SUCCEEDED job (or
  * of a job that no longer exists) are skipped without computing, and their records succeed.
  * A FAILED job's chunks are still computed: a redrive may complete the job, and a chunk
- * skipped now would be lost to it (see storeChunk). If the status cannot be read, the chunk
+ * skipped now would be lost to it (see functions/aggregator/aggregate-chunk.ts). If the status cannot be read, the chunk
  * is computed anyway: the aggregator's own conditions keep the result correct.
  *
  * A record succeeds only when the aggregator has confirmed the chunk (STORED, DUPLICATE or

@@ -26,6 +26,7 @@ import {
   isConditionalCheckFailed,
   isCount,
   type JobTable,
+  projection,
 } from './table.ts';
 
 /**
@@ -135,8 +136,7 @@ export async function getPageCount(
       TableName: table.tableName,
       Key: pageKey(jobId, chunkIndex),
       ConsistentRead: true,
-      ProjectionExpression: '#count',
-      ExpressionAttributeNames: { '#count': 'count' },
+      ...projection(['count']),
     }),
   );
   const count = response.Item?.count;
