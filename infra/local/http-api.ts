@@ -648,12 +648,8 @@ function send(response: ServerResponse, answer: GatewayResponse): void {
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<HttpApi> {
-  const gateway = new RestApiGateway(options.api, options.accountId, {
-    ...(options.integrationTimeoutMs === undefined
-      ? {}
-      : { integrationTimeoutMs: options.integrationTimeoutMs }),
-    ...(options.auth === undefined ? {} : { auth: options.auth }),
-  });
+  // Every gateway option passed on, so that none is dropped (--no-auth's identity was).
+  const gateway = new RestApiGateway(options.api, options.accountId, options);
   let port = 0;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {

@@ -1,7 +1,7 @@
 /** The REST API gateway's request handling, that `TestStack.apiRequest` plays in-process. */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { RestApiGateway } from '#local/http-api.ts';
+import { RestApiGateway, startHttpApi } from '#local/http-api.ts';
 import { MAX_SYNC_PAYLOAD_BYTES } from '#local/runtime/function-host.ts';
 import type { RestApiSpec } from '#local/template.ts';
 
@@ -111,5 +111,55 @@ describe('Class: RestApiGateway', () => {
     expect(JSON.parse(tooLarge.body.toString())).toEqual({ message: 'Internal server error' });
     expect(justUnder.statusCode).toBe(200);
     expect(justUnder.body.length).toBe(MAX_SYNC_PAYLOAD_BYTES - 64);
+  });
+});
+
+describe('Function: startHttpApi', () => {
+  it('plays an unchecked request (--no-auth) as the identity it was given', async () => {
+    const api: RestApiSpec = {
+      logicalId: 'Api',
+      name: 'api',
+      stageName: 'v1',
+      binaryMediaTypes: [],
+      minimumCompressionSize: undefined,
+      routes: [
+        {
+          httpMethod: 'GET',
+          resourcePath: '/jobs',
+          authorizationType: 'AWS_IAM',
+          integrationType: 'AWS_PROXY',
+          functionLogicalId: 'Status',
+          mockResponse: { statusCode: 200, headers: {} },
+        },
+      ],
+    };
+    const events: string[] = [];
+    const http = await startHttpApi({
+      api,
+      accountId: '000000000000',
+      unsignedIdentity: {
+        accessKey: 'AKIAFANOUTLOCAL00001',
+        caller: 'AIDALOCAL',
+        user: 'AIDALOCAL',
+        userArn: 'arn:aws:iam::000000000000:user/local',
+        accountId: '000000000000',
+        name: 'local',
+      },
+      invoke: async (_id, payload) => {
+        events.push(payload);
+        return { ok: true, payload: JSON.stringify({ statusCode: 200, body: '{}' }) };
+      },
+      onError: () => undefined,
+    });
+    try {
+      const response = await fetch(`${http.url}/jobs`);
+      expect(response.status).toBe(200);
+    } finally {
+      await http.stop();
+    }
+    const event = JSON.parse(events[0] ?? '{}') as {
+      requestContext: { identity: { userArn: string | null } };
+    };
+    expect(event.requestContext.identity.userArn).toBe('arn:aws:iam::000000000000:user/local');
   });
 });
