@@ -17,12 +17,12 @@ import { parseArgs } from 'node:util';
 import { messageOf } from '#client/errors.ts';
 import {
   type FanoutApi,
-  goesByUpload,
   Job,
   JobCancelledError,
   JobFailedError,
   type StartedInputJob,
   type SubmittedJob,
+  uploadSizeOf,
 } from '#client/index.ts';
 import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
 import type { CloudLimitsReport, EmbeddedStack } from '#local/embedded-stack.ts';
@@ -323,7 +323,9 @@ function stopOnSignals(stack: EmbeddedStack, exitCode: number): void {
 }
 
 /** What a job is made of: numbers for the request body, or a file to upload. */
-type JobSource = { readonly numbers: unknown[] } | { readonly upload: string };
+type JobSource =
+  | { readonly numbers: unknown[] }
+  | { readonly upload: string; readonly sizeBytes: number };
 
 /**
  * The input of `square` or `submit`, read before anything starts so that a mistake in it
@@ -332,9 +334,8 @@ type JobSource = { readonly numbers: unknown[] } | { readonly upload: string };
 async function jobSourceOf(values: Values, args: readonly string[]): Promise<JobSource> {
   const path = values.file;
   const onlyFile = path !== undefined && path !== '-' && args.length === 0;
-  if (onlyFile && values.range === undefined && (await goesByUpload(path))) {
-    return { upload: path };
-  }
+  const sizeBytes = onlyFile && values.range === undefined ? await uploadSizeOf(path) : undefined;
+  if (path !== undefined && sizeBytes !== undefined) return { upload: path, sizeBytes };
   return { numbers: readNumbers(values, args) };
 }
 
@@ -350,6 +351,7 @@ async function startJob(
   try {
     return await client.submitFile(source.upload, {
       format: 'lines',
+      sizeBytes: source.sizeBytes,
       onProgress: (sent, total) => bar.step(sent, total, 'bytes'),
       // --timeout bounds the upload too: a stalled one is not waited for without end.
       signal: AbortSignal.timeout(timeoutMs),

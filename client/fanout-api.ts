@@ -79,6 +79,8 @@ export type UploadFormat = 'lines' | 'json';
 export interface UploadFileOptions extends UploadOptions {
   /** @default 'json' for a name ending in .json, else 'lines' */
   readonly format?: UploadFormat;
+  /** The file's size, when the caller has it already. @default from stat */
+  readonly sizeBytes?: number;
 }
 
 /** The format of an input file, from its name. */
@@ -182,7 +184,7 @@ export class FanoutApi {
   async submitFile(path: string, options: UploadFileOptions = {}): Promise<StartedInputJob> {
     let sizeBytes: number;
     try {
-      sizeBytes = (await stat(path)).size;
+      sizeBytes = options.sizeBytes ?? (await stat(path)).size;
     } catch (error) {
       throw new InputFormatError(`cannot read ${path}: ${messageOf(error)}`, { cause: error });
     }

@@ -52,12 +52,12 @@ export { type Fetch, HttpTransport, type SigningChoice } from './http.ts';
 export {
   type CollectedInput,
   collectInput,
-  goesByUpload,
   type JobInput,
   parseJsonNumbers,
   parseNumbersText,
   parseNumberToken,
   readNumbersFile,
+  uploadSizeOf,
 } from './input.ts';
 export {
   Job,

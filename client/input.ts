@@ -119,24 +119,26 @@ export async function collectInput(input: JobInput): Promise<CollectedInput> {
 }
 
 /**
- * Whether a file is uploaded rather than sent in a request body: one number per line (not
- * named .json, not starting with `[` or `{`), and above UPLOAD_LINES_FILES_ABOVE_BYTES.
+ * The size of a file that is uploaded rather than sent in a request body (one number per line:
+ * not named .json, not starting with `[` or `{`; above UPLOAD_LINES_FILES_ABOVE_BYTES), or
+ * undefined for any other file.
  */
-export async function goesByUpload(path: string): Promise<boolean> {
-  if (formatOfFile(path) !== 'lines') return false;
+export async function uploadSizeOf(path: string): Promise<number | undefined> {
+  if (formatOfFile(path) !== 'lines') return undefined;
   try {
-    if ((await stat(path)).size <= UPLOAD_LINES_FILES_ABOVE_BYTES) return false;
+    const { size } = await stat(path);
+    if (size <= UPLOAD_LINES_FILES_ABOVE_BYTES) return undefined;
     // A JSON array under another name is read as JSON (readNumbersFile does the same).
     const file = await open(path);
     try {
       const { buffer, bytesRead } = await file.read(Buffer.alloc(256), 0, 256, 0);
       const start = buffer.subarray(0, bytesRead).toString('utf8').trimStart();
-      return !(start.startsWith('[') || start.startsWith('{'));
+      return start.startsWith('[') || start.startsWith('{') ? undefined : size;
     } finally {
       await file.close();
     }
   } catch {
     // Unreadable: collectInput says why.
-    return false;
+    return undefined;
   }
 }

@@ -9,7 +9,7 @@ import type { JobSummary, ResultChunk, SquareResult } from './api-types.ts';
 import { FanoutError } from './errors.ts';
 import { FanoutApi, type SubmitOptions } from './fanout-api.ts';
 import type { Fetch, SigningChoice } from './http.ts';
-import { collectInput, goesByUpload, type JobInput } from './input.ts';
+import { collectInput, type JobInput, uploadSizeOf } from './input.ts';
 import { Job, type JoinOptions, type StreamOptions } from './job.ts';
 import {
   type CredentialsSource,
@@ -138,7 +138,8 @@ export class Pool {
    * body (nor by this process's memory); its bad lines fail the job INVALID_INPUT.
    */
   async submit(input: JobInput, options: SubmitOptions = {}): Promise<Job> {
-    if (typeof input === 'string' && (await goesByUpload(input))) {
+    const sizeBytes = typeof input === 'string' ? await uploadSizeOf(input) : undefined;
+    if (typeof input === 'string' && sizeBytes !== undefined) {
       if (options.idempotencyKey !== undefined) {
         // The API makes an upload job once per request: a retry would make a second one.
         throw new FanoutError(
@@ -147,6 +148,7 @@ export class Pool {
       }
       const started = await this.api.submitFile(input, {
         format: 'lines',
+        sizeBytes,
         ...(options.signal === undefined ? {} : { signal: options.signal }),
       });
       return new Job(this.api, started.jobId, started);
