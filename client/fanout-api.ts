@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
+import { TERMINAL_STATUSES } from '#commons/types.ts';
 import type {
   AwaitingUploadJob,
   CancelledJob,
@@ -18,7 +19,7 @@ import type {
 } from './api-types.ts';
 import { FanoutError, InputFormatError, messageOf, TimeoutError } from './errors.ts';
 import { type Fetch, HttpTransport, type SigningChoice } from './http.ts';
-import { sleep } from './poll.ts';
+import { Backoff } from './poll.ts';
 import { type UploadOptions, uploadFile } from './upload.ts';
 
 /**
@@ -30,15 +31,25 @@ export const RESULTS_FETCH_CONCURRENCY = 4;
 /** Bodies above this are sent gzip-compressed. */
 export const GZIP_THRESHOLD_BYTES = 64 * 1024;
 
-const TERMINAL: readonly string[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
-
 export function isTerminal(job: Pick<JobStatusBody, 'status'>): boolean {
-  return TERMINAL.includes(job.status);
+  return TERMINAL_STATUSES.includes(job.status);
 }
 
 /** Whether a results response says where it is among the job's (`page` of `pageCount`). */
 export function addressable(page: ResultsPageBody): boolean {
   return typeof page.page === 'number' && typeof page.pageCount === 'number';
+}
+
+/**
+ * Checks that a results page starts where the ones before it ended: never a gap or an overlap.
+ * @throws FanoutError
+ */
+export function assertOffset(jobId: string, page: { readonly offset: number }, expected: number) {
+  if (page.offset !== expected) {
+    throw new FanoutError(
+      `results page of job ${jobId} starts at ${page.offset}, expected ${expected}`,
+    );
+  }
 }
 
 /**
@@ -295,11 +306,7 @@ export class FanoutApi {
   async allResults(jobId: string, signal?: AbortSignal): Promise<SquareResult[]> {
     const results: SquareResult[] = [];
     const add = (page: ResultsPageBody) => {
-      if (page.offset !== results.length) {
-        throw new FanoutError(
-          `results page of job ${jobId} starts at ${page.offset}, expected ${results.length}`,
-        );
-      }
+      assertOffset(jobId, page, results.length);
       for (const value of page.results) results.push(value);
     };
     let page = await this.resultsPage(jobId, undefined, signal);
@@ -332,18 +339,16 @@ export class FanoutApi {
   async waitForJob(jobId: string, options: WaitOptions = {}): Promise<JobStatusBody> {
     const deadline =
       options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-    const maxDelay = options.maxIntervalMs ?? 250;
-    let delayMs = 20;
+    const backoff = new Backoff(20, options.maxIntervalMs ?? 250);
     for (;;) {
       const job = await this.status(jobId, options.signal);
       options.onStatus?.(job);
       options.onProgress?.(job.progress.chunksDone, job.progress.chunkCount);
       if (isTerminal(job)) return job;
-      if (Date.now() + delayMs > deadline) {
+      if (Date.now() + backoff.nextDelayMs > deadline) {
         throw new TimeoutError(jobId, options.timeoutMs ?? 0, job.status);
       }
-      await sleep(delayMs, options.signal);
-      delayMs = Math.min(maxDelay, Math.ceil(delayMs * 1.5));
+      await backoff.wait(options.signal);
     }
   }
 

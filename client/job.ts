@@ -14,8 +14,14 @@ import type {
   StartedInputJob,
   SubmittedJob,
 } from './api-types.ts';
-import { FanoutError, HttpError, JobCancelledError, JobFailedError } from './errors.ts';
-import { addressable, assertLastPage, type FanoutApi, isTerminal } from './fanout-api.ts';
+import { HttpError, JobCancelledError, JobFailedError } from './errors.ts';
+import {
+  addressable,
+  assertLastPage,
+  assertOffset,
+  type FanoutApi,
+  isTerminal,
+} from './fanout-api.ts';
 import { Backoff } from './poll.ts';
 
 /** How far a job is. */
@@ -186,11 +192,7 @@ export class Job extends EventEmitter<JobEvents> {
         await this.join(options.signal === undefined ? {} : { signal: options.signal });
       }
       if (page.count > 0) {
-        if (page.offset !== offset) {
-          throw new FanoutError(
-            `results page of job ${this.id} starts at ${page.offset}, expected ${offset}`,
-          );
-        }
+        assertOffset(this.id, page, offset);
         offset += page.count;
         backoff.reset();
         yield { offset: page.offset, results: page.results };
@@ -224,11 +226,7 @@ export class Job extends EventEmitter<JobEvents> {
     });
     let last: ResultsPageBody | undefined;
     for await (const page of pages) {
-      if (page.offset !== expected) {
-        throw new FanoutError(
-          `results page of job ${this.id} starts at ${page.offset}, expected ${expected}`,
-        );
-      }
+      assertOffset(this.id, page, expected);
       expected += page.count;
       last = page;
       yield { offset: page.offset, results: page.results };

@@ -31,6 +31,11 @@ export class Backoff {
     this.#next = first;
   }
 
+  /** The pause the next `wait` takes, in ms. */
+  get nextDelayMs(): number {
+    return this.#next;
+  }
+
   async wait(signal?: AbortSignal): Promise<void> {
     const delay = this.#next;
     this.#next = Math.min(this.#max, Math.ceil(delay * 1.5));

@@ -12,6 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { retryWhile } from '#commons/retry.ts';
 import type { UploadedPart, UploadInstructions } from './api-types.ts';
 import { FanoutError, messageOf } from './errors.ts';
 import { sleep } from './poll.ts';
@@ -20,12 +21,13 @@ import { sleep } from './poll.ts';
 export const UPLOAD_CONCURRENCY = 4;
 
 /**
- * Attempts of one PUT. S3 answers 503 SlowDown past a prefix's request rate, and 500 on a
+ * Attempts of one PUT, and the waits between them (full jitter from 100 ms, doubling, at most
+ * 800 ms). S3 answers 503 SlowDown past a prefix's request rate, and 500 on a
  * rare internal error; both are to be retried with backoff.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/optimizing-performance.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
  */
-const MAX_PUT_ATTEMPTS = 5;
+const PUT_RETRY = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 800 };
 
 /** A PUT whose socket is idle this long is abandoned and tried again. */
 const PUT_IDLE_TIMEOUT_MS = 60_000;
@@ -139,12 +141,12 @@ function putRange(
   });
 }
 
-async function putWithRetries(
+function putWithRetries(
   target: PutTarget,
   onBytes: (count: number) => void,
   signal: AbortSignal | undefined,
 ): Promise<string> {
-  for (let attempt = 1; ; attempt++) {
+  const attempt = async () => {
     let attemptBytes = 0;
     try {
       return await putRange(
@@ -158,11 +160,14 @@ async function putWithRetries(
     } catch (error) {
       // The bytes of a failed attempt are sent again: progress goes back by them.
       onBytes(-attemptBytes);
-      if (attempt >= MAX_PUT_ATTEMPTS || signal?.aborted === true || !retryable(error)) throw error;
-      // Full jitter on an exponential base: up to 100 ms, 200 ms, 400 ms, 800 ms.
-      await sleep(Math.random() * 100 * 2 ** (attempt - 1), signal);
+      throw error;
     }
-  }
+  };
+  return retryWhile(attempt, {
+    policy: PUT_RETRY,
+    isRetryable: (error): error is unknown => signal?.aborted !== true && retryable(error),
+    sleep: (ms) => sleep(ms, signal),
+  });
 }
 
 /**
