@@ -5,14 +5,12 @@
  */
 import { FanoutApi, type RequestSigner } from '#client/index.ts';
 
-export type { JobStatus, JobStatusBody, ResultsPageBody, SubmittedJob } from '#client/index.ts';
+export type { JobStatusBody } from '#client/index.ts';
 export {
   createSigV4Signer,
-  GZIP_THRESHOLD_BYTES,
   HttpError as ApiError,
   type RequestSigner,
   regionOfApiUrl,
-  type WaitOptions,
 } from '#client/index.ts';
 
 /** A FanoutApi on `baseUrl`, signed by `signer`, or by itself when none is given. */

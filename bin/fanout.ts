@@ -233,6 +233,14 @@ function seconds(text: string | undefined, fallback: number, option: string): nu
   return value;
 }
 
+/** How long a command waits for its job when --timeout does not say. */
+const DEFAULT_TIMEOUT_SECONDS = 600;
+
+/** --timeout, in ms. */
+function timeoutMsOf(values: Values): number {
+  return seconds(values.timeout, DEFAULT_TIMEOUT_SECONDS, '--timeout') * 1000;
+}
+
 /** Prints an API error the way a user can act on it. */
 function describeApiError(error: ApiError): string {
   const lines = [`fanout: ${error.message}`];
@@ -362,7 +370,7 @@ async function startJob(
 }
 
 async function square(values: Values, args: readonly string[]): Promise<number> {
-  const timeoutMs = seconds(values.timeout, 600, '--timeout') * 1000;
+  const timeoutMs = timeoutMsOf(values);
   const format = resultsFormatOf(values.format, values.output !== undefined);
   if (values.json && (values.format !== undefined || values.output !== undefined))
     throw new UsageError('give --json or --format/--output, not both');
@@ -494,7 +502,7 @@ function describeLimits(report: CloudLimitsReport): string {
 const SHOWN_BAD_LINES = 10;
 
 /** Why a job failed: its code and message, and the first bad lines of an INVALID_INPUT. */
-export function describeFailure(job: Pick<JobStatusBody, 'failure'>): string {
+function describeFailure(job: Pick<JobStatusBody, 'failure'>): string {
   const failure = job.failure;
   if (failure === undefined) return '';
   const lines = [
@@ -561,7 +569,7 @@ async function jobCommand(
     {
       json: values.json,
       progress: !values['no-progress'],
-      timeoutMs: seconds(values.timeout, 600, '--timeout') * 1000,
+      timeoutMs: timeoutMsOf(values),
       ...(values.output === undefined ? {} : { output: values.output }),
       ...(values.format === undefined ? {} : { format: values.format }),
     },
@@ -570,7 +578,7 @@ async function jobCommand(
         client,
         await jobSourceOf(values, args),
         !values['no-progress'],
-        seconds(values.timeout, 600, '--timeout') * 1000,
+        timeoutMsOf(values),
       ),
   );
 }
