@@ -69,18 +69,6 @@ function numbersFor(n: number, seedValue: number): number[] {
 
 const ms = (value: number) => Math.round(value);
 
-/** The DynamoDB units of the job's own cost estimate (`GET /jobs/{jobId}` `cost`). */
-function estimateOf(
-  body: unknown,
-): { dynamodbReadUnits: number; dynamodbWriteUnits: number } | undefined {
-  if (typeof body !== 'object' || body === null || !('cost' in body)) return undefined;
-  const { cost } = body;
-  if (typeof cost !== 'object' || cost === null) return undefined;
-  const { dynamodbReadUnits, dynamodbWriteUnits } = cost as Record<string, unknown>;
-  return typeof dynamodbReadUnits === 'number' && typeof dynamodbWriteUnits === 'number'
-    ? { dynamodbReadUnits, dynamodbWriteUnits }
-    : undefined;
-}
 const line = (text: string) => process.stdout.write(`${text}\n`);
 
 interface Span {
@@ -250,7 +238,11 @@ async function main(): Promise<void> {
       `end to end                ${ms(endToEndMs)} ms → ${Math.round(count / (endToEndMs / 1000)).toLocaleString('en-US')} numbers/s; wrong results: ${wrong}`,
     );
 
-    const estimate = estimateOf(job);
+    // The DynamoDB units of the job's own cost estimate (`GET /jobs/{jobId}` `cost`).
+    const estimate = {
+      dynamodbReadUnits: job.cost.dynamodbReadUnits,
+      dynamodbWriteUnits: job.cost.dynamodbWriteUnits,
+    };
     if (report !== undefined) {
       const { dynamodb } = report;
       line(
@@ -259,7 +251,7 @@ async function main(): Promise<void> {
       // The job's own estimate leaves out status polls and result fetches (the client's).
       const statusReads = dynamodb.byFunction.Status?.readUnits ?? 0;
       line(
-        `job cost estimate         ${estimate?.dynamodbWriteUnits ?? '?'} WCU (instrument ${dynamodb.writeUnits}), ${estimate?.dynamodbReadUnits ?? '?'} RCU (instrument, without the status function's ${statusReads}: ${dynamodb.readUnits - statusReads})`,
+        `job cost estimate         ${estimate.dynamodbWriteUnits} WCU (instrument ${dynamodb.writeUnits}), ${estimate.dynamodbReadUnits} RCU (instrument, without the status function's ${statusReads}: ${dynamodb.readUnits - statusReads})`,
       );
     }
     const python = values['no-python'] ? { available: false, skipped: true } : runPython(numbers);
@@ -294,7 +286,7 @@ async function main(): Promise<void> {
             redeliveries: report.redeliveries,
             deadLetters: report.deadLetters,
           }),
-      ...(estimate === undefined ? {} : { costEstimate: estimate }),
+      costEstimate: estimate,
       stages,
       workerInvocations: worker.count,
       aggregatorInvocations: aggregator.count,
