@@ -70,6 +70,11 @@ export function valueSize(value: AttributeValueLike): number {
 }
 
 /** The size of an item: every attribute's name and value. */
+/** The size of an item, or undefined when there is none. */
+export function sizeOfItem(item: ItemLike | undefined): number | undefined {
+  return item === undefined ? undefined : itemSize(item);
+}
+
 export function itemSize(item: ItemLike): number {
   let size = 0;
   for (const [name, value] of Object.entries(item)) {

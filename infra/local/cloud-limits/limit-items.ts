@@ -3,8 +3,8 @@
  * table partition (and, for writes, on the index partitions its entries move through).
  */
 import { itemWriteUnits, type ReadMode, readUnits } from './capacity.ts';
-import { throughputExceeded, transactionConflict } from './dynamodb-errors.ts';
-import { type ItemLike, itemSize } from './item-size.ts';
+import { transactionConflict } from './dynamodb-errors.ts';
+import { type ItemLike, sizeOfItem } from './item-size.ts';
 import {
   asItem,
   bodyOf,
@@ -16,19 +16,10 @@ import {
   type LimitedRequest,
   type LimiterContext,
   tablePartition,
-  throttledResources,
+  throttledAnswer,
 } from './limiter-context.ts';
 import type { TableSchema } from './tables.ts';
 import type { Charge } from './throughput.ts';
-
-function sizeOf(item: ItemLike | undefined): number | undefined {
-  return item === undefined ? undefined : itemSize(item);
-}
-
-function throttled(ctx: LimiterContext, request: LimitedRequest, blocked: readonly Charge[]) {
-  ctx.usage.add(request.client, 'throttledRequests');
-  return errorAnswer(throughputExceeded(throttledResources(ctx, blocked)));
-}
 
 /**
  * The item after a successful UpdateItem: the whole of it is in the answer when the request
@@ -72,18 +63,18 @@ export async function limitItemWrite(
   const estimate: Charge = {
     at,
     kind: 'write',
-    units: itemWriteUnits(sizeOf(before), sizeOf(expected)),
+    units: itemWriteUnits(sizeOfItem(before), sizeOfItem(expected)),
   };
   const estimatedIndex = indexCharges(ctx, schema, before, expected);
   const blocked = ctx.meter.blocked([estimate, ...estimatedIndex]);
-  if (blocked.length > 0) return throttled(ctx, request, blocked);
+  if (blocked.length > 0) return throttledAnswer(ctx, request, blocked);
   ctx.meter.take([estimate]);
   const answer = await request.forward();
   let units = estimate.units;
   if (answer.status === 200) {
     const after =
       operation === 'UpdateItem' ? await updatedItem(ctx, schema, request, answer, key) : expected;
-    const actual = itemWriteUnits(sizeOf(before), sizeOf(after));
+    const actual = itemWriteUnits(sizeOfItem(before), sizeOfItem(after));
     const index = indexCharges(ctx, schema, before, after);
     const extra: Charge[] = [{ at, kind: 'write', units: Math.max(0, actual - estimate.units) }];
     ctx.meter.take([...extra, ...index]);
@@ -115,7 +106,7 @@ export async function limitGetItem(
   const at = tablePartition(ctx, schema, key);
   const minimum: Charge = { at, kind: 'read', units: readUnits(0, mode) };
   const blocked = ctx.meter.blocked([minimum]);
-  if (blocked.length > 0) return throttled(ctx, request, blocked);
+  if (blocked.length > 0) return throttledAnswer(ctx, request, blocked);
   ctx.meter.take([minimum]);
   const answer = await request.forward();
   let units = minimum.units;
@@ -123,7 +114,7 @@ export async function limitGetItem(
     const item = isPartialRead(request.input)
       ? await ctx.reader.get(schema.name, key)
       : asItem(bodyOf(answer).Item);
-    units = readUnits(sizeOf(item) ?? 0, mode);
+    units = readUnits(sizeOfItem(item) ?? 0, mode);
     ctx.meter.take([{ at, kind: 'read', units: units - minimum.units }]);
   }
   ctx.usage.add(request.client, 'readUnits', units);

@@ -7,17 +7,15 @@
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Query.Other.html#Query.CapacityUnits
  */
 import { queryReadUnits, type ReadMode, readUnits } from './capacity.ts';
-import { throughputExceeded } from './dynamodb-errors.ts';
 import type { IndexSchema } from './index-writes.ts';
 import { type AttributeValueLike, type ItemLike, itemSize } from './item-size.ts';
 import {
   asItem,
   bodyOf,
-  errorAnswer,
   type Forwarded,
   type LimitedRequest,
   type LimiterContext,
-  throttledResources,
+  throttledAnswer,
 } from './limiter-context.ts';
 import { partitionOf } from './partitions.ts';
 import type { TableSchema } from './tables.ts';
@@ -135,10 +133,7 @@ export async function limitPage(
   const first = partitionFor(ctx, schema, index, queried);
   const minimum: Charge = { at: first, kind: 'read', units: readUnits(0, mode) };
   const blocked = ctx.meter.blocked([minimum]);
-  if (blocked.length > 0) {
-    ctx.usage.add(request.client, 'throttledRequests');
-    return errorAnswer(throughputExceeded(throttledResources(ctx, blocked)));
-  }
+  if (blocked.length > 0) return throttledAnswer(ctx, request, blocked);
   ctx.meter.take([minimum]);
   const answer = await request.forward();
   let units = minimum.units;

@@ -9,7 +9,7 @@
  */
 import { itemWriteUnits, readUnits } from './capacity.ts';
 import { type CancellationCode, transactionCanceled } from './dynamodb-errors.ts';
-import { type ItemLike, itemSize } from './item-size.ts';
+import { type ItemLike, sizeOfItem } from './item-size.ts';
 import {
   asItem,
   bodyOf,
@@ -88,10 +88,6 @@ function conflictCanceled(actions: readonly Action[], held: ReadonlySet<string>)
   )('TransactionConflict');
 }
 
-function sizeOf(item: ItemLike | undefined): number | undefined {
-  return item === undefined ? undefined : itemSize(item);
-}
-
 export async function limitTransactWrite(
   ctx: LimiterContext,
   request: LimitedRequest,
@@ -126,7 +122,7 @@ export async function limitTransactWrite(
       const charge: Charge = {
         at: tablePartition(ctx, action.schema, action.key),
         kind: 'write',
-        units: itemWriteUnits(sizeOf(before.get(action)), sizeOf(expected(action)), true),
+        units: itemWriteUnits(sizeOfItem(before.get(action)), sizeOfItem(expected(action)), true),
       };
       charges.set(action, charge);
       estimates.set(action, [
@@ -157,7 +153,7 @@ export async function limitTransactWrite(
         const result = action.kind === 'Update' ? after.get(action) : expected(action);
         const charge = charges.get(action);
         if (charge !== undefined && action.kind === 'Update') {
-          const actual = itemWriteUnits(sizeOf(before.get(action)), sizeOf(result), true);
+          const actual = itemWriteUnits(sizeOfItem(before.get(action)), sizeOfItem(result), true);
           extra.push({ ...charge, units: Math.max(0, actual - charge.units) });
         }
         extra.push(...indexCharges(ctx, action.schema, before.get(action), result));
@@ -218,7 +214,7 @@ export async function limitTransactGet(
       const item = action.partial ? fullOf.get(action) : asItem(asItem(responses[index])?.Item);
       extra.push({
         ...charge,
-        units: readUnits(sizeOf(item) ?? 0, 'transactional') - charge.units,
+        units: readUnits(sizeOfItem(item) ?? 0, 'transactional') - charge.units,
       });
     });
     ctx.meter.take(extra);

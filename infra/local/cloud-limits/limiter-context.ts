@@ -1,7 +1,11 @@
 /** What every operation's limiter shares: the meter, the tables, the locks, the reader. */
 import { randomUUID } from 'node:crypto';
 import { writeUnits } from './capacity.ts';
-import type { DynamoDbErrorAnswer, ThrottledResource } from './dynamodb-errors.ts';
+import {
+  type DynamoDbErrorAnswer,
+  type ThrottledResource,
+  throughputExceeded,
+} from './dynamodb-errors.ts';
 import { indexWrites } from './index-writes.ts';
 import type { ItemReader } from './item-reader.ts';
 import { keyIdentity } from './item-reader.ts';
@@ -78,13 +82,6 @@ export function bodyOf(forwarded: Forwarded): Record<string, unknown> {
   }
 }
 
-/** The error type of a failed answer (`ConditionalCheckFailedException`…), or undefined. */
-export function errorTypeOf(forwarded: Forwarded): string | undefined {
-  if (forwarded.status < 400) return undefined;
-  const type = bodyOf(forwarded).__type;
-  return typeof type === 'string' ? type.slice(type.indexOf('#') + 1) : 'Unknown';
-}
-
 export function asItem(value: unknown): ItemLike | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as ItemLike)
@@ -133,6 +130,16 @@ export function indexCharges(
     }
   }
   return charges;
+}
+
+/** The answer to a request its partitions cannot take, counted as throttled for its client. */
+export function throttledAnswer(
+  ctx: LimiterContext,
+  request: LimitedRequest,
+  blocked: readonly Charge[],
+) {
+  ctx.usage.add(request.client, 'throttledRequests');
+  return errorAnswer(throughputExceeded(throttledResources(ctx, blocked)));
 }
 
 /** The resources behind blocked charges, for the throttling reasons. */
