@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { MAX_SYNC_PAYLOAD_BYTES } from './runtime/function-host.ts';
+import { MAX_SYNC_PAYLOAD_BYTES, synchronousOutcome } from './runtime/function-host.ts';
 import type { InvocationOutcome } from './runtime/protocol.ts';
 import {
   authenticate,
@@ -370,20 +370,16 @@ function decodeContent(
  * bodies at least that large are gzipped, as API Gateway does.
  */
 export function proxyResultResponse(
-  outcome: InvocationOutcome,
+  invoked: InvocationOutcome,
   requestId: string,
   compressAbove: number | undefined,
 ): GatewayResponse {
+  // A response over 6 MB fails the invocation, which API Gateway answers as any failure: 502.
+  const outcome = synchronousOutcome(invoked);
   if (!outcome.ok) {
     if (outcome.error.errorType === 'Sandbox.Timedout') {
       return jsonResponse(504, { message: 'Endpoint request timed out' }, requestId);
     }
-    return jsonResponse(502, { message: 'Internal server error' }, requestId);
-  }
-  if (Buffer.byteLength(outcome.payload) > MAX_SYNC_PAYLOAD_BYTES) {
-    // Lambda fails a synchronous invocation whose response is over 6 MB, and API Gateway
-    // answers that failure as any other: 502.
-    // https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
     return jsonResponse(502, { message: 'Internal server error' }, requestId);
   }
   let result: unknown;

@@ -13,7 +13,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type LocalFunction, MAX_SYNC_PAYLOAD_BYTES } from './runtime/function-host.ts';
+import {
+  type LocalFunction,
+  MAX_SYNC_PAYLOAD_BYTES,
+  synchronousOutcome,
+} from './runtime/function-host.ts';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
@@ -122,20 +126,14 @@ export async function startLambdaApi(
       return;
     }
     const outcome = await target.invoke(payload, requestId);
-    let result = outcome.ok ? outcome.payload : JSON.stringify(outcome.error);
+    const answered = synchronousOutcome(outcome);
+    const result = answered.ok ? answered.payload : JSON.stringify(answered.error);
     const headers: Record<string, string | number> = {
       'Content-Type': 'application/json',
       'X-Amzn-RequestId': requestId,
       'X-Amz-Executed-Version': '$LATEST',
     };
-    if (!outcome.ok) headers['X-Amz-Function-Error'] = 'Unhandled';
-    if (Buffer.byteLength(result) > MAX_SYNC_PAYLOAD_BYTES) {
-      headers['X-Amz-Function-Error'] = 'Unhandled';
-      result = JSON.stringify({
-        errorType: 'Function.ResponseSizeTooLarge',
-        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_PAYLOAD_BYTES} bytes).`,
-      });
-    }
+    if (!answered.ok) headers['X-Amz-Function-Error'] = 'Unhandled';
     headers['Content-Length'] = Buffer.byteLength(result);
     response.writeHead(200, headers);
     response.end(result);

@@ -18,6 +18,23 @@ import type {
 /** Lambda's limit for a synchronous invocation's request and response payloads (6 MB). */
 export const MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
+/**
+ * An invocation's outcome as a synchronous caller (Invoke, API Gateway) gets it: a response
+ * over MAX_SYNC_PAYLOAD_BYTES is the function error Function.ResponseSizeTooLarge.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export function synchronousOutcome(outcome: InvocationOutcome): InvocationOutcome {
+  if (!outcome.ok || Buffer.byteLength(outcome.payload) <= MAX_SYNC_PAYLOAD_BYTES) return outcome;
+  return {
+    ok: false,
+    error: {
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_SYNC_PAYLOAD_BYTES} bytes).`,
+      trace: [],
+    },
+  };
+}
+
 export interface LocalFunctionOptions {
   readonly name: string;
   readonly arn: string;
