@@ -2,39 +2,17 @@
  * The limiter's own reads of DynamoDB Local, straight to it and never billed: the item before
  * and after a write (to size it and its index entries), a Query or Scan page re-run without
  * projection or filter (to size what it read), and DescribeTable.
+ *
+ * They are plain JSON requests on a kept-alive connection, in the wire form the limiter
+ * already reads (B as base64 text), not SDK calls: the limiter runs beside the whole local
+ * stack, and every write it meters costs one of these reads, so an SDK's serializing,
+ * signing and parsing would be the instrument's own load on the machine it measures.
+ * DynamoDB Local does not check signatures; it keys its data by the credential's access key
+ * and region, which the Authorization header names.
  */
-import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  DescribeTableCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-  type ScanCommandInput,
-  type TableDescription,
-} from '@aws-sdk/client-dynamodb';
+import { Agent, request as httpRequest } from 'node:http';
+import type { TableDescription } from '@aws-sdk/client-dynamodb';
 import type { ItemLike } from './item-size.ts';
-
-type Item = Record<string, AttributeValue>;
-
-/** A wire-format value (B as base64 text) as the SDK wants it (B as bytes). */
-export function toSdkValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(toSdkValue);
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-    if (key === 'B' && typeof inner === 'string') out[key] = Buffer.from(inner, 'base64');
-    else if (key === 'BS' && Array.isArray(inner))
-      out[key] = inner.map((item) =>
-        typeof item === 'string' ? Buffer.from(item, 'base64') : item,
-      );
-    else out[key] = toSdkValue(inner);
-  }
-  return out;
-}
 
 /** The wire form of a value (bytes as base64 text), for comparing keys. */
 export function toWireValue(value: unknown): unknown {
@@ -59,32 +37,103 @@ export interface ItemKey {
   readonly key: ItemLike;
 }
 
-export class ItemReader {
-  readonly #client: DynamoDBClient;
+/** Attempts of one read: DynamoDB Local may drop a connection under load. */
+const READ_ATTEMPTS = 3;
 
-  constructor(
-    endpoint: string,
-    region: string,
-    credentials: { accessKeyId: string; secretAccessKey: string },
-  ) {
-    this.#client = new DynamoDBClient({ endpoint, region, credentials, maxAttempts: 3 });
+/** A DynamoDB error answer, by its type (the part after `#`). */
+export class DynamoDbLocalError extends Error {
+  readonly type: string;
+
+  constructor(type: string, message: string) {
+    super(`${type}: ${message}`);
+    this.name = 'DynamoDbLocalError';
+    this.type = type;
+  }
+}
+
+type WireBody = Readonly<Record<string, unknown>>;
+
+export class ItemReader {
+  readonly #target: URL;
+  readonly #authorization: string;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 16 });
+
+  constructor(endpoint: string, region: string, credentials: { readonly accessKeyId: string }) {
+    this.#target = new URL(endpoint);
+    this.#authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20200101/${region}/dynamodb/aws4_request, SignedHeaders=host;x-amz-target, Signature=${'0'.repeat(64)}`;
+  }
+
+  /** One DynamoDB JSON request; the answer's body, or a DynamoDbLocalError. */
+  async #call(operation: string, input: WireBody): Promise<WireBody> {
+    const body = Buffer.from(JSON.stringify(input), 'utf8');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { status, text } = await this.#post(operation, body);
+        const answer = JSON.parse(text) as WireBody;
+        if (status === 200) return answer;
+        const type = String(answer.__type ?? 'UnknownError');
+        const error = new DynamoDbLocalError(
+          type.slice(type.indexOf('#') + 1),
+          String(answer.message ?? answer.Message ?? text.slice(0, 200)),
+        );
+        if (status < 500 || attempt >= READ_ATTEMPTS) throw error;
+      } catch (error) {
+        if (error instanceof DynamoDbLocalError || attempt >= READ_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  #post(operation: string, body: Buffer): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const sent = httpRequest(
+        {
+          host: this.#target.hostname,
+          port: this.#target.port,
+          method: 'POST',
+          path: '/',
+          agent: this.#agent,
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'content-length': String(body.length),
+            'x-amz-target': `DynamoDB_20120810.${operation}`,
+            authorization: this.#authorization,
+          },
+        },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.once('error', reject);
+          answer.once('end', () =>
+            resolve({
+              status: answer.statusCode ?? 502,
+              text: Buffer.concat(chunks).toString('utf8'),
+            }),
+          );
+        },
+      );
+      sent.once('error', reject);
+      sent.end(body);
+    });
   }
 
   async describe(table: string): Promise<TableDescription | undefined> {
     try {
-      const answer = await this.#client.send(new DescribeTableCommand({ TableName: table }));
-      return answer.Table;
+      const answer = await this.#call('DescribeTable', { TableName: table });
+      return answer.Table as TableDescription | undefined;
     } catch (error) {
-      if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined;
+      if (error instanceof DynamoDbLocalError && error.type === 'ResourceNotFoundException')
+        return undefined;
       throw error;
     }
   }
 
   async get(table: string, key: ItemLike): Promise<ItemLike | undefined> {
-    const answer = await this.#client.send(
-      new GetItemCommand({ TableName: table, Key: toSdkValue(key) as Item, ConsistentRead: true }),
-    );
-    return answer.Item;
+    const answer = await this.#call('GetItem', {
+      TableName: table,
+      Key: key,
+      ConsistentRead: true,
+    });
+    return answer.Item as ItemLike | undefined;
   }
 
   /** The items of the keys, in order (undefined for a missing one), 100 keys per request. */
@@ -92,31 +141,30 @@ export class ItemReader {
     const found = new Map<string, ItemLike>();
     for (let start = 0; start < keys.length; start += 100) {
       const group = keys.slice(start, start + 100);
-      const requestItems: Record<string, { Keys: Item[]; ConsistentRead: boolean }> = {};
+      const requestItems: Record<string, { Keys: ItemLike[]; ConsistentRead: boolean }> = {};
       const seen = new Set<string>();
       for (const { table, key } of group) {
         const id = keyIdentity(table, key, Object.keys(key));
         if (seen.has(id)) continue;
         seen.add(id);
         const entry = requestItems[table] ?? { Keys: [], ConsistentRead: true };
-        entry.Keys.push(toSdkValue(key) as Item);
+        entry.Keys.push(key);
         requestItems[table] = entry;
       }
-      let pending: typeof requestItems | undefined = requestItems;
+      let pending: WireBody | undefined = requestItems;
       while (pending !== undefined && Object.keys(pending).length > 0) {
-        const answer: BatchGetItemCommandOutput = await this.#client.send(
-          new BatchGetItemCommand({ RequestItems: pending }),
-        );
-        for (const [table, items] of Object.entries(answer.Responses ?? {})) {
+        const answer = await this.#call('BatchGetItem', { RequestItems: pending });
+        const responses = (answer.Responses ?? {}) as Record<string, ItemLike[]>;
+        for (const [table, items] of Object.entries(responses)) {
           const sample = group.find((entry) => entry.table === table)?.key;
           const keyNames = Object.keys(sample ?? {});
           for (const item of items) found.set(keyIdentity(table, item, keyNames), item);
         }
-        const unprocessed: BatchGetItemCommandOutput['UnprocessedKeys'] = answer.UnprocessedKeys;
+        const unprocessed = answer.UnprocessedKeys as WireBody | undefined;
         pending =
           unprocessed === undefined || Object.keys(unprocessed).length === 0
             ? undefined
-            : (unprocessed as typeof requestItems);
+            : unprocessed;
       }
     }
     return keys.map(({ table, key }) => found.get(keyIdentity(table, key, Object.keys(key))));
@@ -124,19 +172,17 @@ export class ItemReader {
 
   /** One page of a Query, its input in wire form. */
   async query(input: Readonly<Record<string, unknown>>): Promise<ItemLike[]> {
-    const answer = await this.#client.send(
-      new QueryCommand(toSdkValue(input) as QueryCommandInput),
-    );
-    return answer.Items ?? [];
+    const answer = await this.#call('Query', input);
+    return (answer.Items ?? []) as ItemLike[];
   }
 
   /** One page of a Scan, its input in wire form. */
   async scan(input: Readonly<Record<string, unknown>>): Promise<ItemLike[]> {
-    const answer = await this.#client.send(new ScanCommand(toSdkValue(input) as ScanCommandInput));
-    return answer.Items ?? [];
+    const answer = await this.#call('Scan', input);
+    return (answer.Items ?? []) as ItemLike[];
   }
 
   destroy(): void {
-    this.#client.destroy();
+    this.#agent.destroy();
   }
 }

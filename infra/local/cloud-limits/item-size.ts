@@ -23,8 +23,15 @@ function utf8Bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/** Bytes that base64 text decodes to: counted from its length, not decoded (pages are large). */
+function base64Bytes(text: string): number {
+  if (text.length % 4 !== 0) return Buffer.from(text, 'base64').length;
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return (text.length / 4) * 3 - padding;
+}
+
 function binaryBytes(value: unknown): number {
-  if (typeof value === 'string') return Buffer.from(value, 'base64').length;
+  if (typeof value === 'string') return base64Bytes(value);
   if (value instanceof Uint8Array) return value.byteLength;
   throw new TypeError(`a binary value must be base64 text or a Uint8Array, got ${typeof value}`);
 }
