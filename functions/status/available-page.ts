@@ -6,7 +6,7 @@
  */
 import { chunkOffset } from '#commons/completion.ts';
 import type { JobRecord } from '#store/jobs.ts';
-import { readPages, type StoredPage } from '#store/pages.ts';
+import { getPageSpan, readPages, type StoredPage } from '#store/pages.ts';
 import type { JobTable } from '#store/table.ts';
 
 export interface AvailablePage {
@@ -20,9 +20,9 @@ export interface AvailablePage {
 
 /**
  * Consecutive stored pages from `fromChunkIndex`, at most `maxPages` (strongly consistent:
- * a page stored a moment ago is seen). The page before is read too, so that an empty answer
- * still says where its numbers start (not for a job from S3, whose pages keep no offset); a
- * cursor only ever follows a stored chunk.
+ * a page stored a moment ago is seen). When the first is not stored yet, the page before
+ * says where its numbers start (its offset and count only; not for a job from S3, whose
+ * pages keep no offset); a cursor only ever follows a stored chunk.
  */
 export async function readAvailablePages(
   table: JobTable,
@@ -30,27 +30,35 @@ export async function readAvailablePages(
   fromChunkIndex: number,
   maxPages: number,
 ): Promise<AvailablePage> {
-  // A range page of a job from S3 stores no offset (its count is known only once its lines
-  // are read), so the page before could not tell where this one starts: it is not read.
-  const first = job.input === undefined ? Math.max(0, fromChunkIndex - 1) : fromChunkIndex;
   const end = Math.min(job.chunkCount, fromChunkIndex + maxPages);
-  const indexes = Array.from({ length: end - first }, (_, i) => first + i);
+  const indexes = Array.from({ length: end - fromChunkIndex }, (_, i) => fromChunkIndex + i);
   const { pages } = await readPages(table, job.jobId, indexes, { consistent: true });
-  const before = pages.get(fromChunkIndex - 1);
   const chunks: StoredPage[] = [];
   for (let index = fromChunkIndex; index < end; index++) {
     const page = pages.get(index);
     if (page === undefined) break;
     chunks.push(page);
   }
-  const head = chunks[0];
-  const offset =
-    head?.offset ??
-    (head === undefined && before?.offset !== undefined
-      ? before.offset + before.count
-      : before === undefined && fromChunkIndex === 0
-        ? 0
-        : await chunkOffset(table, job, fromChunkIndex));
   const next = fromChunkIndex + chunks.length;
-  return { chunks, offset, nextChunkIndex: next >= job.chunkCount ? undefined : next };
+  return {
+    chunks,
+    offset: await offsetOf(table, job, fromChunkIndex, chunks[0]),
+    nextChunkIndex: next >= job.chunkCount ? undefined : next,
+  };
+}
+
+/** Where the numbers of chunk `chunkIndex` start, from its page when it has been read. */
+async function offsetOf(
+  table: JobTable,
+  job: JobRecord,
+  chunkIndex: number,
+  head: StoredPage | undefined,
+): Promise<number> {
+  if (head?.offset !== undefined) return head.offset;
+  if (chunkIndex === 0) return 0;
+  if (head === undefined && job.input === undefined) {
+    const before = await getPageSpan(table, job.jobId, chunkIndex - 1);
+    if (before?.offset !== undefined) return before.offset + before.count;
+  }
+  return chunkOffset(table, job, chunkIndex);
 }

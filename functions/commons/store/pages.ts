@@ -122,25 +122,41 @@ export async function putPage(table: JobTable, page: PageToStore): Promise<PutPa
   }
 }
 
+/** Where a stored page's numbers lie: its offset (none for a range) and count. */
+export interface PageSpan {
+  readonly offset: number | undefined;
+  readonly count: number;
+}
+
 /**
- * The numbers of a stored page (strongly consistent, `count` only; billed by the item's
- * size), or undefined when the chunk has no page.
+ * The offset and count of a stored page (strongly consistent, without its results; billed
+ * by the item's size all the same), or undefined when the chunk has no page.
  */
-export async function getPageCount(
+export async function getPageSpan(
   table: JobTable,
   jobId: string,
   chunkIndex: number,
-): Promise<number | undefined> {
+): Promise<PageSpan | undefined> {
   const response = await table.client.send(
     new GetCommand({
       TableName: table.tableName,
       Key: pageKey(jobId, chunkIndex),
       ConsistentRead: true,
-      ...projection(['count']),
+      ...projection(['offset', 'count']),
     }),
   );
-  const count = response.Item?.count;
-  return isCount(count) ? count : undefined;
+  const { offset, count } = response.Item ?? {};
+  if (!isCount(count)) return undefined;
+  return { offset: isCount(offset) ? offset : undefined, count };
+}
+
+/** The numbers of a stored page, or undefined when the chunk has no page (getPageSpan). */
+export async function getPageCount(
+  table: JobTable,
+  jobId: string,
+  chunkIndex: number,
+): Promise<number | undefined> {
+  return (await getPageSpan(table, jobId, chunkIndex))?.count;
 }
 
 function toBadLines(jobId: string, chunkIndex: number, value: unknown): BadLine[] {
@@ -164,11 +180,16 @@ function toStoredPage(jobId: string, chunkIndex: number, item: Item): StoredPage
   ) {
     throw new InconsistentJobError(jobId, `result page ${chunkIndex} lacks an attribute`);
   }
+  // Decompressed when first asked for: a partial read drops the pages after a gap unread.
+  let resultsJson: string | undefined;
   return {
     chunkIndex,
     offset,
     count,
-    resultsJson: gunzipSync(results).toString('utf8'),
+    get resultsJson() {
+      resultsJson ??= gunzipSync(results).toString('utf8');
+      return resultsJson;
+    },
     badLines: toBadLines(jobId, chunkIndex, item.badLines),
   };
 }

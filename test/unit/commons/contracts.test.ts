@@ -105,6 +105,22 @@ describe('Function: parseChunkResult', () => {
   it.each([
     ['squares that are not base64', { ...compressed, resultsGzip: 'not base64!' }, 'resultsGzip'],
     [
+      'squares with a character base64 decoding would skip',
+      {
+        ...compressed,
+        resultsGzip: `${compressed.resultsGzip.slice(0, 8)}!${compressed.resultsGzip.slice(8)}`,
+      },
+      'resultsGzip is not base64',
+    ],
+    [
+      'squares with a line break inside',
+      {
+        ...compressed,
+        resultsGzip: `${compressed.resultsGzip.slice(0, 8)}\n${compressed.resultsGzip.slice(8)}`,
+      },
+      'resultsGzip is not base64',
+    ],
+    [
       'squares that are not gzip',
       { ...compressed, resultsGzip: 'AAAAAAAAAAAAAAAAAAAAAAAA' },
       'gzip',

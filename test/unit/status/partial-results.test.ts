@@ -4,7 +4,7 @@
  */
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { JOB_ID, jobItem, pageItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
@@ -83,19 +83,50 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       pageCount: 2,
       results: [],
     });
-    // The page before the cursor is read too, to know where its numbers start; strongly
-    // consistent, so a page stored a moment ago is seen.
+    // Strongly consistent, so that a page stored a moment ago is seen; the cursor's page is
+    // missing, so the page before says where its numbers start, its results left unread.
     expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
       RequestItems: {
         [TABLE_NAME]: {
           Keys: [
-            { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
             { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
             { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
           ],
           ConsistentRead: true,
         },
       },
+    });
+    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
+      TableName: TABLE_NAME,
+      Key: { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
+      ConsistentRead: true,
+      ProjectionExpression: '#offset, #count',
+      ExpressionAttributeNames: { '#offset': 'offset', '#count': 'count' },
+    });
+  });
+
+  it('reads no page before the cursor when the cursor page is stored: it has its offset', async () => {
+    fake.put(jobItem());
+    fake.put(pageItem(0, 0, [1, 4]));
+    fake.put(pageItem(1, 2, [9]));
+
+    const { body } = await request(encodeCursor(1));
+
+    expect(body).toMatchObject({ offset: 2, count: 1, results: [9], nextCursor: encodeCursor(2) });
+    expect(ddbMock).toHaveReceivedCommandTimes(BatchGetCommand, 1);
+    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
+      RequestItems: {
+        [TABLE_NAME]: {
+          Keys: [
+            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
+            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
+          ],
+          ConsistentRead: true,
+        },
+      },
+    });
+    expect(ddbMock).not.toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
     });
   });
 
