@@ -35,6 +35,21 @@ async function request(cursor?: string) {
   return { statusCode: response.statusCode, body: JSON.parse(response.body) };
 }
 
+/** One strongly consistent BatchGetItem of exactly these chunks' pages was sent. */
+function expectPagesRead(chunkIndexes: readonly number[]) {
+  expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
+    RequestItems: {
+      [TABLE_NAME]: {
+        Keys: chunkIndexes.map((index) => ({
+          pk: `PAGE#${JOB_ID}#${String(index).padStart(8, '0')}`,
+          sk: 'PAGE',
+        })),
+        ConsistentRead: true,
+      },
+    },
+  });
+}
+
 let fake: FakeTable;
 
 beforeEach(() => {
@@ -85,17 +100,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
     });
     // Strongly consistent, so that a page stored a moment ago is seen; the cursor's page is
     // missing, so the page before says where its numbers start, its results left unread.
-    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
-      RequestItems: {
-        [TABLE_NAME]: {
-          Keys: [
-            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
-            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
-          ],
-          ConsistentRead: true,
-        },
-      },
-    });
+    expectPagesRead([1, 2]);
     expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
       TableName: TABLE_NAME,
       Key: { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
@@ -114,17 +119,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
 
     expect(body).toMatchObject({ offset: 2, count: 1, results: [9], nextCursor: encodeCursor(2) });
     expect(ddbMock).toHaveReceivedCommandTimes(BatchGetCommand, 1);
-    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
-      RequestItems: {
-        [TABLE_NAME]: {
-          Keys: [
-            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
-            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
-          ],
-          ConsistentRead: true,
-        },
-      },
-    });
+    expectPagesRead([1, 2]);
     expect(ddbMock).not.toHaveReceivedCommandWith(GetCommand, {
       Key: { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
     });
@@ -143,17 +138,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
 
     await request(encodeCursor(1));
 
-    expect(ddbMock).toHaveReceivedCommandWith(BatchGetCommand, {
-      RequestItems: {
-        [TABLE_NAME]: {
-          Keys: [
-            { pk: `PAGE#${JOB_ID}#00000001`, sk: 'PAGE' },
-            { pk: `PAGE#${JOB_ID}#00000002`, sk: 'PAGE' },
-          ],
-          ConsistentRead: true,
-        },
-      },
-    });
+    expectPagesRead([1, 2]);
   });
 
   it('ends with a null cursor once the last chunk is in the page', async () => {
