@@ -204,13 +204,9 @@ export class Job extends EventEmitter<JobEvents> {
         return;
       }
       cursor = page.nextCursor;
-      if (page.count === 0) {
-        // Nothing new yet: look at the job (progress events, an end) before asking again.
-        const body = await this.status(options.signal);
-        const ended = endError(body);
-        if (ended !== undefined) throw ended;
-        if (body.status !== 'SUCCEEDED') await backoff.wait(options.signal);
-      }
+      // Nothing new yet: wait before asking again. The answer itself says the job runs (an
+      // end is a 409, handled above), so no status read is needed between two asks.
+      if (page.count === 0) await backoff.wait(options.signal);
     }
   }
 

@@ -173,10 +173,11 @@ export class FakeApi {
       const size = this.plan.chunkSize ?? 2;
       // One chunk a response: the cursor is the chunk's index, `?page=` the same index.
       const chunk = Number(url.searchParams.get('page') ?? url.searchParams.get('cursor') ?? '0');
-      // Chunks complete on status polls only, so a test sees pages arrive while RUNNING.
+      // Chunks complete on status polls and on asks that find nothing new (time passing
+      // between polls), so a test sees pages arrive while RUNNING.
       const available = this.chunksDone;
       if (chunk >= available) {
-        return json(200, {
+        const empty = json(200, {
           jobId: JOB_ID,
           status: this.status,
           offset: chunk * size,
@@ -186,6 +187,8 @@ export class FakeApi {
           pageCount: this.chunkCount,
           results: [],
         });
+        this.#advance();
+        return empty;
       }
       const slice = this.numbers.slice(chunk * size, (chunk + 1) * size);
       const next = chunk + 1 < this.chunkCount ? String(chunk + 1) : null;

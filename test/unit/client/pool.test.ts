@@ -135,6 +135,10 @@ describe('Class: Pool', () => {
       expect(
         api.requests.filter((request) => request.url.searchParams.get('partial') === 'true').length,
       ).toBeGreaterThan(0);
+      // An answer with nothing new says the job still runs: no status read between two asks.
+      expect(
+        api.requests.filter((request) => request.url.pathname === `/jobs/${api.jobId}`),
+      ).toEqual([]);
     });
 
     it('ends only once the job has SUCCEEDED, even when its last chunk is stored first', async () => {
