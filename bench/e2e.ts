@@ -24,8 +24,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { Job, type SquareResult } from '#client/index.ts';
+import { gzipNumbersText } from '#commons/compression.ts';
 import { MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
 import { TestStack } from '#local/harness/index.ts';
 import type { InvocationRecord } from '#local/runtime/function-host.ts';
@@ -150,10 +150,10 @@ async function main(): Promise<void> {
 
   try {
     const client = new FanoutClient(stack.apiUrl);
-    // What the client will send (bin/client.ts: JSON, gzip level 4), measured apart.
+    // What the client will send (client/fanout-api.ts: JSON, gzipNumbersText), measured apart.
     const e0 = performance.now();
     const json = JSON.stringify({ numbers });
-    const gzipped = gzipSync(json, { level: 4 });
+    const gzipped = gzipNumbersText(json);
     const encodeMs = performance.now() - e0;
     const t0 = performance.now();
     const submitted = await client.submit(numbers);

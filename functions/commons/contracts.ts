@@ -147,7 +147,6 @@ function isSquareResult(value: unknown): value is SquareResult {
   return typeof value === 'string' && SQUARE_STRING.test(value);
 }
 
-
 /**
  * The squares of a chunk result, from either payload (ChunkResult's compressed squares, or
  * PlainChunkResult's array, compressed here), with their count and JSON length checked
