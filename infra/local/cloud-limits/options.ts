@@ -74,12 +74,14 @@ export interface CloudLimits {
 
 /**
  * The local stack's least cap on concurrent batches of an event source mapping and on
- * environments of a function under the cloud limits (without them: the cores). Measured on
- * 2 cores: 6 takes 10,000,000 numbers from a file in 34 s instead of 42 s, and 1,000,000 from
- * a body in 4.6 s instead of 5.0 s; AWS itself would run up to the template's
- * MaximumConcurrency.
+ * environments of a function under the cloud limits (without them: the cores): there the
+ * functions also wait on AWS's quotas, not only on the cores. Measured on 2 cores, runs
+ * alternated: 4 takes 1,000,000 numbers from a body in 3.86-3.99 s where 6 takes 3.90-4.48 s
+ * (6 environments a function warm up and collect garbage six times over), and 10,000,000
+ * from a file in 26.8 s where 6 takes 28.0 s (both were 34-42 s with 2). AWS itself would
+ * run up to the template's MaximumConcurrency.
  */
-export const CLOUD_LIMITS_LOCAL_CONCURRENCY = 6;
+export const CLOUD_LIMITS_LOCAL_CONCURRENCY = 4;
 
 /** AWS's defaults. */
 export const AWS_DEFAULT_LIMITS: CloudLimits = {
