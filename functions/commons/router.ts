@@ -11,9 +11,10 @@
  *    event without one (made by hand), by matching `event.path` against the templates:
  *    no resource is 404 ROUTE_NOT_FOUND, a resource without the method 405;
  * 2. the caller (commons/caller.ts): none is 403 NO_CALLER_IDENTITY;
- * 3. on a route with `{jobId}`: the id (400 INVALID_JOB_ID), then the job's owner, read once
- *    here: a job the caller may not see is the same 404 JOB_NOT_FOUND as a job that does not
- *    exist, so no route ever tells another principal's job from a missing one;
+ * 3. on a route with `{jobId}`: the id (400 INVALID_JOB_ID), then the job, read once here
+ *    (strongly consistent, with its inline results) and handed to the handler, which reads
+ *    it no more: a job the caller may not see is the same 404 JOB_NOT_FOUND as a job that
+ *    does not exist, so no route ever tells another principal's job from a missing one;
  * 4. the route's handler; whatever it throws becomes the JSON error response (HttpError
  *    mapped to its status, anything else a logged 500) with an error metric, in one place.
  */
@@ -23,7 +24,7 @@ import { ForbiddenError, MethodNotAllowedError, NotFoundError } from './errors.t
 import { errorResponse } from './http.ts';
 import { logger, MetricUnit, metrics } from './powertools.ts';
 import { parseJobIdParameter } from './request.ts';
-import { getJobOwner } from './store/jobs.ts';
+import { getJob, type JobRecord } from './store/jobs.ts';
 import type { JobTable } from './store/table.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -46,6 +47,8 @@ export interface RouteRequest {
    * without `{jobId}`.
    */
   readonly jobId: string;
+  /** That job as this request read it; undefined on a route without `{jobId}`. */
+  readonly job: JobRecord | undefined;
 }
 
 export type RouteHandler<D> = (request: RouteRequest, deps: D) => Promise<APIGatewayProxyResult>;
@@ -171,13 +174,16 @@ export class Router<D extends RouterDeps> {
       );
     }
     let jobId = '';
+    let job: JobRecord | undefined;
     if (matched.resource.segments.includes('{jobId}')) {
       jobId = parseJobIdParameter(matched.event.pathParameters);
       logger.appendKeys({ jobId });
-      const owner = await getJobOwner(deps.table, jobId);
-      if (!owner.exists || !mayAccess(caller, owner.ownerArn)) throw jobNotFoundError(jobId);
+      // Read in full, not only its owner: the read is billed by the item's size either way,
+      // and every route with a job id uses the job.
+      job = await getJob(deps.table, jobId, { consistentRead: true, withResults: true });
+      if (job === undefined || !mayAccess(caller, job.ownerArn)) throw jobNotFoundError(jobId);
     }
-    return route.handler({ event: matched.event, context, caller, jobId }, deps);
+    return route.handler({ event: matched.event, context, caller, jobId, job }, deps);
   }
 
   /** Answers one request: the route's response, or the JSON error response. */

@@ -17,6 +17,7 @@ import {
   failJob,
   getJob,
   type JobInput,
+  type JobRecord,
   startInputJob,
 } from '#store/jobs.ts';
 import { shardCountFor } from '#store/shards.ts';
@@ -249,10 +250,11 @@ export async function startUploadJob(
   jobId: string,
   parts: readonly UploadedPart[] | undefined,
   deps: DispatcherDeps,
+  read?: JobRecord,
 ): Promise<StartedInputJob> {
   const input = inputDepsOf(deps);
   logger.appendKeys({ jobId });
-  const job = await getJob(deps.table, jobId, { consistentRead: true });
+  const job = read ?? (await getJob(deps.table, jobId, { consistentRead: true }));
   if (job === undefined) throw jobNotFoundError(jobId);
   const jobInput = job.input;
   if (job.status === 'RUNNING' && jobInput?.size !== undefined) {

@@ -29,7 +29,13 @@ import {
   queryFailedChunkPages,
   type StoredFailedChunk,
 } from '#store/failed-chunks.ts';
-import { addJobUsage, getJob, markJobFailed, reopenJobForRedrive } from '#store/jobs.ts';
+import {
+  addJobUsage,
+  getJob,
+  type JobRecord,
+  markJobFailed,
+  reopenJobForRedrive,
+} from '#store/jobs.ts';
 import { type DispatcherDeps, deadlineAfter, sendSqsRequests } from './deps.ts';
 
 /** Deletes of sent messages in flight at once. */
@@ -93,9 +99,13 @@ async function redrivePage(
  * @throws ConflictError (NOTHING_TO_REDRIVE) when no failed chunk input is stored
  * @throws ServiceUnavailableError (REDRIVE_FAILED) when some chunks could not be sent
  */
-export async function redriveJob(jobId: string, deps: DispatcherDeps): Promise<RedrivenJob> {
+export async function redriveJob(
+  jobId: string,
+  deps: DispatcherDeps,
+  read?: JobRecord,
+): Promise<RedrivenJob> {
   const now = deps.now?.() ?? new Date();
-  const job = await getJob(deps.table, jobId, { consistentRead: true });
+  const job = read ?? (await getJob(deps.table, jobId, { consistentRead: true }));
   if (job === undefined) throw jobNotFoundError(jobId);
   if (job.status !== 'FAILED') {
     throw new ConflictError(
@@ -210,8 +220,8 @@ async function addUsageBestEffort(jobId: string, deps: DispatcherDeps, usage: Jo
 
 /** The whole `POST /jobs/{jobId}/redrive` request: 202 with the count re-sent, or a JSON error. */
 export async function handleRedriveJob(
-  { jobId }: RouteRequest,
+  { jobId, job }: RouteRequest,
   deps: DispatcherDeps,
 ): Promise<APIGatewayProxyResult> {
-  return jsonResponse(202, await redriveJob(jobId, deps));
+  return jsonResponse(202, await redriveJob(jobId, deps, job));
 }

@@ -11,10 +11,10 @@ import type { DispatcherDeps } from './deps.ts';
 import { parseStartRequest, startUploadJob } from './input-job.ts';
 
 export async function handleStartJob(
-  { event, jobId }: RouteRequest,
+  { event, jobId, job: read }: RouteRequest,
   deps: DispatcherDeps,
 ): Promise<APIGatewayProxyResult> {
   const text = event.body === null || event.body === '' ? '' : decodeRequestBody(event);
-  const job = await startUploadJob(jobId, parseStartRequest(text), deps);
+  const job = await startUploadJob(jobId, parseStartRequest(text), deps, read);
   return jsonResponse(202, job, { location: clientPath(event, job.statusUrl) });
 }

@@ -206,8 +206,12 @@ export function bytesProgress(
 /**
  * @throws NotFoundError (JOB_NOT_FOUND)
  */
-export async function getJobStatus(jobId: string, deps: StatusDeps): Promise<JobStatusReport> {
-  const job = await getJob(deps.table, jobId, { withResults: true });
+export async function getJobStatus(
+  jobId: string,
+  deps: StatusDeps,
+  read?: JobRecord,
+): Promise<JobStatusReport> {
+  const job = read ?? (await getJob(deps.table, jobId, { withResults: true }));
   if (job === undefined) throw jobNotFoundError(jobId);
   const failure = failureView(job);
   // A SUCCEEDED job holds its totals; any other job's progress and usage so far are on its
@@ -259,9 +263,11 @@ export async function getResultsPage(
   jobId: string,
   request: ResultsRequest,
   deps: StatusDeps,
+  /** The job as the request read it (the router), else read here. */
+  read?: JobRecord,
 ): Promise<ResultsPage> {
   const start = requestedStartOf(request);
-  const job = await getJob(deps.table, jobId);
+  const job = read ?? (await getJob(deps.table, jobId));
   if (job === undefined) throw jobNotFoundError(jobId);
   const perResponse = pagesPerResponseOf(job, deps);
   const requestedChunk = 'chunk' in start ? start.chunk : start.page * perResponse;
@@ -313,11 +319,11 @@ export async function getResultsPage(
 
 /** `GET /jobs/{jobId}`: the job's view, and its results inline when small. */
 export async function handleGetJob(
-  { jobId }: RouteRequest,
+  { jobId, job }: RouteRequest,
   deps: StatusDeps,
 ): Promise<APIGatewayProxyResult> {
   metrics.addMetric('StatusRequests', MetricUnit.Count, 1);
-  const { view, resultsJson } = await getJobStatus(jobId, deps);
+  const { view, resultsJson } = await getJobStatus(jobId, deps, job);
   const body =
     resultsJson === undefined
       ? JSON.stringify(view)
@@ -327,7 +333,7 @@ export async function handleGetJob(
 
 /** `GET /jobs/{jobId}/results?cursor=|page=&partial=`: one page of results. */
 export async function handleGetResults(
-  { event, jobId }: RouteRequest,
+  { event, jobId, job }: RouteRequest,
   deps: StatusDeps,
 ): Promise<APIGatewayProxyResult> {
   metrics.addMetric('ResultPageRequests', MetricUnit.Count, 1);
@@ -336,6 +342,7 @@ export async function handleGetResults(
     jobId,
     { cursor: query?.cursor, page: query?.page, partial: query?.partial === 'true' },
     deps,
+    job,
   );
   return rawJsonResponse(200, jsonWithRawMember(page, 'results', resultsJson));
 }

@@ -370,32 +370,6 @@ export async function getJob(
 }
 
 /**
- * Whether the job exists, and its owner: the router's check before any `{jobId}` route.
- * Strongly consistent, so a job is found the moment its 202 is answered (a cancel sent
- * right after the submit); billed by the whole item's size (1 unit per 4 KB), like every
- * GetItem, whatever is projected.
- * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html#read-operation-consumption
- */
-export async function getJobOwner(
-  table: JobTable,
-  jobId: string,
-): Promise<{ readonly exists: boolean; readonly ownerArn: string | undefined }> {
-  const response = await table.client.send(
-    new GetCommand({
-      TableName: table.tableName,
-      Key: jobKey(jobId),
-      ConsistentRead: true,
-      ...projection([PARTITION_KEY, OWNER_ATTRIBUTE]),
-    }),
-  );
-  const ownerArn = response.Item?.[OWNER_ATTRIBUTE];
-  return {
-    exists: response.Item !== undefined,
-    ownerArn: typeof ownerArn === 'string' ? ownerArn : undefined,
-  };
-}
-
-/**
  * The status of a job, read strongly consistent with only `status` projected: the worker's
  * check before it computes a chunk (billed by the whole item's size: 1 unit up to 4 KB).
  * Undefined when the job does not exist (never created, or expired).

@@ -38,6 +38,9 @@ function echoRouter() {
     .route('GET', '/jobs/{jobId}', async ({ jobId, caller }) =>
       jsonResponse(200, { jobId, caller }),
     )
+    .route('GET', '/jobs/{jobId}/results', async ({ job }) =>
+      jsonResponse(200, { status: job?.status, chunkCount: job?.chunkCount }),
+    )
     .route('POST', '/boom', async () => {
       throw new HttpError(418, 'INTERNAL_ERROR', 'a typed error');
     })
@@ -113,6 +116,18 @@ describe('Class: Router', () => {
       Key: { pk: `JOB#${JOB_ID}`, sk: 'JOB' },
       ConsistentRead: true,
     });
+  });
+
+  it('hands the handler the job it read, with one read of the job item', async () => {
+    const event = {
+      ...jobStatusEvent(JOB_ID),
+      resource: '/jobs/{jobId}/results',
+      path: `/jobs/${JOB_ID}/results`,
+    };
+    const { statusCode, body } = await answer(echoRouter(), event);
+    expect(statusCode).toBe(200);
+    expect(body).toEqual({ status: jobItem().status, chunkCount: jobItem().chunkCount });
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
   });
 
   it('answers another principal the same 404 as a job that does not exist', async () => {

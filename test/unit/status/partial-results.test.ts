@@ -123,6 +123,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
     expect(ddbMock).not.toHaveReceivedCommandWith(GetCommand, {
       Key: { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
     });
+    // The job item is read once, by the router, which hands it to the handler.
+    expect(ddbMock).toHaveReceivedCommandTimes(GetCommand, 1);
   });
 
   it('reads no page before the cursor for a job from S3, whose pages keep no offset', async () => {
