@@ -3,10 +3,11 @@
  * AggregateOutcome. A thrown error reaches the worker as a FunctionError.
  */
 import { createChunkWriterDynamoDbClient, createDocumentClient } from '#commons/clients.ts';
-import { loadAggregatorConfig } from '#commons/config.ts';
+import { loadAggregatorConfig, loadPrimingConfig } from '#commons/config.ts';
 import { loggableError } from '#commons/errors.ts';
 import { withPowertools } from '#commons/middleware.ts';
 import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
+import { primeClients, primeTable } from '#commons/priming.ts';
 import type { AggregateOutcome } from '#commons/types.ts';
 import { type AggregatorDeps, aggregateChunk } from './aggregate-chunk.ts';
 
@@ -18,6 +19,9 @@ const deps: AggregatorDeps = {
   },
   memoryMb: config.memoryMb,
 };
+
+// Before any request, in an environment of provisioned concurrency (commons/priming.ts).
+await primeClients(loadPrimingConfig().prime, [primeTable(deps.table)]);
 
 export const handler = withPowertools<unknown, AggregateOutcome>(async (event) => {
   try {

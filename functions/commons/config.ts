@@ -15,6 +15,8 @@ import {
   INPUT_RANGE_BYTES_ENV,
   JOB_DEADLINE_SECONDS_ENV,
   JOB_RETENTION_DAYS_ENV,
+  LAMBDA_INITIALIZATION_TYPE_ENV,
+  type LambdaInitializationType,
   MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
   NUMBERS_PER_CHUNK_ENV,
   POOL_SIZE_ENV,
@@ -263,6 +265,16 @@ export function loadAggregatorConfig(env: Environment = process.env): Aggregator
       env,
     ),
   };
+}
+
+/**
+ * Whether this environment primes its SDK clients in its init: only one of provisioned
+ * concurrency, whose init runs before any request (an on-demand init is on its first
+ * request's path, so priming there would only move the same wait).
+ */
+export function loadPrimingConfig(env: Environment = process.env): { readonly prime: boolean } {
+  const provisioned: LambdaInitializationType = 'provisioned-concurrency';
+  return { prime: env[LAMBDA_INITIALIZATION_TYPE_ENV] === provisioned };
 }
 
 export interface DlqConsumerConfig {

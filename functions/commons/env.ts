@@ -32,3 +32,11 @@ export const ALLOWED_INPUT_BUCKET_ARNS_ENV = 'ALLOWED_INPUT_BUCKET_ARNS';
 export const INPUT_RANGE_BYTES_ENV = 'INPUT_RANGE_BYTES';
 /** Most numbers of one S3 input job (the dispatcher); DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT if unset. */
 export const MAX_NUMBERS_PER_INPUT_OBJECT_ENV = 'MAX_NUMBERS_PER_INPUT_OBJECT';
+
+/**
+ * Set by Lambda itself in every execution environment: how it was initialized. An
+ * environment of provisioned concurrency runs its init before any request reaches it.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+export const LAMBDA_INITIALIZATION_TYPE_ENV = 'AWS_LAMBDA_INITIALIZATION_TYPE';
+export type LambdaInitializationType = 'on-demand' | 'provisioned-concurrency' | 'snap-start';

@@ -15,8 +15,10 @@ import {
   loadDispatcherConfig,
   loadInputBucketsConfig,
   loadInputJobConfig,
+  loadPrimingConfig,
 } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
+import { primeClients, primeTable } from '#commons/priming.ts';
 import type { DispatcherDeps } from './deps.ts';
 import { createIdempotentSubmitter } from './idempotent-submit.ts';
 import { handleDispatcherRequest } from './routes.ts';
@@ -47,6 +49,9 @@ const deps: DispatcherDeps = {
     maxNumbersPerInputObject: inputJobs.maxNumbersPerInputObject,
   },
 };
+
+// Before any request, in an environment of provisioned concurrency (commons/priming.ts).
+await primeClients(loadPrimingConfig().prime, [primeTable(deps.table)]);
 
 export const handler = withPowertools<APIGatewayProxyEvent, APIGatewayProxyResult>(
   (event, context) => handleDispatcherRequest(event, deps, context),

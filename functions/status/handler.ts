@@ -4,8 +4,9 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { createDocumentClient } from '#commons/clients.ts';
-import { loadStatusConfig } from '#commons/config.ts';
+import { loadPrimingConfig, loadStatusConfig } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
+import { primeClients, primeTable } from '#commons/priming.ts';
 import type { StatusDeps } from './job-status.ts';
 import { handleStatusRequest } from './routes.ts';
 
@@ -14,6 +15,9 @@ const deps: StatusDeps = {
   table: { client: createDocumentClient(), tableName: config.tableName },
   admins: config.admins,
 };
+
+// Before any request, in an environment of provisioned concurrency (commons/priming.ts).
+await primeClients(loadPrimingConfig().prime, [primeTable(deps.table)]);
 
 export const handler = withPowertools<APIGatewayProxyEvent, APIGatewayProxyResult>((event) =>
   handleStatusRequest(event, deps),

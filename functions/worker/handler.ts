@@ -4,8 +4,9 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createLambdaClient, createS3Client } from '#commons/clients.ts';
-import { loadWorkerConfig } from '#commons/config.ts';
+import { loadPrimingConfig, loadWorkerConfig } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
+import { primeClients, primeInvoke, primeTable } from '#commons/priming.ts';
 import { createChunkEngine } from './compute.ts';
 import { processChunkBatch, type WorkerDeps } from './process-chunk.ts';
 
@@ -24,6 +25,12 @@ const deps: WorkerDeps = {
   poolSize: engine.pool.size,
   s3: createS3Client(),
 };
+
+// Before any request, in an environment of provisioned concurrency (commons/priming.ts).
+await primeClients(loadPrimingConfig().prime, [
+  primeTable(deps.table),
+  primeInvoke(deps.lambda, deps.aggregatorFunctionName),
+]);
 
 export const handler = withPowertools<SQSEvent, SQSBatchResponse>((event, context) =>
   processChunkBatch(event, deps, context),

@@ -25,7 +25,7 @@ import {
   type CloudLimits,
   resolveCloudLimits,
 } from './cloud-limits/options.ts';
-import type { DynamoDbUsage } from './cloud-limits/report.ts';
+import { type DynamoDbUsage, usageSince } from './cloud-limits/report.ts';
 import { S3RateLimiter } from './cloud-limits/s3-rate-limiter.ts';
 import type { DynamoDbFaultProxy } from './dynamodb-faults.ts';
 import { EXTERNAL_DYNAMODB_CLIENT, startDynamoDbProxy } from './dynamodb-proxy.ts';
@@ -173,8 +173,12 @@ export class EmbeddedStack {
   /**
    * What the run consumed and hit in the cloud-limits mode: DynamoDB units (by function),
    * throttles, conflicts, the hottest partition's peaks, redeliveries and dead letters.
+   * With `since` (a report taken earlier), the counts are those after it, such as a job's
+   * apart from the environments' init (commons/priming.ts); the peaks stay the whole run's.
    */
-  async cloudLimitsReport(): Promise<CloudLimitsReport> {
+  async cloudLimitsReport(
+    options: { readonly since?: CloudLimitsReport } = {},
+  ): Promise<CloudLimitsReport> {
     const limiter = this.#dynamoLimiter;
     if (limiter === undefined) {
       throw new Error(
@@ -183,17 +187,29 @@ export class EmbeddedStack {
           : 'EmbeddedStack.cloudLimitsReport is not available before start()',
       );
     }
-    const { byClient, ...totals } = limiter.report();
+    const {
+      byClient,
+      hottestPartitionPeakWcuPerSecond,
+      hottestPartitionPeakRcuPerSecond,
+      ...totals
+    } = limiter.report();
+    const before = options.since;
     const byFunction: Record<string, DynamoDbUsage> = {};
     for (const [client, usage] of Object.entries(byClient)) {
-      byFunction[client === EXTERNAL_DYNAMODB_CLIENT ? client : this.constructIdOf(client)] = usage;
+      const name = client === EXTERNAL_DYNAMODB_CLIENT ? client : this.constructIdOf(client);
+      byFunction[name] = usageSince(usage, before?.dynamodb.byFunction[name]);
     }
     const work = this.#mappingOn(this.workQueue);
     return {
       cloudLimits: true,
-      dynamodb: { ...totals, byFunction },
-      redeliveries: work?.stats.redeliveries ?? 0,
-      deadLetters: await this.#deadLetters(),
+      dynamodb: {
+        ...usageSince(totals, before?.dynamodb),
+        hottestPartitionPeakWcuPerSecond,
+        hottestPartitionPeakRcuPerSecond,
+        byFunction,
+      },
+      redeliveries: (work?.stats.redeliveries ?? 0) - (before?.redeliveries ?? 0),
+      deadLetters: (await this.#deadLetters()) - (before?.deadLetters ?? 0),
     };
   }
 
@@ -469,7 +485,11 @@ export class EmbeddedStack {
             functionsToWarm(model, schedules.targetLogicalIds).map((logicalId) =>
               this.#functions
                 .get(logicalId)
-                ?.warm(this.options.warm === 'all' ? Number.POSITIVE_INFINITY : 1)
+                ?.warm(
+                  this.options.warm === 'all' ? Number.POSITIVE_INFINITY : 1,
+                  // 'all' is the stack's provisioned concurrency (stack-options.ts).
+                  this.options.warm === 'all' ? 'provisioned-concurrency' : 'on-demand',
+                )
                 .catch(() => undefined),
             ),
           );

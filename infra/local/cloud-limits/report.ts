@@ -57,3 +57,12 @@ export class UsageRecorder {
     return { ...total, byClient };
   }
 }
+
+/** The counts of `after` less those of `before` (a report taken earlier in the same run). */
+export function usageSince(after: DynamoDbUsage, before: DynamoDbUsage | undefined): DynamoDbUsage {
+  const since = zero();
+  for (const key of Object.keys(since) as (keyof Counts)[]) {
+    since[key] = after[key] - (before?.[key] ?? 0);
+  }
+  return since;
+}

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { LAMBDA_INITIALIZATION_TYPE_ENV, type LambdaInitializationType } from '#commons/env.ts';
 import type {
   EnvironmentInit,
   FunctionErrorPayload,
@@ -105,6 +106,7 @@ class ExecutionEnvironment {
     options: LocalFunctionOptions,
     index: number,
     onDeath: (environment: ExecutionEnvironment) => void,
+    initialization: LambdaInitializationType = 'on-demand',
   ) {
     this.#onDeath = onDeath;
     const init: EnvironmentInit = {
@@ -118,7 +120,7 @@ class ExecutionEnvironment {
     };
     this.#worker = new Worker(new URL('./environment-thread.ts', import.meta.url), {
       workerData: init,
-      env: { ...options.environment },
+      env: { ...options.environment, [LAMBDA_INITIALIZATION_TYPE_ENV]: initialization },
       stdout: true,
       stderr: true,
       ...(options.enforceMemoryLimit
@@ -353,22 +355,27 @@ export class LocalFunction {
     this.#interceptor = interceptor;
   }
 
-  #create(): ExecutionEnvironment {
+  #create(initialization?: LambdaInitializationType): ExecutionEnvironment {
     this.#created++;
     this.coldStarts++;
-    const environment = new ExecutionEnvironment(this.options, this.#created, (dead) => {
-      this.#all.delete(dead);
-      const idleIndex = this.#idle.indexOf(dead);
-      if (idleIndex >= 0) this.#idle.splice(idleIndex, 1);
-      // A slot freed: a waiting invocation may start a new environment.
-      const next = this.#waiting.shift();
-      if (next !== undefined && !this.#stopped) next.resolve(this.#spawn());
-    });
+    const environment = new ExecutionEnvironment(
+      this.options,
+      this.#created,
+      (dead) => {
+        this.#all.delete(dead);
+        const idleIndex = this.#idle.indexOf(dead);
+        if (idleIndex >= 0) this.#idle.splice(idleIndex, 1);
+        // A slot freed: a waiting invocation may start a new environment.
+        const next = this.#waiting.shift();
+        if (next !== undefined && !this.#stopped) next.resolve(this.#spawn());
+      },
+      initialization,
+    );
     return environment;
   }
 
-  #spawn(): ExecutionEnvironment {
-    const environment = this.#create();
+  #spawn(initialization?: LambdaInitializationType): ExecutionEnvironment {
+    const environment = this.#create(initialization);
     this.#all.add(environment);
     return environment;
   }
@@ -388,12 +395,15 @@ export class LocalFunction {
   }
 
   /**
-   * Starts environments ahead of the first invocations (provisioned cold starts), until
-   * `count` of them are alive, at most `maxEnvironments`. @param count @default 1
+   * Starts environments ahead of the first invocations, until `count` of them are alive, at
+   * most `maxEnvironments`. `provisioned-concurrency` tells their code so, as Lambda does
+   * (AWS_LAMBDA_INITIALIZATION_TYPE): their init runs before any request, as it would there.
+   * @param count @default 1
+   * @param initialization @default 'on-demand'
    */
-  async warm(count = 1): Promise<void> {
+  async warm(count = 1, initialization: LambdaInitializationType = 'on-demand'): Promise<void> {
     const wanted = Math.min(count, this.options.maxEnvironments) - this.#all.size;
-    const started = Array.from({ length: Math.max(0, wanted) }, () => this.#spawn());
+    const started = Array.from({ length: Math.max(0, wanted) }, () => this.#spawn(initialization));
     await Promise.all(
       started.map(async (environment) => {
         await environment.ready;

@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LAMBDA_INITIALIZATION_TYPE_ENV } from '#commons/env.ts';
 import { LocalFunction } from '#local/runtime/function-host.ts';
 
 const HANDLER = fileURLToPath(
@@ -63,6 +64,29 @@ describe('Class: LocalFunction', () => {
         { ok: true, payload: '{"value":"a"}' },
         { ok: true, payload: '{"value":"b"}' },
       ]);
+      expect(local.coldStarts).toBe(2);
+    });
+  });
+
+  describe('Feature: how an environment was initialized', () => {
+    it('tells environments warmed as provisioned concurrency so, and the others on-demand', async () => {
+      // Prepare
+      const local = waitingFunction();
+      fn = local;
+      const initialization = JSON.stringify({ env: LAMBDA_INITIALIZATION_TYPE_ENV, waitMs: 100 });
+
+      // Act: one environment warmed as provisioned, the second started by an invocation.
+      await local.warm(1, 'provisioned-concurrency');
+      const outcomes = await Promise.all([
+        local.invoke(initialization, 'first'),
+        local.invoke(initialization, 'second'),
+      ]);
+
+      // Assess
+      const types = outcomes.map((outcome) =>
+        outcome.ok ? (JSON.parse(outcome.payload) as { env: string }).env : outcome.error,
+      );
+      expect(types.sort()).toEqual(['on-demand', 'provisioned-concurrency']);
       expect(local.coldStarts).toBe(2);
     });
   });
