@@ -15,6 +15,7 @@ import {
   loadDispatcherConfig,
   loadInputBucketsConfig,
   loadInputJobConfig,
+  loadS3ClientConfig,
 } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
 import type { DispatcherDeps } from './deps.ts';
@@ -24,6 +25,7 @@ import { handleDispatcherRequest } from './routes.ts';
 const config = loadDispatcherConfig();
 const buckets = loadInputBucketsConfig();
 const inputJobs = loadInputJobConfig();
+const s3Config = loadS3ClientConfig();
 const dynamodb = createDynamoDbClient();
 const deps: DispatcherDeps = {
   table: { client: createDocumentClient(dynamodb), tableName: config.tableName },
@@ -39,8 +41,8 @@ const deps: DispatcherDeps = {
     expirySeconds: config.idempotencyExpirySeconds,
   }),
   input: {
-    s3: createS3Client(),
-    presigner: createPresigningS3Client(),
+    s3: createS3Client(s3Config),
+    presigner: createPresigningS3Client(s3Config),
     inputBucketName: buckets.inputBucketName,
     allowedBucketNames: buckets.allowedBucketNames,
     rangeBytes: inputJobs.rangeBytes,

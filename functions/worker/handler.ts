@@ -4,7 +4,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createLambdaClient, createS3Client } from '#commons/clients.ts';
-import { loadWorkerConfig } from '#commons/config.ts';
+import { loadS3ClientConfig, loadWorkerConfig } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
 import { createChunkEngine } from './compute.ts';
 import { processChunkBatch, type WorkerDeps } from './process-chunk.ts';
@@ -22,7 +22,7 @@ const deps: WorkerDeps = {
   memoryMb: config.memoryMb,
   computeChunk: engine.compute,
   poolSize: engine.pool.size,
-  s3: createS3Client(),
+  s3: createS3Client(loadS3ClientConfig()),
 };
 
 export const handler = withPowertools<SQSEvent, SQSBatchResponse>((event, context) =>
