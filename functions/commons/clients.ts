@@ -78,7 +78,10 @@ function chunkWriterToken(
 /**
  * The SDK's retry strategy interface (acquire a token, refresh it for each retry, record a
  * success), with the chunk writers' policy above. A client error (a failed condition, a
- * validation error) is never retried: it is an answer.
+ * validation error) is never retried: it is an answer. So is a plain write's
+ * TransactionConflictException (a 400 the SDK does not mark retryable): recordShard, whose
+ * write on the job item may meet the DLQ consumer's transaction, retries it itself
+ * (store/jobs.ts).
  */
 export class ChunkWriterRetryStrategy {
   readonly #now: () => number;
