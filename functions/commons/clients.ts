@@ -4,13 +4,16 @@
  * keep each bundle free of the SDKs it does not use.
  *
  * Endpoints come from the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables, so the same
- * code talks to the local emulators and to AWS.
+ * code talks to the local emulators and to AWS. S3's is read by the config (env.ts
+ * S3_ENDPOINT_URL_ENV, config.ts loadS3ClientConfig) and handed to its factories, because
+ * an S3 client away from AWS must also address its buckets by path.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3ClientConfig } from './config.ts';
 import { tracer } from './powertools.ts';
 import { backoffDelay } from './retry.ts';
 
@@ -75,7 +78,10 @@ function chunkWriterToken(
 /**
  * The SDK's retry strategy interface (acquire a token, refresh it for each retry, record a
  * success), with the chunk writers' policy above. A client error (a failed condition, a
- * validation error) is never retried: it is an answer.
+ * validation error) is never retried: it is an answer. So is a plain write's
+ * TransactionConflictException (a 400 the SDK does not mark retryable): recordShard, whose
+ * write on the job item may meet the DLQ consumer's transaction, retries it itself
+ * (store/jobs.ts).
  */
 export class ChunkWriterRetryStrategy {
   readonly #now: () => number;
@@ -153,15 +159,17 @@ export function createLambdaClient(): LambdaClient {
 }
 
 /**
- * Path-style addressing when an S3 endpoint is configured (AWS_ENDPOINT_URL_S3: the local
- * emulator, which has no per-bucket host names); AWS's virtual-hosted style otherwise.
+ * The endpoint of `config`, addressed by path (the local emulator has no per-bucket host
+ * names); AWS's endpoint, virtual-hosted style, when it has none.
  */
-function forcePathStyle(): boolean {
-  return (process.env.AWS_ENDPOINT_URL_S3 ?? '') !== '';
+function s3Endpoint(config: S3ClientConfig): { endpoint?: string; forcePathStyle: boolean } {
+  return config.endpointUrl === undefined
+    ? { forcePathStyle: false }
+    : { endpoint: config.endpointUrl, forcePathStyle: true };
 }
 
-export function createS3Client(): S3Client {
-  return tracer.captureAWSv3Client(new S3Client({ forcePathStyle: forcePathStyle() }));
+export function createS3Client(config: S3ClientConfig): S3Client {
+  return tracer.captureAWSv3Client(new S3Client(s3Endpoint(config)));
 }
 
 /**
@@ -170,9 +178,6 @@ export function createS3Client(): S3Client {
  * URL, and S3 would reject every real upload through it (aws-sdk-js-v3 #6994).
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-dataintegrity.html
  */
-export function createPresigningS3Client(): S3Client {
-  return new S3Client({
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    forcePathStyle: forcePathStyle(),
-  });
+export function createPresigningS3Client(config: S3ClientConfig): S3Client {
+  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', ...s3Endpoint(config) });
 }

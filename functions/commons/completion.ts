@@ -16,7 +16,7 @@ import { inputFailure, tooManyNumbersFailure } from './input-completion.ts';
 import { MAX_INLINE_RESULT_BYTES } from './limits.ts';
 import { type Logger, logger, MetricUnit, metrics } from './powertools.ts';
 import { failJob, finalizeJob, getJob, type JobRecord, recordShard } from './store/jobs.ts';
-import { getPageCount, joinResultArrays, readPageRange } from './store/pages.ts';
+import { joinResultArrays, readPageCounts, readPageRange } from './store/pages.ts';
 import {
   isShardComplete,
   markChunk,
@@ -209,7 +209,9 @@ export function progressOf(shards: readonly ShardState[]): {
 /**
  * Index in the job of chunk `chunkIndex`'s first number, from the counts of the chunks before
  * it: what a page of an S3 input's range does not store (its place was not known when it was
- * stored). Their shard markers are read, and the page of any chunk not marked yet.
+ * stored). Their shard markers are read, then the counts of the pages of the chunks not
+ * marked yet (stored, their marker not written yet), in one batched read.
+ * @throws InconsistentJobError when a chunk before it has neither a marker nor a page
  */
 export async function chunkOffset(
   table: JobTable,
@@ -220,9 +222,16 @@ export async function chunkOffset(
   const { shards } = await readAllShards(table, job, { consistent: true });
   const counts = new Map<number, number>();
   for (const shard of shards) for (const [index, count] of shard.markers) counts.set(index, count);
+  const unmarked: number[] = [];
+  for (let index = 0; index < chunkIndex; index++) if (!counts.has(index)) unmarked.push(index);
+  if (unmarked.length > 0) {
+    for (const [index, count] of await readPageCounts(table, job.jobId, unmarked)) {
+      counts.set(index, count);
+    }
+  }
   let offset = 0;
   for (let index = 0; index < chunkIndex; index++) {
-    const count = counts.get(index) ?? (await getPageCount(table, job.jobId, index));
+    const count = counts.get(index);
     if (count === undefined) {
       throw new InconsistentJobError(job.jobId, `chunk ${index} has no count before ${chunkIndex}`);
     }

@@ -20,6 +20,7 @@ import {
   MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
   NUMBERS_PER_CHUNK_ENV,
   POOL_SIZE_ENV,
+  S3_ENDPOINT_URL_ENV,
   TABLE_NAME_ENV,
   WORK_QUEUE_URL_ENV,
 } from './env.ts';
@@ -190,6 +191,28 @@ export function loadInputJobConfig(env: Environment = process.env): InputJobConf
         env,
       ) ?? DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT,
   };
+}
+
+/** Where the S3 clients (the dispatcher's and the worker's) send their requests. */
+export interface S3ClientConfig {
+  /** An endpoint other than AWS's (the local emulator), or undefined: AWS's own. */
+  readonly endpointUrl: string | undefined;
+}
+
+/**
+ * The S3 endpoint (S3_ENDPOINT_URL_ENV; unset: AWS's).
+ * @throws ConfigurationError naming the variable when it is not an http or https URL
+ */
+export function loadS3ClientConfig(env: Environment = process.env): S3ClientConfig {
+  const endpointUrl = getOptionalStringFromEnv(S3_ENDPOINT_URL_ENV, env);
+  if (endpointUrl === undefined) return { endpointUrl };
+  const protocol = URL.canParse(endpointUrl) ? new URL(endpointUrl).protocol : undefined;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    throw new ConfigurationError(
+      `${S3_ENDPOINT_URL_ENV} environment variable must be an http or https URL, got "${endpointUrl}"`,
+    );
+  }
+  return { endpointUrl };
 }
 
 export interface StatusConfig {

@@ -14,8 +14,7 @@ import {
   MAX_NUMBERS_PER_JOB,
   SQS_MAX_MESSAGE_BYTES,
 } from './limits.ts';
-import { checkElement, type NumberInput, type SquareResult } from './numbers.ts';
-import { gzipResults } from './store/pages.ts';
+import { checkElement, type NumberInput } from './numbers.ts';
 import {
   type AggregateOutcome,
   type ChunkMessage,
@@ -139,18 +138,9 @@ function parseRangeReport(value: unknown, fail: (problem: string) => never): Ran
   return { lineCount, badLines: parsed, badLineCount, bytes };
 }
 
-/** A square is a finite non-negative JSON number, or a string of decimal digits. */
-const SQUARE_STRING = /^[0-9]+$/;
-
-function isSquareResult(value: unknown): value is SquareResult {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0;
-  return typeof value === 'string' && SQUARE_STRING.test(value);
-}
-
 /**
- * The squares of a chunk result, from either payload (ChunkResult's compressed squares, or
- * PlainChunkResult's array, compressed here), with their count and JSON length checked
- * against the chunk's bounds and, for a range, its good lines.
+ * The compressed squares of a chunk result, with their count and JSON length checked against
+ * the chunk's bounds and, for a range, its good lines.
  */
 function parseSquares(
   value: Fields,
@@ -160,46 +150,32 @@ function parseSquares(
   // A range may hold no good line (all bad, or it starts inside the object's last line).
   const [fewest, most] =
     lines === undefined ? [1, MAX_NUMBERS_PER_CHUNK] : [0, MAX_NUMBERS_PER_RANGE];
-  const matchLines = (count: number) => {
-    if (lines !== undefined && count !== lines.lineCount - lines.badLineCount) {
-      fail('results do not match the good lines of the range');
-    }
-  };
-  const { results, resultsGzip, count, resultsJsonLength } = value;
-  if (results === undefined) {
-    if (typeof resultsGzip !== 'string') return fail('resultsGzip is not base64 text');
-    // Buffer.from skips what is not base64; text that encodes back the same dropped nothing
-    // (both native: a pattern test of the whole text cost more than the decoding).
-    const bytes = Buffer.from(resultsGzip, 'base64');
-    if (bytes.toString('base64') !== resultsGzip) return fail('resultsGzip is not base64 text');
-    // Every gzip member starts with these two bytes (RFC 1952).
-    if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
-      return fail('resultsGzip is not gzip data');
-    }
-    if (!isIndex(count, most) || count < fewest) {
-      return fail(`count is not an integer from ${fewest} to ${most}`);
-    }
-    matchLines(count);
-    // "[]" at least, and a digit and a comma per square.
-    if (!isIndex(resultsJsonLength, Number.MAX_SAFE_INTEGER) || resultsJsonLength < 2 * count) {
-      return fail('resultsJsonLength is not the length of their JSON');
-    }
-    return { count, resultsJsonLength, resultsGzip: bytes };
+  const { resultsGzip, count, resultsJsonLength } = value;
+  if (typeof resultsGzip !== 'string') return fail('resultsGzip is not base64 text');
+  // Buffer.from skips what is not base64; text that encodes back the same dropped nothing
+  // (both native: a pattern test of the whole text cost more than the decoding).
+  const bytes = Buffer.from(resultsGzip, 'base64');
+  if (bytes.toString('base64') !== resultsGzip) return fail('resultsGzip is not base64 text');
+  // Every gzip member starts with these two bytes (RFC 1952).
+  if (bytes.length < 18 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) {
+    return fail('resultsGzip is not gzip data');
   }
-  if (!Array.isArray(results) || results.length < fewest || results.length > most) {
-    return fail(`results is not an array of ${fewest} to ${most} elements`);
+  if (!isIndex(count, most) || count < fewest) {
+    return fail(`count is not an integer from ${fewest} to ${most}`);
   }
-  matchLines(results.length);
-  for (let index = 0; index < results.length; index++) {
-    if (!isSquareResult(results[index])) return fail(`results[${index}] is not a square`);
+  if (lines !== undefined && count !== lines.lineCount - lines.badLineCount) {
+    return fail('results do not match the good lines of the range');
   }
-  const json = JSON.stringify(results);
-  return { count: results.length, resultsJsonLength: json.length, resultsGzip: gzipResults(json) };
+  // "[]" at least, and a digit and a comma per square.
+  if (!isIndex(resultsJsonLength, Number.MAX_SAFE_INTEGER) || resultsJsonLength < 2 * count) {
+    return fail('resultsJsonLength is not the length of their JSON');
+  }
+  return { count, resultsJsonLength, resultsGzip: bytes };
 }
 
 /**
- * Validates an aggregator payload: a ChunkResult, or the PlainChunkResult of an earlier
- * worker. Its squares are checked by count and length, not decompressed.
+ * Validates an aggregator payload, a ChunkResult. Its squares are checked by count and
+ * length, not decompressed.
  */
 export function parseChunkResult(value: unknown): ReceivedChunkResult {
   const fail = (problem: string): never => {

@@ -2,7 +2,7 @@
  * The names of the environment variables the stack sets and the functions read: the one
  * contract between `infra/` (which writes them) and `functions/commons/config.ts` (which
  * reads and validates them). Locally the embedded runner plays the same template, so it
- * sets the same names.
+ * sets the same names, and the one SDK variable the functions read themselves.
  */
 
 /** The jobs table (every stage). */
@@ -32,6 +32,13 @@ export const ALLOWED_INPUT_BUCKET_ARNS_ENV = 'ALLOWED_INPUT_BUCKET_ARNS';
 export const INPUT_RANGE_BYTES_ENV = 'INPUT_RANGE_BYTES';
 /** Most numbers of one S3 input job (the dispatcher); DEFAULT_MAX_NUMBERS_PER_INPUT_OBJECT if unset. */
 export const MAX_NUMBERS_PER_INPUT_OBJECT_ENV = 'MAX_NUMBERS_PER_INPUT_OBJECT';
+
+/**
+ * The S3 endpoint, by the SDK's standard per-service variable: set only locally (the
+ * emulator, which has no per-bucket host names, so it is addressed by path); unset on AWS.
+ * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
+ */
+export const S3_ENDPOINT_URL_ENV = 'AWS_ENDPOINT_URL_S3';
 
 /**
  * Set by Lambda itself in every execution environment: how it was initialized. An

@@ -3,7 +3,7 @@
  * hand-off to the aggregator, and the job as stored in DynamoDB.
  */
 import type { BadLine } from './input/lines.ts';
-import type { NumberInput, SquareResult } from './numbers.ts';
+import type { NumberInput } from './numbers.ts';
 
 /** The formats of an S3 input: one number per line, or a JSON array. */
 export type InputFormat = 'lines' | 'json';
@@ -130,16 +130,7 @@ export interface ChunkResult extends ChunkResultFields {
   readonly resultsJsonLength: number;
 }
 
-/**
- * The payload of workers before the squares were compressed: the squares as a JSON array.
- * The aggregator still takes it, so that chunks in flight across a deployment are stored.
- */
-export interface PlainChunkResult extends ChunkResultFields {
-  /** results[i] is the square of the chunk's numbers[i]. */
-  readonly results: SquareResult[];
-}
-
-/** A chunk result as the aggregator uses it, from either payload. */
+/** A ChunkResult as the aggregator uses it: its squares' base64 decoded. */
 export interface ReceivedChunkResult extends ChunkResultFields {
   readonly count: number;
   readonly resultsJsonLength: number;

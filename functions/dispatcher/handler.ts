@@ -16,6 +16,7 @@ import {
   loadInputBucketsConfig,
   loadInputJobConfig,
   loadPrimingConfig,
+  loadS3ClientConfig,
 } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
 import { primeClients, primeTable } from '#commons/priming.ts';
@@ -26,6 +27,7 @@ import { handleDispatcherRequest } from './routes.ts';
 const config = loadDispatcherConfig();
 const buckets = loadInputBucketsConfig();
 const inputJobs = loadInputJobConfig();
+const s3Config = loadS3ClientConfig();
 const dynamodb = createDynamoDbClient();
 const deps: DispatcherDeps = {
   table: { client: createDocumentClient(dynamodb), tableName: config.tableName },
@@ -41,8 +43,8 @@ const deps: DispatcherDeps = {
     expirySeconds: config.idempotencyExpirySeconds,
   }),
   input: {
-    s3: createS3Client(),
-    presigner: createPresigningS3Client(),
+    s3: createS3Client(s3Config),
+    presigner: createPresigningS3Client(s3Config),
     inputBucketName: buckets.inputBucketName,
     allowedBucketNames: buckets.allowedBucketNames,
     rangeBytes: inputJobs.rangeBytes,

@@ -4,7 +4,7 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient, createLambdaClient, createS3Client } from '#commons/clients.ts';
-import { loadPrimingConfig, loadWorkerConfig } from '#commons/config.ts';
+import { loadPrimingConfig, loadS3ClientConfig, loadWorkerConfig } from '#commons/config.ts';
 import { withPowertools } from '#commons/middleware.ts';
 import { primeClients, primeInvoke, primeTable } from '#commons/priming.ts';
 import { createChunkEngine } from './compute.ts';
@@ -23,7 +23,7 @@ const deps: WorkerDeps = {
   memoryMb: config.memoryMb,
   computeChunk: engine.compute,
   poolSize: engine.pool.size,
-  s3: createS3Client(),
+  s3: createS3Client(loadS3ClientConfig()),
 };
 
 // Before any request, in an environment of provisioned concurrency (commons/priming.ts).

@@ -659,8 +659,12 @@ export async function addJobUsage(
 }
 
 /**
- * Retries of a plain write that met an item held by a transaction.
+ * Retries of a plain write that met an item held by a transaction: DynamoDB answers it
+ * TransactionConflictException (HTTP 400), which neither the SDK's standard retry strategy
+ * nor ChunkWriterRetryStrategy retries (a 400 not marked retryable is a client error to
+ * both), so recordShard keeps this loop of its own.
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-conflict-handling
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html#API_UpdateItem_Errors
  */
 const CONFLICT_RETRY = { maxAttempts: 5, baseDelayMs: 20, maxDelayMs: 400 };
 
@@ -696,8 +700,9 @@ export async function recordShard(
   });
   update.condition((name) => `attribute_exists(${name(PARTITION_KEY)})`);
   try {
-    // The DLQ consumer's transaction may hold the job item a moment; the SDK does not retry
-    // the plain write's TransactionConflictException, so a few quick retries here do.
+    // The DLQ consumer's transaction may hold the job item a moment; the clients' retry
+    // strategies do not retry the plain write's TransactionConflictException, so a few quick
+    // retries here do (CONFLICT_RETRY).
     const response = await retryWhile(
       () =>
         table.client.send(

@@ -153,6 +153,31 @@ export async function getPageCount(
   return (await getPageSpan(table, jobId, chunkIndex))?.count;
 }
 
+/**
+ * The counts of the stored pages of `chunkIndexes`, by one BatchGetItem per 100 chunks,
+ * strongly consistent and without their results (billed by each item's size all the same);
+ * a chunk without a page is absent from the map.
+ */
+export async function readPageCounts(
+  table: JobTable,
+  jobId: string,
+  chunkIndexes: readonly number[],
+  sleep?: Sleep,
+): Promise<Map<number, number>> {
+  const indexOfPk = new Map(chunkIndexes.map((index) => [pageKey(jobId, index).pk, index]));
+  const items = await batchGetItems(
+    table,
+    chunkIndexes.map((index) => pageKey(jobId, index)),
+    { consistent: true, what: jobId, attributes: [PARTITION_KEY, 'count'], sleep },
+  );
+  const counts = new Map<number, number>();
+  for (const item of items) {
+    const index = indexOfPk.get(String(item[PARTITION_KEY]));
+    if (index !== undefined && isCount(item.count)) counts.set(index, item.count);
+  }
+  return counts;
+}
+
 function toBadLines(jobId: string, chunkIndex: number, value: unknown): BadLine[] {
   if (value === undefined) return [];
   if (!(value instanceof Uint8Array)) {

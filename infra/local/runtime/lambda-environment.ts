@@ -6,6 +6,7 @@
  * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
  */
+import { S3_ENDPOINT_URL_ENV } from '#commons/env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/common.ts';
 import type { FunctionSpec, TemplateResolver } from '../template.ts';
 
@@ -57,7 +58,7 @@ export function lambdaEnvironment(
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
-    AWS_ENDPOINT_URL_S3: endpoints.s3,
+    [S3_ENDPOINT_URL_ENV]: endpoints.s3,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: spec.name,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),

@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidChunkResultError, JobNotFoundError } from '#commons/errors.ts';
 import type { SquareResult } from '#commons/numbers.ts';
-import type { ChunkResult, PlainChunkResult } from '#commons/types.ts';
+import type { ChunkResult } from '#commons/types.ts';
 import { cancelJob } from '#store/jobs.ts';
 import { EXPIRES_AT, JOB_ID, jobItem, TABLE_NAME } from '#test/helpers/dynamodb.ts';
 import { FakeTable } from '#test/helpers/fake-table.ts';
@@ -112,23 +112,6 @@ describe('Function: aggregateChunk', () => {
     const results = put?.Item?.results;
     expect(results).toBeInstanceOf(Uint8Array);
     expect(gunzipSync(results as Uint8Array).toString()).toBe(
-      '[16,"81129638414606663681390495662081"]',
-    );
-  });
-
-  it('stores the squares of an earlier worker, which came as a JSON array, the same way', async () => {
-    const { resultsGzip: _, count: __, resultsJsonLength: ___, ...fields } = chunk(1);
-    const plain: PlainChunkResult = {
-      ...fields,
-      results: [16, '81129638414606663681390495662081'],
-    };
-
-    const outcome = await aggregateChunk(plain, deps());
-
-    expect(outcome).toEqual({ outcome: 'STORED', jobStatus: 'RUNNING' });
-    const put = ddbMock.commandCalls(PutCommand)[0]?.args[0].input;
-    expect(put?.Item).toMatchObject({ pk: `PAGE#${JOB_ID}#00000001`, count: 2 });
-    expect(gunzipSync(put?.Item?.results as Uint8Array).toString()).toBe(
       '[16,"81129638414606663681390495662081"]',
     );
   });

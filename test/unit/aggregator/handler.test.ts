@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { gzipSync } from 'node:zlib';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -17,7 +18,10 @@ const chunk = {
   jobId: JOB_ID,
   chunkIndex: 1,
   offset: 2,
-  results: [9, 16],
+  // The squares as the worker hands them over: the gzip of their JSON text, base64.
+  resultsGzip: gzipSync('[9,16]').toString('base64'),
+  count: 2,
+  resultsJsonLength: '[9,16]'.length,
   computeMs: 2,
   receiveCount: 1,
   durationMs: 3,

@@ -2,6 +2,12 @@
  * The chunk writers' DynamoDB retries: short jittered waits after throttling, no retry of a
  * client error, and a time budget instead of a quota.
  */
+import { Readable } from 'node:stream';
+import {
+  DynamoDBClient,
+  TransactionConflictException,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import {
   CHUNK_WRITER_MAX_ATTEMPTS_UNTHROTTLED,
@@ -64,5 +70,91 @@ describe('Class: ChunkWriterRetryStrategy', () => {
     await expect(
       strategy.refreshRetryTokenForRetry(token, { errorType: 'CLIENT_ERROR' }),
     ).rejects.toThrow('not retried: CLIENT_ERROR');
+  });
+});
+
+describe('Class: ChunkWriterRetryStrategy, on a DynamoDB client', () => {
+  /** An answer of DynamoDB: an error's HTTP status and type, or success (200, no type). */
+  interface Answer {
+    readonly status: number;
+    readonly type?: string;
+  }
+
+  /**
+   * A client answered `answers` in turn (the last one again once they run out), retrying as
+   * ChunkWriterRetryStrategy says, or as the SDK's standard strategy when `standard`.
+   */
+  function answeringClient(answers: readonly Answer[], { standard = false } = {}) {
+    let attempts = 0;
+    const client = new DynamoDBClient({
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      ...(!standard && { retryStrategy: new ChunkWriterRetryStrategy(Date.now, () => 0) }),
+      requestHandler: {
+        handle: async () => {
+          const answer = answers[Math.min(attempts, answers.length - 1)] ?? { status: 200 };
+          attempts += 1;
+          const body =
+            answer.type === undefined
+              ? {}
+              : { __type: `com.amazonaws.dynamodb.v20120810#${answer.type}`, message: 'test' };
+          return {
+            response: {
+              statusCode: answer.status,
+              reason: '',
+              headers: { 'content-type': 'application/x-amz-json-1.0' },
+              body: Readable.from([Buffer.from(JSON.stringify(body))]),
+            },
+          };
+        },
+      },
+    });
+    return { client, attempts: () => attempts };
+  }
+
+  const update = new UpdateItemCommand({
+    TableName: 'jobs',
+    Key: { pk: { S: 'JOB#1' }, sk: { S: 'JOB' } },
+    UpdateExpression: 'SET touched = :yes',
+    ExpressionAttributeValues: { ':yes': { BOOL: true } },
+  });
+
+  it('does not retry the TransactionConflictException of a plain UpdateItem: the SDK calls it a client error, so recordShard retries it itself', async () => {
+    // Prepare: an UpdateItem on an item an ongoing transaction holds.
+    const { client, attempts } = answeringClient([
+      { status: 400, type: 'TransactionConflictException' },
+      { status: 200 },
+    ]);
+
+    // Act
+    const caught = await client.send(update).catch((error: unknown) => error);
+
+    // Assess
+    expect(caught).toBeInstanceOf(TransactionConflictException);
+    expect(attempts()).toBe(1);
+  });
+
+  it("does not retry it with the SDK's standard strategy either (the sweeper's client)", async () => {
+    const { client, attempts } = answeringClient(
+      [{ status: 400, type: 'TransactionConflictException' }, { status: 200 }],
+      { standard: true },
+    );
+
+    const caught = await client.send(update).catch((error: unknown) => error);
+
+    expect(caught).toBeInstanceOf(TransactionConflictException);
+    expect(attempts()).toBe(1);
+  });
+
+  it('retries a throttled UpdateItem on the same client, which then succeeds', async () => {
+    const { client, attempts } = answeringClient([
+      { status: 400, type: 'ProvisionedThroughputExceededException' },
+      { status: 200 },
+    ]);
+
+    const output = await client.send(update);
+
+    expect(output.$metadata.httpStatusCode).toBe(200);
+    expect(attempts()).toBe(2);
   });
 });

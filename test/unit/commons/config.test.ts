@@ -8,11 +8,13 @@ import {
   loadDispatcherConfig,
   loadDlqConsumerConfig,
   loadInputBucketsConfig,
+  loadS3ClientConfig,
   loadStatusConfig,
   loadSweeperConfig,
   loadWorkerConfig,
   MAX_POOL_SIZE,
 } from '#commons/config.ts';
+import { S3_ENDPOINT_URL_ENV } from '#commons/env.ts';
 import { ConfigurationError } from '#commons/errors.ts';
 
 describe('Function: getStringFromEnv', () => {
@@ -224,4 +226,33 @@ describe('Function: loadInputBucketsConfig', () => {
       ),
     );
   });
+});
+
+describe('Function: loadS3ClientConfig', () => {
+  it('reads the S3 endpoint from the SDK standard variable, trimmed', () => {
+    // Act
+    const config = loadS3ClientConfig({ AWS_ENDPOINT_URL_S3: ' http://127.0.0.1:4566 ' });
+
+    // Assess
+    expect(S3_ENDPOINT_URL_ENV).toBe('AWS_ENDPOINT_URL_S3');
+    expect(config).toEqual({ endpointUrl: 'http://127.0.0.1:4566' });
+  });
+
+  it.each([[{}], [{ AWS_ENDPOINT_URL_S3: '' }], [{ AWS_ENDPOINT_URL_S3: '  ' }]])(
+    "leaves the endpoint undefined, AWS's own, when the variable is unset or empty (%o)",
+    (env) => {
+      expect(loadS3ClientConfig(env)).toEqual({ endpointUrl: undefined });
+    },
+  );
+
+  it.each(['127.0.0.1:4566', 'localhost:4566', 'ftp://127.0.0.1/', 'not a url'])(
+    'throws naming the variable and the value "%s", which is not an http or https URL',
+    (raw) => {
+      expect(() => loadS3ClientConfig({ AWS_ENDPOINT_URL_S3: raw })).toThrow(
+        new ConfigurationError(
+          `AWS_ENDPOINT_URL_S3 environment variable must be an http or https URL, got "${raw}"`,
+        ),
+      );
+    },
+  );
 });

@@ -61,25 +61,19 @@ describe('Function: parseChunkMessage', () => {
 });
 
 describe('Function: parseChunkResult', () => {
-  const result = {
+  const json = '[1,"81129638414606663681390495662081",0.25]';
+  const compressed = {
     jobId: JOB_ID,
     chunkIndex: 0,
     offset: 0,
-    results: [1, '81129638414606663681390495662081', 0.25],
+    resultsGzip: gzipSync(json).toString('base64'),
+    count: 3,
+    resultsJsonLength: json.length,
     computeMs: 1.5,
     receiveCount: 1,
     durationMs: 2.25,
     memoryMb: 3538,
     messageBytes: 120,
-  };
-
-  const json = '[1,"81129638414606663681390495662081",0.25]';
-  const { results: _, ...fields } = result;
-  const compressed = {
-    ...fields,
-    resultsGzip: gzipSync(json).toString('base64'),
-    count: 3,
-    resultsJsonLength: json.length,
   };
   const inflated = (parsed: { readonly resultsGzip: Uint8Array }) =>
     gunzipSync(parsed.resultsGzip).toString('utf8');
@@ -90,10 +84,14 @@ describe('Function: parseChunkResult', () => {
     expect(inflated(parsed)).toBe(json);
   });
 
-  it("compresses an earlier worker's squares, given as a JSON array", () => {
-    const parsed = parseChunkResult(result);
-    expect(parsed).toEqual({ ...compressed, resultsGzip: expect.any(Uint8Array) });
-    expect(inflated(parsed)).toBe(json);
+  it('throws InvalidChunkResultError for squares given as a JSON array instead of compressed', () => {
+    const { resultsGzip: _, count: __, resultsJsonLength: ___, ...fields } = compressed;
+    const plain = { ...fields, results: [1, '81129638414606663681390495662081', 0.25] };
+
+    expect(() => parseChunkResult(plain)).toThrow(InvalidChunkResultError);
+    expect(() => parseChunkResult(plain)).toThrow(
+      'invalid chunk result: resultsGzip is not base64 text',
+    );
   });
 
   it('keeps statusRead when the worker shared its status read', () => {
@@ -139,19 +137,17 @@ describe('Function: parseChunkResult', () => {
 
   it.each([
     ['null', null, 'not an object'],
-    ['a bad job id', { ...result, jobId: 'nope' }, 'jobId'],
-    ['a fractional index', { ...result, chunkIndex: 0.5 }, 'chunkIndex'],
-    ['empty results', { ...result, results: [] }, 'results is not an array'],
-    ['a negative square', { ...result, results: [-1] }, 'results[0] is not a square'],
-    ['a signed square string', { ...result, results: ['-4'] }, 'results[0] is not a square'],
-    ['NaN compute time', { ...result, computeMs: Number.NaN }, 'computeMs'],
-    ['a missing receive count', { ...result, receiveCount: undefined }, 'receiveCount'],
-    ['a negative duration', { ...result, durationMs: -1 }, 'durationMs'],
-    ['a missing duration', { ...result, durationMs: undefined }, 'durationMs'],
-    ['memory past Lambda maximum', { ...result, memoryMb: 10_241 }, 'memoryMb'],
-    ['fractional memory', { ...result, memoryMb: 1.5 }, 'memoryMb'],
-    ['message bytes past 1 MiB', { ...result, messageBytes: 1_048_577 }, 'messageBytes'],
-    ['a status read that is not a boolean', { ...result, statusRead: 0 }, 'statusRead'],
+    ['a bad job id', { ...compressed, jobId: 'nope' }, 'jobId'],
+    ['a fractional index', { ...compressed, chunkIndex: 0.5 }, 'chunkIndex'],
+    ['no squares', { ...compressed, count: 0 }, 'count is not an integer from 1 to 10000'],
+    ['NaN compute time', { ...compressed, computeMs: Number.NaN }, 'computeMs'],
+    ['a missing receive count', { ...compressed, receiveCount: undefined }, 'receiveCount'],
+    ['a negative duration', { ...compressed, durationMs: -1 }, 'durationMs'],
+    ['a missing duration', { ...compressed, durationMs: undefined }, 'durationMs'],
+    ['memory past Lambda maximum', { ...compressed, memoryMb: 10_241 }, 'memoryMb'],
+    ['fractional memory', { ...compressed, memoryMb: 1.5 }, 'memoryMb'],
+    ['message bytes past 1 MiB', { ...compressed, messageBytes: 1_048_577 }, 'messageBytes'],
+    ['a status read that is not a boolean', { ...compressed, statusRead: 0 }, 'statusRead'],
   ])('throws InvalidChunkResultError for %s', (_, value, text) => {
     expect(() => parseChunkResult(value)).toThrow(InvalidChunkResultError);
     expect(() => parseChunkResult(value)).toThrow(text);

@@ -148,7 +148,7 @@ describe('Function: partSizeFor', () => {
 
 describe('Function: createUpload', () => {
   const s3Mock = mockClient(S3Client);
-  const s3 = createPresigningS3Client();
+  const s3 = createPresigningS3Client({ endpointUrl: undefined });
   const deps = { s3, inputBucketName: BUCKET, now: () => NOW };
 
   beforeEach(() => {
