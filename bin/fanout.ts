@@ -58,7 +58,8 @@ Usage:
   fanout submit [NUMBER...] [options]   submit a job to a running API, print its id
   fanout status JOB_ID                  print a job's status (JSON)
   fanout wait JOB_ID [--timeout S]      wait for a job to end; exit 0 if it SUCCEEDED
-  fanout results JOB_ID [-o FILE]       a job's squares, streamed as they are computed
+  fanout results JOB_ID [-o FILE] [--timeout S]
+                                        a job's squares, streamed as they are computed
                                         (--output writes them to FILE, --format as below)
   fanout cancel JOB_ID                  cancel a running job (terminate())
   fanout redrive JOB_ID                 re-send a FAILED job's failed chunks
