@@ -12,6 +12,7 @@ export {
   type RequestSigner,
   regionOfApiUrl,
 } from '#client/index.ts';
+export { signingRegionOf } from '#client/signing.ts';
 
 /** A FanoutApi on `baseUrl`, signed by `signer`, or by itself when none is given. */
 export class FanoutClient extends FanoutApi {

@@ -33,7 +33,7 @@ import {
   FanoutClient,
   formatSquares,
   type JobStatusBody,
-  regionOfApiUrl,
+  signingRegionOf,
 } from './client.ts';
 import {
   parseJsonNumbers,
@@ -274,11 +274,7 @@ async function clientFor(values: Values): Promise<FanoutClient | undefined> {
   } catch {
     throw new UsageError(`--api must be a URL, got "${values.api}"`);
   }
-  const region =
-    values.region ??
-    regionOfApiUrl(parsed.href) ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION;
+  const region = signingRegionOf(parsed, values.region);
   if (region === undefined) throw new UsageError('cannot tell the region of --api: give --region');
   return new FanoutClient(values.api, await createSigV4Signer(region));
 }

@@ -89,4 +89,24 @@ describe('Function: main', () => {
     expect(stderr[1]).toBe(`fanout: job ${fake.jobId} is still RUNNING after 1 ms\n`);
     expect(fake.status).toBe('RUNNING');
   });
+
+  it('exits 2 when the region of --api cannot be told, and names --region', async () => {
+    // Prepare
+    const { AWS_REGION, AWS_DEFAULT_REGION } = process.env;
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+
+    // Act
+    let code: number;
+    try {
+      code = await main(['status', fake.jobId, '--api', 'https://api.example.com/']);
+    } finally {
+      if (AWS_REGION !== undefined) process.env.AWS_REGION = AWS_REGION;
+      if (AWS_DEFAULT_REGION !== undefined) process.env.AWS_DEFAULT_REGION = AWS_DEFAULT_REGION;
+    }
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toEqual(['fanout: cannot tell the region of --api: give --region\n']);
+  });
 });
