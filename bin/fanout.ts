@@ -31,7 +31,6 @@ import {
   ApiError,
   createSigV4Signer,
   FanoutClient,
-  formatSquares,
   type JobStatusBody,
   signingRegionOf,
 } from './client.ts';
@@ -44,7 +43,12 @@ import {
 } from './input.ts';
 import { runJobCommand } from './job-commands.ts';
 import { type ProgressBar, progressBar } from './progress.ts';
-import { type ResultsFormat, resultsFormatOf, writeResultsTo } from './results-output.ts';
+import {
+  formatResults,
+  type ResultsFormat,
+  resultsFormatOf,
+  writeResultsTo,
+} from './results-output.ts';
 
 /** Where the job commands look without --url or --api: `fanout serve`'s default port. */
 const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
@@ -411,7 +415,7 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
       return 0;
     }
     if (Array.isArray(job.results) && format === 'squares') {
-      process.stdout.write(`${formatSquares(job.results)}\n`);
+      process.stdout.write(formatResults(job.results, format));
       return 0;
     }
     // To stdout only once the job has SUCCEEDED: what is printed cannot be taken back.
