@@ -10,7 +10,6 @@ export type { JobStatusBody } from '#client/index.ts';
 export {
   createSigV4Signer,
   HttpError as ApiError,
-  type RequestSigner,
   regionOfApiUrl,
 } from '#client/index.ts';
 export { signingRegionOf } from '#client/signing.ts';

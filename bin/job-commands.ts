@@ -19,7 +19,7 @@ import { UsageError } from './input.ts';
 import { progressBar } from './progress.ts';
 import { resultsFormatOf, writeResultsTo } from './results-output.ts';
 
-export interface JobCommandOptions {
+interface JobCommandOptions {
   readonly json: boolean;
   readonly progress: boolean;
   readonly timeoutMs: number;

@@ -187,7 +187,7 @@ function timingOf(job: JobRecord, now: Date): JobTiming {
 }
 
 /** Bytes done of an S3 input job: its marked ranges (each rangeBytes, the last one shorter). */
-export function bytesProgress(
+function bytesProgress(
   job: JobRecord,
   shards: readonly ShardState[],
 ): { bytesDone?: number; bytesTotal?: number } {
