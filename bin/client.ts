@@ -1,7 +1,8 @@
 /**
  * The CLI's view of the client library (client/): the route-by-route API client, signed by
  * itself (a local stack with its default principal, a deployed one with the default AWS
- * credential chain when given createSigV4Signer), and how `fanout` prints squares.
+ * credential chain when given createSigV4Signer). How `fanout` prints squares is
+ * results-output.ts.
  */
 import { FanoutApi, type RequestSigner } from '#client/index.ts';
 
@@ -9,18 +10,13 @@ export type { JobStatusBody } from '#client/index.ts';
 export {
   createSigV4Signer,
   HttpError as ApiError,
-  type RequestSigner,
   regionOfApiUrl,
 } from '#client/index.ts';
+export { signingRegionOf } from '#client/signing.ts';
 
 /** A FanoutApi on `baseUrl`, signed by `signer`, or by itself when none is given. */
 export class FanoutClient extends FanoutApi {
   constructor(baseUrl: string, signer?: RequestSigner | 'none') {
     super(baseUrl, signer === undefined ? {} : { signer });
   }
-}
-
-/** How `fanout` prints squares: the tutorial's list, big integers as their digits. */
-export function formatSquares(results: readonly unknown[]): string {
-  return `Squares: [${results.map((value) => String(value)).join(', ')}]`;
 }

@@ -31,9 +31,8 @@ import {
   ApiError,
   createSigV4Signer,
   FanoutClient,
-  formatSquares,
   type JobStatusBody,
-  regionOfApiUrl,
+  signingRegionOf,
 } from './client.ts';
 import {
   parseJsonNumbers,
@@ -44,7 +43,12 @@ import {
 } from './input.ts';
 import { runJobCommand } from './job-commands.ts';
 import { type ProgressBar, progressBar } from './progress.ts';
-import { type ResultsFormat, resultsFormatOf, writeResultsTo } from './results-output.ts';
+import {
+  formatResults,
+  type ResultsFormat,
+  resultsFormatOf,
+  writeResultsTo,
+} from './results-output.ts';
 
 /** Where the job commands look without --url or --api: `fanout serve`'s default port. */
 const DEFAULT_SERVE_URL = 'http://127.0.0.1:3000';
@@ -58,7 +62,8 @@ Usage:
   fanout submit [NUMBER...] [options]   submit a job to a running API, print its id
   fanout status JOB_ID                  print a job's status (JSON)
   fanout wait JOB_ID [--timeout S]      wait for a job to end; exit 0 if it SUCCEEDED
-  fanout results JOB_ID [-o FILE]       a job's squares, streamed as they are computed
+  fanout results JOB_ID [-o FILE] [--timeout S]
+                                        a job's squares, streamed as they are computed
                                         (--output writes them to FILE, --format as below)
   fanout cancel JOB_ID                  cancel a running job (terminate())
   fanout redrive JOB_ID                 re-send a FAILED job's failed chunks
@@ -273,11 +278,7 @@ async function clientFor(values: Values): Promise<FanoutClient | undefined> {
   } catch {
     throw new UsageError(`--api must be a URL, got "${values.api}"`);
   }
-  const region =
-    values.region ??
-    regionOfApiUrl(parsed.href) ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION;
+  const region = signingRegionOf(parsed, values.region);
   if (region === undefined) throw new UsageError('cannot tell the region of --api: give --region');
   return new FanoutClient(values.api, await createSigV4Signer(region));
 }
@@ -414,7 +415,7 @@ async function square(values: Values, args: readonly string[]): Promise<number> 
       return 0;
     }
     if (Array.isArray(job.results) && format === 'squares') {
-      process.stdout.write(`${formatSquares(job.results)}\n`);
+      process.stdout.write(formatResults(job.results, format));
       return 0;
     }
     // To stdout only once the job has SUCCEEDED: what is printed cannot be taken back.

@@ -8,15 +8,18 @@
 import {
   type FanoutApi,
   Job,
+  JobCancelledError,
+  JobFailedError,
   type JobStatusBody,
   type StartedInputJob,
   type SubmittedJob,
+  TimeoutError,
 } from '#client/index.ts';
 import { UsageError } from './input.ts';
 import { progressBar } from './progress.ts';
 import { resultsFormatOf, writeResultsTo } from './results-output.ts';
 
-export interface JobCommandOptions {
+interface JobCommandOptions {
   readonly json: boolean;
   readonly progress: boolean;
   readonly timeoutMs: number;
@@ -78,11 +81,23 @@ export async function runJobCommand(
     case 'results': {
       const job = new Job(api, oneJobId(command, args));
       const format = resultsFormatOf(options.format, options.output !== undefined);
-      const count = await writeResultsTo(
-        options.output,
-        job.pages(),
-        options.json && options.format === undefined ? 'json' : format,
-      );
+      // --timeout bounds the stream as it bounds `wait`: a job that does not end in time is a
+      // TimeoutError (exit 1), and goes on running.
+      const signal = AbortSignal.timeout(options.timeoutMs);
+      let count: number;
+      try {
+        count = await writeResultsTo(
+          options.output,
+          job.pages({ signal }),
+          options.json && options.format === undefined ? 'json' : format,
+        );
+      } catch (error) {
+        const ended = error instanceof JobFailedError || error instanceof JobCancelledError;
+        if (signal.aborted && !ended) {
+          throw new TimeoutError(job.id, options.timeoutMs, job.lastStatus?.status);
+        }
+        throw error;
+      }
       if (options.output !== undefined) {
         process.stderr.write(`fanout: wrote ${count} results of ${job.id} to ${options.output}\n`);
       }

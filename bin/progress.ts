@@ -6,7 +6,7 @@
 import type { JobStatusBody } from '#client/index.ts';
 
 /** What a bar counts. */
-export type ProgressUnit = 'numbers' | 'bytes';
+type ProgressUnit = 'numbers' | 'bytes';
 
 export interface ProgressBar {
   /** Redraws the bar from a job's status: numbers done, or bytes of an S3 input done. */

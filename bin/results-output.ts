@@ -47,6 +47,14 @@ const FRAMINGS: Readonly<Record<ResultsFormat, Framing>> = {
   lines: { open: '', separator: '\n', close: '\n', join: (v) => v.join('\n') },
 };
 
+/** All of `results` in `format`, as one text: what `writeResults` writes of one page. */
+export function formatResults(results: readonly SquareResult[], format: ResultsFormat): string {
+  const framing = FRAMINGS[format];
+  // An empty `lines` output is an empty file, not one blank line.
+  if (format === 'lines' && results.length === 0) return '';
+  return `${framing.open}${framing.join(results)}${framing.close}`;
+}
+
 /** Squares joined into one write. */
 const WRITE_BATCH = 4_096;
 

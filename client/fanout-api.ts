@@ -3,6 +3,7 @@
  * cancel, redrive, and the caller's jobs. One method per route, typed with the API's shapes.
  */
 import { stat } from 'node:fs/promises';
+import { JOBS_PATH, jobPath, redrivePath, resultsPath, startPath } from '#commons/api-paths.ts';
 import { gzipNumbersText } from '#commons/compression.ts';
 import { TERMINAL_STATUSES } from '#commons/types.ts';
 import type {
@@ -138,7 +139,7 @@ export class FanoutApi {
       json.length > GZIP_THRESHOLD_BYTES
         ? { bytes: gzipNumbersText(json), headers: { 'content-type': 'application/gzip' } }
         : { bytes: json, headers: { 'content-type': 'application/json' } };
-    return this.transport.request<SubmittedJob>('POST', '/jobs', 'the job was not accepted', {
+    return this.transport.request<SubmittedJob>('POST', JOBS_PATH, 'the job was not accepted', {
       body,
       signal: options.signal,
       ...(options.idempotencyKey === undefined
@@ -161,7 +162,7 @@ export class FanoutApi {
     const json = Buffer.from(JSON.stringify({ input: { upload: { format, sizeBytes } } }));
     return this.transport.request<AwaitingUploadJob>(
       'POST',
-      '/jobs',
+      JOBS_PATH,
       'the upload job was not created',
       {
         body: { bytes: json, headers: { 'content-type': 'application/json' } },
@@ -177,12 +178,10 @@ export class FanoutApi {
     signal?: AbortSignal,
   ): Promise<StartedInputJob> {
     const json = Buffer.from(JSON.stringify(parts === undefined ? {} : { parts }));
-    return this.transport.request<StartedInputJob>(
-      'POST',
-      `${jobPath(jobId)}/start`,
-      `start job ${jobId}`,
-      { body: { bytes: json, headers: { 'content-type': 'application/json' } }, signal },
-    );
+    return this.transport.request<StartedInputJob>('POST', startPath(jobId), `start job ${jobId}`, {
+      body: { bytes: json, headers: { 'content-type': 'application/json' } },
+      signal,
+    });
   }
 
   /**
@@ -232,7 +231,7 @@ export class FanoutApi {
     if (options.partial === true) query.add('partial', 'true');
     return this.transport.request<ResultsPageBody>(
       'GET',
-      `${jobPath(jobId)}/results${query.toString()}`,
+      `${resultsPath(jobId)}${query.toString()}`,
       `results of job ${jobId}`,
       { signal },
     );
@@ -247,21 +246,23 @@ export class FanoutApi {
 
   /** `POST /jobs/{jobId}/redrive`: re-sends a failed job's failed chunks. */
   redrive(jobId: string, signal?: AbortSignal): Promise<RedrivenJob> {
-    return this.transport.request<RedrivenJob>(
-      'POST',
-      `${jobPath(jobId)}/redrive`,
-      `redrive job ${jobId}`,
-      { signal },
-    );
+    return this.transport.request<RedrivenJob>('POST', redrivePath(jobId), `redrive job ${jobId}`, {
+      signal,
+    });
   }
 
   /** `GET /jobs?cursor=`: one page of the caller's jobs, newest first. */
   listJobs(cursor?: string, signal?: AbortSignal): Promise<JobListPage> {
     const query = new URLSearchParamsEncoder();
     if (cursor !== undefined) query.add('cursor', cursor);
-    return this.transport.request<JobListPage>('GET', `/jobs${query.toString()}`, 'list jobs', {
-      signal,
-    });
+    return this.transport.request<JobListPage>(
+      'GET',
+      `${JOBS_PATH}${query.toString()}`,
+      'list jobs',
+      {
+        signal,
+      },
+    );
   }
 
   /**
@@ -356,10 +357,6 @@ export class FanoutApi {
     if (Array.isArray(job.results)) return job.results;
     return this.allResults(job.jobId, signal);
   }
-}
-
-function jobPath(jobId: string): string {
-  return `/jobs/${encodeURIComponent(jobId)}`;
 }
 
 /**

@@ -17,12 +17,12 @@ export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
 /** How requests are signed: a signer, `'none'`, or `'auto'` (see `defaultSigner`). */
 export type SigningChoice = RequestSigner | 'none' | 'auto';
 
-export interface RequestBody {
+interface RequestBody {
   readonly bytes: Uint8Array;
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   readonly body?: RequestBody;
   readonly headers?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal | undefined;
@@ -34,7 +34,7 @@ export interface RequestOptions {
  * `'auto'`: a local stack (loopback) is signed with the local default principal, an
  * execute-api URL with the default AWS credential chain in its region, anything else not.
  */
-export function defaultSigner(baseUrl: URL): Promise<RequestSigner | undefined> {
+function defaultSigner(baseUrl: URL): Promise<RequestSigner | undefined> {
   if (isLoopback(baseUrl)) return createLocalSigner();
   const region = regionOfApiUrl(baseUrl.href);
   return region === undefined ? Promise.resolve(undefined) : createSigV4Signer(region);

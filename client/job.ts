@@ -63,7 +63,7 @@ function progressOf(body: JobStatusBody): JobProgress {
 }
 
 /** The error of a job that ended without succeeding. */
-export function endError(body: JobStatusBody): JobFailedError | JobCancelledError | undefined {
+function endError(body: JobStatusBody): JobFailedError | JobCancelledError | undefined {
   if (body.status === 'FAILED') return new JobFailedError(body);
   if (body.status === 'CANCELLED') return new JobCancelledError(body);
   return undefined;

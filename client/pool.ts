@@ -16,7 +16,7 @@ import {
   createSigV4Signer,
   isLoopback,
   type RequestSigner,
-  regionOfApiUrl,
+  signingRegionOf,
 } from './signing.ts';
 
 interface CommonConnectOptions {
@@ -65,12 +65,11 @@ function lazySigner(make: () => Promise<RequestSigner>): RequestSigner {
 
 function signingFor(url: URL, options: CommonConnectOptions): SigningChoice {
   if (options.signing === 'none') return 'none';
-  const region =
-    options.region ??
-    (isLoopback(url) ? LOCAL_REGION : undefined) ??
-    regionOfApiUrl(url.href) ??
-    process.env.AWS_REGION ??
-    process.env.AWS_DEFAULT_REGION;
+  // A local stack signs for its own region unless told otherwise.
+  const region = signingRegionOf(
+    url,
+    options.region ?? (isLoopback(url) ? LOCAL_REGION : undefined),
+  );
   if (region === undefined) {
     throw new TypeError(`cannot tell the region of ${url.href}: pass { region }`);
   }

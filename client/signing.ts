@@ -62,6 +62,18 @@ export function regionOfApiUrl(url: string): string | undefined {
 }
 
 /**
+ * The region to sign the requests to `url` for: `given`, else an execute-api URL's own, else
+ * `$AWS_REGION`, then `$AWS_DEFAULT_REGION`; undefined when none of them says.
+ */
+export function signingRegionOf(
+  url: URL,
+  given: string | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string | undefined {
+  return given ?? regionOfApiUrl(url.href) ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+}
+
+/**
  * A SigV4 signer for API Gateway (`execute-api`) in `region`, with `credentials` or, by
  * default, the default AWS credential chain (environment, shared files, SSO, IMDS…).
  */

@@ -4,6 +4,7 @@
  * aggregator, so the job stays CANCELLED.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { jobPath } from '#commons/api-paths.ts';
 import { ConflictError } from '#commons/errors.ts';
 import { jsonResponse } from '#commons/http.ts';
 import { logger, MetricUnit, metrics } from '#commons/powertools.ts';
@@ -37,7 +38,7 @@ export async function cancelRunningJob(
         jobId,
         status: 'CANCELLED',
         cancelledAt: result.cancelledAt,
-        statusUrl: `/jobs/${jobId}`,
+        statusUrl: jobPath(jobId),
       };
     case 'NOT_RUNNING':
       throw new ConflictError(

@@ -44,15 +44,6 @@ export interface DispatcherDeps extends RouterDeps {
   readonly input?: InputDeps;
 }
 
-/** The client paths of a job's status and results. */
-export function statusPath(jobId: string): string {
-  return `/jobs/${jobId}`;
-}
-
-export function resultsPath(jobId: string): string {
-  return `/jobs/${jobId}/results`;
-}
-
 /** The 202 body of `POST /jobs`. */
 export interface SubmittedJob {
   readonly jobId: string;

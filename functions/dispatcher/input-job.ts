@@ -1,3 +1,4 @@
+import { jobPath, resultsPath, startPath } from '#commons/api-paths.ts';
 import {
   BadRequestError,
   ConflictError,
@@ -21,14 +22,7 @@ import {
   startInputJob,
 } from '#store/jobs.ts';
 import { shardCountFor } from '#store/shards.ts';
-import {
-  type DispatcherDeps,
-  deadlineAfter,
-  type InputDeps,
-  resultsPath,
-  sendSqsRequests,
-  statusPath,
-} from './deps.ts';
+import { type DispatcherDeps, deadlineAfter, type InputDeps, sendSqsRequests } from './deps.ts';
 import { queueChunks } from './queue-chunks.ts';
 import {
   authorizeS3Input,
@@ -59,10 +53,6 @@ export interface StartedInputJob {
   readonly chunkCount: number;
   readonly statusUrl: string;
   readonly resultsUrl: string;
-}
-
-export function startPath(jobId: string): string {
-  return `/jobs/${jobId}/start`;
 }
 
 function inputDepsOf(deps: DispatcherDeps): InputDeps {
@@ -115,7 +105,7 @@ function startedView(jobId: string, object: InputObject, chunkCount: number): St
     status: 'RUNNING',
     input: { bucket: object.bucket, key: object.key, sizeBytes: object.size },
     chunkCount,
-    statusUrl: statusPath(jobId),
+    statusUrl: jobPath(jobId),
     resultsUrl: resultsPath(jobId),
   };
 }
@@ -164,7 +154,7 @@ export async function createUploadJob(
     status: 'AWAITING_INPUT',
     upload,
     startUrl: startPath(jobId),
-    statusUrl: statusPath(jobId),
+    statusUrl: jobPath(jobId),
     resultsUrl: resultsPath(jobId),
   };
 }

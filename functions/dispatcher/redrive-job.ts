@@ -15,6 +15,7 @@
  * so another redrive can send them.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { jobPath } from '#commons/api-paths.ts';
 import { mapWithConcurrency } from '#commons/concurrency.ts';
 import { addUsage, type JobUsage, NO_USAGE, writeUnits } from '#commons/cost.ts';
 import { ConflictError, errorMessage, ServiceUnavailableError } from '#commons/errors.ts';
@@ -178,7 +179,7 @@ export async function redriveJob(
     status: 'RUNNING',
     redrivenChunks: sent,
     deadlineAt: new Date(deadlineAt).toISOString(),
-    statusUrl: `/jobs/${jobId}`,
+    statusUrl: jobPath(jobId),
   };
 }
 

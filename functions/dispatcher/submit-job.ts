@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { jobPath, resultsPath } from '#commons/api-paths.ts';
 import { planChunks } from '#commons/chunking.ts';
 import { addUsage, type JobUsage, NO_USAGE } from '#commons/cost.ts';
 import { clientPath, jsonResponse } from '#commons/http.ts';
@@ -11,14 +12,7 @@ import type { RouteRequest } from '#commons/router.ts';
 import type { ChunkMessage } from '#commons/types.ts';
 import { createJob, expiryAfterDays } from '#store/jobs.ts';
 import { shardCountFor } from '#store/shards.ts';
-import {
-  type DispatcherDeps,
-  deadlineAfter,
-  resultsPath,
-  type SubmittedJob,
-  sendSqsRequests,
-  statusPath,
-} from './deps.ts';
+import { type DispatcherDeps, deadlineAfter, type SubmittedJob, sendSqsRequests } from './deps.ts';
 import { handleCreateInputJob, isInputRequest } from './input-request.ts';
 import { parseJobRequest } from './job-request.ts';
 import { queueChunks } from './queue-chunks.ts';
@@ -84,7 +78,7 @@ export async function submitJob(
     status: 'RUNNING',
     numbersCount: numbers.length,
     chunkCount: entries.length,
-    statusUrl: statusPath(jobId),
+    statusUrl: jobPath(jobId),
     resultsUrl: resultsPath(jobId),
   };
 }

@@ -16,6 +16,7 @@
  * chunks) and the job item.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { resultsPath } from '#commons/api-paths.ts';
 import { chunkOffset, progressOf, readAllShards } from '#commons/completion.ts';
 import { addUsage, type CostEstimate, estimateCost } from '#commons/cost.ts';
 import { BadRequestError, ConflictError } from '#commons/errors.ts';
@@ -186,7 +187,7 @@ function timingOf(job: JobRecord, now: Date): JobTiming {
 }
 
 /** Bytes done of an S3 input job: its marked ranges (each rangeBytes, the last one shorter). */
-export function bytesProgress(
+function bytesProgress(
   job: JobRecord,
   shards: readonly ShardState[],
 ): { bytesDone?: number; bytesTotal?: number } {
@@ -244,7 +245,7 @@ export async function getJobStatus(
     attempts: job.attempts,
     ...(failure !== undefined && { failure }),
     cost: estimateCost(addUsage(job.usage, progress.usage)),
-    resultsUrl: `/jobs/${jobId}/results`,
+    resultsUrl: resultsPath(jobId),
   };
   const resultsJson = job.status === 'SUCCEEDED' ? job.results : undefined;
   return { view, resultsJson };

@@ -10,6 +10,7 @@
  * reads every shard for the exact figures.
  */
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { jobPath } from '#commons/api-paths.ts';
 import { isPrincipalArn, normalisePrincipalArn } from '#commons/caller.ts';
 import { BadRequestError } from '#commons/errors.ts';
 import { jsonResponse } from '#commons/http.ts';
@@ -100,7 +101,7 @@ export function toJobSummary(entry: OwnedJobEntry): JobSummary {
     createdAt: entry.createdAt,
     updatedAt: entry.updatedAt,
     ...(entry.completedAt !== undefined && { completedAt: entry.completedAt }),
-    statusUrl: `/jobs/${entry.jobId}`,
+    statusUrl: jobPath(entry.jobId),
   };
 }
 

@@ -4,7 +4,12 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ResultChunk } from '#client/index.ts';
 import { UsageError } from '../../../bin/input.ts';
-import { resultsFormatOf, writeResults, writeResultsTo } from '../../../bin/results-output.ts';
+import {
+  formatResults,
+  resultsFormatOf,
+  writeResults,
+  writeResultsTo,
+} from '../../../bin/results-output.ts';
 
 async function* pagesOf(...pages: (readonly (number | string)[])[]): AsyncGenerator<ResultChunk> {
   let offset = 0;
@@ -56,6 +61,28 @@ describe('Function: writeResults', () => {
     expect(json.text()).toBe('[]\n');
     expect(lines.text()).toBe('');
   });
+});
+
+describe('Function: formatResults', () => {
+  const big = '15241578753238836750495351562536198787501905199875019052100';
+
+  it('frames inline squares as the tutorial line, big integers as their digits', () => {
+    expect(formatResults([1, 4, 9, 6.25, big], 'squares')).toBe(
+      `Squares: [1, 4, 9, 6.25, ${big}]\n`,
+    );
+    expect(formatResults([], 'squares')).toBe('Squares: []\n');
+  });
+
+  it.each(['squares', 'json', 'lines'] as const)(
+    'gives in %s what writeResults writes of the same squares',
+    async (format) => {
+      for (const results of [[1, 4, big], []]) {
+        const out = sink();
+        await writeResults(pagesOf(results), out.stream, format);
+        expect(formatResults(results, format)).toBe(out.text());
+      }
+    },
+  );
 });
 
 describe('Function: writeResultsTo', () => {

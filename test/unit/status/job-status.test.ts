@@ -13,6 +13,7 @@ import { CREATED_AT, JOB_ID, jobItem, pageItem, TABLE_NAME } from '#test/helpers
 import { apiGatewayEvent, jobResultsEvent, jobStatusEvent } from '#test/helpers/events.ts';
 import { FakeTable } from '#test/helpers/fake-table.ts';
 import { encodeCursor } from '../../../functions/status/cursor.ts';
+import * as jobStatus from '../../../functions/status/job-status.ts';
 import { pagesPerResponseOf, type StatusDeps } from '../../../functions/status/job-status.ts';
 import { handleStatusRequest } from '../../../functions/status/routes.ts';
 
@@ -466,5 +467,18 @@ describe('Function: handleStatusRequest (events without a resource)', () => {
 
     const resultsEvent = { ...jobResultsEvent(JOB_ID), resource: undefined as unknown as string };
     expect((await request(resultsEvent)).body.error.code).toBe('JOB_NOT_SUCCEEDED');
+  });
+});
+
+describe('Module: status/job-status.ts', () => {
+  it('exports what the routes and tests use, its bytes progress kept inside', () => {
+    expect(Object.keys(jobStatus).sort()).toEqual([
+      'failureView',
+      'getJobStatus',
+      'getResultsPage',
+      'handleGetJob',
+      'handleGetResults',
+      'pagesPerResponseOf',
+    ]);
   });
 });
