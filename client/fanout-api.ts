@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { JOBS_PATH, jobPath, redrivePath, resultsPath, startPath } from '#commons/api-paths.ts';
 import { gzipNumbersText } from '#commons/compression.ts';
+import { MAX_REQUEST_BODY_BYTES } from '#commons/limits.ts';
 import { TERMINAL_STATUSES } from '#commons/types.ts';
 import type {
   AwaitingUploadJob,
@@ -137,7 +138,10 @@ export class FanoutApi {
     // would then count in full against Lambda's 6 MB payload limit.
     const body =
       json.length > GZIP_THRESHOLD_BYTES
-        ? { bytes: gzipNumbersText(json), headers: { 'content-type': 'application/gzip' } }
+        ? {
+            bytes: gzipNumbersText(json, MAX_REQUEST_BODY_BYTES),
+            headers: { 'content-type': 'application/gzip' },
+          }
         : { bytes: json, headers: { 'content-type': 'application/json' } };
     return this.transport.request<SubmittedJob>('POST', JOBS_PATH, 'the job was not accepted', {
       body,

@@ -34,10 +34,21 @@ function repeatsItself(text: Buffer): boolean {
  * The gzip of text of numbers: Huffman coding alone, or LZ77 as well when a sample of the
  * text repeats itself (then the smaller of the two). Either is plain gzip (RFC 1952), which
  * any gunzip reads.
+ * @param fitBytes where the result must fit (an item, a request body): a Huffman coding
+ *   larger than that is compared with LZ77's too, since the text may repeat itself past the
+ *   sample, and LZ77 might fit where Huffman alone does not
  */
-export function gzipNumbersText(text: string | Buffer): Buffer {
+export function gzipNumbersText(
+  text: string | Buffer,
+  fitBytes = Number.POSITIVE_INFINITY,
+): Buffer {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  if (!repeatsItself(bytes)) return gzipSync(bytes, HUFFMAN_ONLY);
+  if (!repeatsItself(bytes)) {
+    const huffman = gzipSync(bytes, HUFFMAN_ONLY);
+    if (huffman.length <= fitBytes) return huffman;
+    const matched = gzipSync(bytes, MATCHING);
+    return matched.length < huffman.length ? matched : huffman;
+  }
   const matched = gzipSync(bytes, MATCHING);
   // The sample may not be the whole: past it, the text may not repeat.
   if (bytes.length <= SAMPLE_BYTES) return matched;

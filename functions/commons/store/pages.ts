@@ -37,7 +37,7 @@ import {
  * hand-off, so that the aggregator stores the bytes it is given.
  */
 export function gzipResults(resultsJson: string): Buffer {
-  return gzipNumbersText(resultsJson);
+  return gzipNumbersText(resultsJson, DYNAMODB_MAX_ITEM_BYTES);
 }
 
 /** One chunk's results, as the aggregator stores them. */

@@ -37,6 +37,21 @@ describe('Function: gzipNumbersText', () => {
     expect(packed.length).toBe(Math.min(huffman, matched));
   });
 
+  it('compares LZ77 too when Huffman alone does not fit, and the text repeats past the sample', () => {
+    // Digits in no order for the sampled start, then one square over and over: Huffman alone
+    // codes the repeats at ~3 bits a character, LZ77 almost to nothing.
+    const json = `${randomSquaresJson(2_000).slice(0, -1)},${'123456787654321,'.repeat(50_000)}0]`;
+    const huffman = gzipSync(json, { strategy: constants.Z_HUFFMAN_ONLY }).length;
+    const fit = Math.floor(huffman / 2);
+
+    const packed = gzipNumbersText(json, fit);
+
+    expect(gunzipSync(packed).toString('utf8')).toBe(json);
+    expect(packed.length).toBeLessThanOrEqual(fit);
+    // Without a bound to fit, the sample alone decides: Huffman.
+    expect(gzipNumbersText(json).length).toBe(huffman);
+  });
+
   it('round-trips short and empty text', () => {
     for (const text of ['', '[]', '[1,4,9]', '["81129638414606663681390495662081"]']) {
       expect(gunzipSync(gzipNumbersText(text)).toString('utf8')).toBe(text);
