@@ -37,8 +37,15 @@ import {
  * hand-off, so that the aggregator stores the bytes it is given.
  */
 export function gzipResults(resultsJson: string): Buffer {
-  return gzipNumbersText(resultsJson, DYNAMODB_MAX_ITEM_BYTES);
+  return gzipNumbersText(resultsJson, PAGE_RESULTS_FIT_BYTES);
 }
+
+/**
+ * Where a page's compressed squares must fit: the 400 KB item, less room for its other
+ * attributes (keys, counts, and a range's bad lines: at most 1,000 reasons of 200
+ * characters, which compress to tens of KB).
+ */
+const PAGE_RESULTS_FIT_BYTES = DYNAMODB_MAX_ITEM_BYTES - 64 * 1024;
 
 /** One chunk's results, as the aggregator stores them. */
 export interface PageToStore {
