@@ -5,6 +5,7 @@
  * how fast this machine is.
  */
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
@@ -324,6 +325,33 @@ describe('Class: DynamoDbLimiter (through the proxy, on DynamoDB Local)', () => 
     // Assess
     expect(answer.Count).toBe(0);
     expect((limiter.report().byClient.aggregator?.readUnits ?? 0) - before).toBe(4);
+  });
+
+  it('charges a BatchGetItem whose projection leaves out the sort key each whole item found', async () => {
+    // Prepare: two items of 10,210 bytes (3 units each, strongly consistent); a third key
+    // that holds nothing (the least a read costs: 1 unit).
+    await put('b', '1', 1_000);
+    await put('b', '2', 1_000);
+    const before = limiter.report().byClient.aggregator?.readUnits ?? 0;
+
+    // Act: only `pk` and `data` projected, so no item returned names its sort key.
+    const answer = await client('aggregator').send(
+      new BatchGetItemCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: ['1', '2', '3'].map((sk) => ({ pk: { S: 'b' }, sk: { S: sk } })),
+            ConsistentRead: true,
+            ProjectionExpression: 'pk, #data',
+            ExpressionAttributeNames: { '#data': 'data' },
+          },
+        },
+      }),
+    );
+
+    // Assess
+    expect(answer.Responses?.[tableName]).toHaveLength(2);
+    expect(answer.Responses?.[tableName]?.[0]?.sk).toBeUndefined();
+    expect((limiter.report().byClient.aggregator?.readUnits ?? 0) - before).toBe(3 + 3 + 1);
   });
 
   it('charges an UpdateItem the larger of before and after, the same with ReturnValues ALL_NEW', async () => {

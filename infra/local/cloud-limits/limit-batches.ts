@@ -186,15 +186,22 @@ export async function limitBatchGet(
       const asObject = asItem(item);
       return asObject === undefined ? [] : [asObject];
     });
-    const full: (ItemLike | undefined)[] = isPartialRead(group)
-      ? await ctx.reader.getMany(
-          returned.map((item) => ({ table: schema.name, key: keyOf(schema, item) })),
-        )
+    // A projection may leave out key attributes, so that the items returned cannot name
+    // themselves: the keys asked for are read whole instead, each found one billed by size.
+    const read: ItemLike[] = isPartialRead(group)
+      ? (
+          await ctx.reader.getMany(
+            (group.Keys ?? []).flatMap((key) => {
+              const item = asItem(key);
+              return item === undefined ? [] : [{ table: schema.name, key: keyOf(schema, item) }];
+            }),
+          )
+        ).filter((item): item is ItemLike => item !== undefined)
       : returned;
-    const extra: Charge[] = returned.map((item, index) => ({
+    const extra: Charge[] = read.map((item) => ({
       at: tablePartition(ctx, schema, item),
       kind: 'read',
-      units: readUnits(itemSize(full[index] ?? item), mode) - readUnits(0, mode),
+      units: readUnits(itemSize(item), mode) - readUnits(0, mode),
     }));
     ctx.meter.take(extra);
     units += sum(extra);
