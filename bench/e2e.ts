@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Job, type SquareResult } from '#client/index.ts';
 import { gzipNumbersText } from '#commons/compression.ts';
-import { MAX_NUMBERS_PER_JOB, MAX_REQUEST_BODY_BYTES } from '#commons/limits.ts';
+import { MAX_BINARY_REQUEST_BODY_BYTES, MAX_NUMBERS_PER_JOB } from '#commons/limits.ts';
 import { TestStack } from '#local/harness/index.ts';
 import type { InvocationRecord } from '#local/runtime/function-host.ts';
 import { seededRandom } from '#local/seeded-random.ts';
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     // What the client will send (client/fanout-api.ts: JSON, gzipNumbersText), measured apart.
     const e0 = performance.now();
     const json = JSON.stringify({ numbers });
-    const gzipped = gzipNumbersText(json, MAX_REQUEST_BODY_BYTES);
+    const gzipped = gzipNumbersText(json, MAX_BINARY_REQUEST_BODY_BYTES);
     const encodeMs = performance.now() - e0;
     // What the environments' init consumed (they prime their clients as provisioned
     // concurrency does) is not the job's: the instrument's counts are taken from here on.

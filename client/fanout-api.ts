@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { JOBS_PATH, jobPath, redrivePath, resultsPath, startPath } from '#commons/api-paths.ts';
 import { gzipNumbersText } from '#commons/compression.ts';
-import { MAX_REQUEST_BODY_BYTES } from '#commons/limits.ts';
+import { MAX_BINARY_REQUEST_BODY_BYTES } from '#commons/limits.ts';
 import { TERMINAL_STATUSES } from '#commons/types.ts';
 import type {
   AwaitingUploadJob,
@@ -139,7 +139,7 @@ export class FanoutApi {
     const body =
       json.length > GZIP_THRESHOLD_BYTES
         ? {
-            bytes: gzipNumbersText(json, MAX_REQUEST_BODY_BYTES),
+            bytes: gzipNumbersText(json, MAX_BINARY_REQUEST_BODY_BYTES),
             headers: { 'content-type': 'application/gzip' },
           }
         : { bytes: json, headers: { 'content-type': 'application/json' } };

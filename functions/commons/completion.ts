@@ -210,15 +210,15 @@ export function progressOf(shards: readonly ShardState[]): {
  * Index in the job of chunk `chunkIndex`'s first number, from the counts of the chunks before
  * it: what a page of an S3 input's range does not store (its place was not known when it was
  * stored). Their shard markers are read, then the counts of the pages of the chunks not
- * marked yet (stored, their marker not written yet), in one batched read.
- * @throws InconsistentJobError when a chunk before it has neither a marker nor a page
+ * marked yet (stored, their marker not written yet), in one batched read. Without an offset,
+ * the first chunk before it that has neither: it is not stored yet.
  */
-export async function chunkOffset(
+export async function chunkOffsetIfStored(
   table: JobTable,
   job: JobRecord,
   chunkIndex: number,
-): Promise<number> {
-  if (chunkIndex === 0) return 0;
+): Promise<{ readonly offset: number } | { readonly missingChunk: number }> {
+  if (chunkIndex === 0) return { offset: 0 };
   const { shards } = await readAllShards(table, job, { consistent: true });
   const counts = new Map<number, number>();
   for (const shard of shards) for (const [index, count] of shard.markers) counts.set(index, count);
@@ -232,12 +232,27 @@ export async function chunkOffset(
   let offset = 0;
   for (let index = 0; index < chunkIndex; index++) {
     const count = counts.get(index);
-    if (count === undefined) {
-      throw new InconsistentJobError(job.jobId, `chunk ${index} has no count before ${chunkIndex}`);
-    }
+    if (count === undefined) return { missingChunk: index };
     offset += count;
   }
-  return offset;
+  return { offset };
+}
+
+/**
+ * chunkOffsetIfStored for a chunk whose predecessors must all be stored (a finished job).
+ * @throws InconsistentJobError when a chunk before it has neither a marker nor a page
+ */
+export async function chunkOffset(
+  table: JobTable,
+  job: JobRecord,
+  chunkIndex: number,
+): Promise<number> {
+  const found = await chunkOffsetIfStored(table, job, chunkIndex);
+  if ('offset' in found) return found.offset;
+  throw new InconsistentJobError(
+    job.jobId,
+    `chunk ${found.missingChunk} has no count before ${chunkIndex}`,
+  );
 }
 
 /** The read units of a strongly consistent read of the job item. */

@@ -15,6 +15,14 @@
 export const MAX_REQUEST_BODY_BYTES = 5_500_000;
 
 /**
+ * The most bytes of a binary body (`application/gzip`): API Gateway hands it to the function
+ * as base64 text, 4 characters for every 3 bytes, and the text is what MAX_REQUEST_BODY_BYTES
+ * bounds.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings.html
+ */
+export const MAX_BINARY_REQUEST_BODY_BYTES = Math.floor(MAX_REQUEST_BODY_BYTES / 4) * 3;
+
+/**
  * Upper bound of a request body after `Content-Encoding: gzip` is undone. It bounds the
  * dispatcher's memory and protects it from compression bombs.
  */

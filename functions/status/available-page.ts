@@ -4,7 +4,8 @@
  * A client streams a job's squares by following `nextCursor`, which points at the first
  * chunk not yet stored (or past the response's pages).
  */
-import { chunkOffset } from '#commons/completion.ts';
+import { chunkOffsetIfStored } from '#commons/completion.ts';
+import { ConflictError } from '#commons/errors.ts';
 import type { JobRecord } from '#store/jobs.ts';
 import { getPageSpan, readPages, type StoredPage } from '#store/pages.ts';
 import type { JobTable } from '#store/table.ts';
@@ -60,5 +61,12 @@ async function offsetOf(
     const before = await getPageSpan(table, job.jobId, chunkIndex - 1);
     if (before?.offset !== undefined) return before.offset + before.count;
   }
-  return chunkOffset(table, job, chunkIndex);
+  const found = await chunkOffsetIfStored(table, job, chunkIndex);
+  if ('offset' in found) return found.offset;
+  // A cursor only follows stored chunks, but `?page=` may point past them.
+  throw new ConflictError(
+    'RESULTS_NOT_STORED',
+    `chunk ${found.missingChunk}, before chunk ${chunkIndex}, is not stored yet; ask from an earlier page or cursor`,
+    { details: { chunkIndex, missingChunk: found.missingChunk } },
+  );
 }

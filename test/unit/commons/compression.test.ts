@@ -52,6 +52,22 @@ describe('Function: gzipNumbersText', () => {
     expect(gzipNumbersText(json).length).toBe(huffman);
   });
 
+  it('keeps LZ77 for the squares of consecutive integers, where it wins on the whole', () => {
+    // Prepare: squares of 100,000,000 onwards, as `seq` near 10^8 gives them.
+    const squares = Array.from({ length: 10_000 }, (_, index) => String((1e8 + index) ** 2));
+    const json = `[${squares.join(',')}]`;
+    const matched = gzipSync(json, { level: REPEATING_TEXT_GZIP_LEVEL }).length;
+    const huffman = gzipSync(json, { strategy: constants.Z_HUFFMAN_ONLY }).length;
+
+    // Act
+    const packed = gzipNumbersText(json);
+
+    // Assess
+    expect(matched).toBeLessThan(huffman);
+    expect(packed.length).toBe(matched);
+    expect(gunzipSync(packed).toString('utf8')).toBe(json);
+  });
+
   it('round-trips short and empty text', () => {
     for (const text of ['', '[]', '[1,4,9]', '["81129638414606663681390495662081"]']) {
       expect(gunzipSync(gzipNumbersText(text)).toString('utf8')).toBe(text);

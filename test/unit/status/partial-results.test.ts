@@ -138,9 +138,27 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
     };
     fake.put(jobItem({ input }));
 
-    await request(encodeCursor(1));
+    const { statusCode, body } = await request(encodeCursor(1));
 
     expectPagesRead([1, 2]);
+    // Nothing is stored, so not even where range 1's numbers start is known yet.
+    expect(statusCode).toBe(409);
+    expect(body.error).toMatchObject({
+      code: 'RESULTS_NOT_STORED',
+      details: { chunkIndex: 1, missingChunk: 0 },
+    });
+  });
+
+  it('answers 409 RESULTS_NOT_STORED, not a 500, for a cursor ahead of the stored chunks', async () => {
+    fake.put(jobItem());
+
+    const { statusCode, body } = await request(encodeCursor(2));
+
+    expect(statusCode).toBe(409);
+    expect(body.error.code).toBe('RESULTS_NOT_STORED');
+    expect(body.error.message).toBe(
+      'chunk 0, before chunk 2, is not stored yet; ask from an earlier page or cursor',
+    );
   });
 
   it('ends with a null cursor once the last chunk is in the page', async () => {
