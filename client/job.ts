@@ -204,9 +204,12 @@ export class Job extends EventEmitter<JobEvents> {
         return;
       }
       cursor = page.nextCursor;
-      // Nothing new yet: wait before asking again. The answer itself says the job runs (an
-      // end is a 409, handled above), so no status read is needed between two asks.
-      if (page.count === 0) await backoff.wait(options.signal);
+      if (page.count === 0) {
+        // Nothing new yet. The answer itself says the job runs (an end is a 409, handled
+        // above), so the job's status is read only for whoever listens to its progress.
+        if (this.listenerCount('progress') > 0) await this.status(options.signal);
+        await backoff.wait(options.signal);
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import {
   type JobProgress,
   LOCAL_DEFAULT_CREDENTIALS,
   Pool,
+  type SquareResult,
   TimeoutError,
 } from '#client/index.ts';
 import { FakeApi } from './fake-api.ts';
@@ -139,6 +140,26 @@ describe('Class: Pool', () => {
       expect(
         api.requests.filter((request) => request.url.pathname === `/jobs/${api.jobId}`),
       ).toEqual([]);
+    });
+
+    it('reads the status between empty asks only for a listener of progress, which sees it change', async () => {
+      // Prepare
+      api.plan = { chunkSize: 1 };
+      const job = await pool.submit([1, 2, 3]);
+      const seen: number[] = [];
+      job.on('progress', (progress) => seen.push(progress.chunksDone));
+
+      // Act
+      const squares: SquareResult[] = [];
+      for await (const page of job.pages()) squares.push(...page.results);
+
+      // Assess: the squares, and progress events as chunks completed, not only at the end.
+      expect(squares).toEqual([1, 4, 9]);
+      expect(seen.length).toBeGreaterThan(1);
+      expect(seen.at(-1)).toBe(3);
+      expect(api.requests.some((request) => request.url.pathname === `/jobs/${api.jobId}`)).toBe(
+        true,
+      );
     });
 
     it('ends only once the job has SUCCEEDED, even when its last chunk is stored first', async () => {
