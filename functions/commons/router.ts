@@ -179,7 +179,7 @@ export class Router<D extends RouterDeps> {
       jobId = parseJobIdParameter(matched.event.pathParameters);
       logger.appendKeys({ jobId });
       // Read in full, not only its owner: the read is billed by the item's size either way,
-      // and every route with a job id uses the job.
+      // and the status, results, redrive and start routes use the job (cancel only its owner).
       job = await getJob(deps.table, jobId, { consistentRead: true, withResults: true });
       if (job === undefined || !mayAccess(caller, job.ownerArn)) throw jobNotFoundError(jobId);
     }

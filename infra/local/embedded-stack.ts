@@ -478,7 +478,7 @@ export class EmbeddedStack {
       this.#onError,
     );
     this.#schedules = schedules;
-    const warming =
+    const warm = () =>
       this.options.warm === false
         ? Promise.resolve()
         : Promise.all(
@@ -493,7 +493,13 @@ export class EmbeddedStack {
                 .catch(() => undefined),
             ),
           );
-    await Promise.all([provision(provisioners.all, resolver), warming]);
+    if (this.options.warm === 'all') {
+      // Provisioned environments prime their clients in their init, on the provisioned table.
+      await provision(provisioners.all, resolver);
+      await warm();
+    } else {
+      await Promise.all([provision(provisioners.all, resolver), warm()]);
+    }
     this.#startMappings(model);
     if (this.options.schedules !== 'manual') schedules.start();
     const api = model.restApis[0];

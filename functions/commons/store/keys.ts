@@ -91,13 +91,13 @@ const PAGE_PREFIX = 'PAGE#';
 const PAGE_SORT_KEY = 'PAGE';
 const SHARD_PREFIX = 'SHARD#';
 const SHARD_SORT_KEY = 'SHARD';
-/** Prefix of the idempotency records' keys (Powertools appends `#<hash>`). */
 /**
  * The key an environment reads to prime its table client (commons/priming.ts): no item is
  * ever written under it, so the read finds nothing, for the least units a read is billed.
  */
 export const PRIMING_KEY: ItemKey = { [PARTITION_KEY]: 'PRIMING', [SORT_KEY]: 'PRIMING' };
 
+/** Prefix of the idempotency records' keys (Powertools appends `#<hash>`). */
 export const IDEMPOTENCY_KEY_PREFIX = 'IDEMPOTENCY#submit';
 export const IDEMPOTENCY_SORT_KEY = 'IDEMPOTENCY';
 

@@ -39,6 +39,8 @@ export interface ItemKey {
 
 /** Attempts of one read: DynamoDB Local may drop a connection under load. */
 const READ_ATTEMPTS = 3;
+/** A read that has not answered by then is given up (and tried again): it holds a write. */
+const READ_TIMEOUT_MS = 10_000;
 
 /** A DynamoDB error answer, by its type (the part after `#`). */
 export class DynamoDbLocalError extends Error {
@@ -112,6 +114,11 @@ export class ItemReader {
         },
       );
       sent.once('error', reject);
+      sent.setTimeout(READ_TIMEOUT_MS, () =>
+        sent.destroy(
+          new Error(`DynamoDB Local did not answer ${operation} in ${READ_TIMEOUT_MS} ms`),
+        ),
+      );
       sent.end(body);
     });
   }
