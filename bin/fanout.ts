@@ -450,9 +450,12 @@ async function squareIntoFile(
 ): Promise<number> {
   const job = new Job(client, jobId);
   const { bar } = options;
-  job.on('progress', () => {
-    if (job.lastStatus !== undefined) bar.update(job.lastStatus);
-  });
+  // Only a bar on show listens: a stream reads the job's status between asks for its listeners.
+  if (options.showProgress) {
+    job.on('progress', () => {
+      if (job.lastStatus !== undefined) bar.update(job.lastStatus);
+    });
+  }
   const download = progressBar(options.showProgress, process.stderr, Date.now, 'download');
   const partial = `${output}.partial`;
   partialFiles.add(partial);
