@@ -55,6 +55,22 @@ export class DynamoDbLocalError extends Error {
 
 type WireBody = Readonly<Record<string, unknown>>;
 
+/** A JSON object of an answer, or undefined for anything else. */
+function objectOf(value: unknown): WireBody | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as WireBody)
+    : undefined;
+}
+
+/** The objects of a JSON array of items (anything else in it left out). */
+function itemsOf(value: unknown): ItemLike[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item) => {
+    const object = objectOf(item);
+    return object === undefined ? [] : [object];
+  });
+}
+
 export class ItemReader {
   readonly #target: URL;
   readonly #authorization: string;
@@ -71,7 +87,7 @@ export class ItemReader {
     for (let attempt = 1; ; attempt++) {
       try {
         const { status, text } = await this.#post(operation, body);
-        const answer = JSON.parse(text) as WireBody;
+        const answer = objectOf(JSON.parse(text)) ?? {};
         if (status === 200) return answer;
         const type = String(answer.__type ?? 'UnknownError');
         const error = new DynamoDbLocalError(
@@ -126,7 +142,8 @@ export class ItemReader {
   async describe(table: string): Promise<TableDescription | undefined> {
     try {
       const answer = await this.#call('DescribeTable', { TableName: table });
-      return answer.Table as TableDescription | undefined;
+      // DescribeTable's answer, of which the limiter reads the key schema and indexes.
+      return objectOf(answer.Table) as TableDescription | undefined;
     } catch (error) {
       if (error instanceof DynamoDbLocalError && error.type === 'ResourceNotFoundException')
         return undefined;
@@ -140,7 +157,7 @@ export class ItemReader {
       Key: key,
       ConsistentRead: true,
     });
-    return answer.Item as ItemLike | undefined;
+    return objectOf(answer.Item);
   }
 
   /** The items of the keys, in order (undefined for a missing one), 100 keys per request. */
@@ -161,13 +178,14 @@ export class ItemReader {
       let pending: WireBody | undefined = requestItems;
       while (pending !== undefined && Object.keys(pending).length > 0) {
         const answer = await this.#call('BatchGetItem', { RequestItems: pending });
-        const responses = (answer.Responses ?? {}) as Record<string, ItemLike[]>;
-        for (const [table, items] of Object.entries(responses)) {
+        const responses = objectOf(answer.Responses) ?? {};
+        for (const [table, listed] of Object.entries(responses)) {
+          const items = itemsOf(listed);
           const sample = group.find((entry) => entry.table === table)?.key;
           const keyNames = Object.keys(sample ?? {});
           for (const item of items) found.set(keyIdentity(table, item, keyNames), item);
         }
-        const unprocessed = answer.UnprocessedKeys as WireBody | undefined;
+        const unprocessed = objectOf(answer.UnprocessedKeys);
         pending =
           unprocessed === undefined || Object.keys(unprocessed).length === 0
             ? undefined
@@ -180,13 +198,13 @@ export class ItemReader {
   /** One page of a Query, its input in wire form. */
   async query(input: Readonly<Record<string, unknown>>): Promise<ItemLike[]> {
     const answer = await this.#call('Query', input);
-    return (answer.Items ?? []) as ItemLike[];
+    return itemsOf(answer.Items);
   }
 
   /** One page of a Scan, its input in wire form. */
   async scan(input: Readonly<Record<string, unknown>>): Promise<ItemLike[]> {
     const answer = await this.#call('Scan', input);
-    return (answer.Items ?? []) as ItemLike[];
+    return itemsOf(answer.Items);
   }
 
   destroy(): void {
