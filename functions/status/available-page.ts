@@ -9,6 +9,7 @@ import { ConflictError } from '#commons/errors.ts';
 import type { JobRecord } from '#store/jobs.ts';
 import { getPageSpan, readPages, type StoredPage } from '#store/pages.ts';
 import type { JobTable } from '#store/table.ts';
+import { invalidCursorError } from './cursor.ts';
 
 export interface AvailablePage {
   /** Consecutive stored pages from the one asked for; empty when it is not stored yet. */
@@ -21,15 +22,18 @@ export interface AvailablePage {
 
 /**
  * Consecutive stored pages from `fromChunkIndex`, at most `maxPages` (strongly consistent:
- * a page stored a moment ago is seen). When the first is not stored yet, the page before
- * says where its numbers start (its offset and count only; not for a job from S3, whose
- * pages keep no offset); a cursor only ever follows a stored chunk.
+ * a page stored a moment ago is seen). When the first is not stored yet, where its numbers
+ * start comes from the cursor (`knownOffset`), else from the page before (its offset and
+ * count only; not for a job from S3, whose pages keep no offset); a cursor only ever follows
+ * a stored chunk.
+ * @throws BadRequestError (INVALID_CURSOR) when the first page's offset is not the cursor's
  */
 export async function readAvailablePages(
   table: JobTable,
   job: JobRecord,
   fromChunkIndex: number,
   maxPages: number,
+  knownOffset?: number,
 ): Promise<AvailablePage> {
   const end = Math.min(job.chunkCount, fromChunkIndex + maxPages);
   const indexes = Array.from({ length: end - fromChunkIndex }, (_, i) => fromChunkIndex + i);
@@ -43,7 +47,7 @@ export async function readAvailablePages(
   const next = fromChunkIndex + chunks.length;
   return {
     chunks,
-    offset: await offsetOf(table, job, fromChunkIndex, chunks[0]),
+    offset: await offsetOf(table, job, fromChunkIndex, chunks[0], knownOffset),
     nextChunkIndex: next >= job.chunkCount ? undefined : next,
   };
 }
@@ -54,10 +58,15 @@ async function offsetOf(
   job: JobRecord,
   chunkIndex: number,
   head: StoredPage | undefined,
+  knownOffset: number | undefined,
 ): Promise<number> {
-  if (head?.offset !== undefined) return head.offset;
+  if (head?.offset !== undefined) {
+    if (knownOffset !== undefined && knownOffset !== head.offset) throw invalidCursorError();
+    return head.offset;
+  }
   if (chunkIndex === 0) return 0;
   if (head === undefined && job.input === undefined) {
+    if (knownOffset !== undefined) return knownOffset;
     const before = await getPageSpan(table, job.jobId, chunkIndex - 1);
     if (before?.offset !== undefined) return before.offset + before.count;
   }

@@ -137,7 +137,9 @@ function invalidPageError(): BadRequestError {
 }
 
 /** A results request, its syntax checked before anything is read. */
-type RequestedStart = { readonly chunk: number } | { readonly page: number };
+type RequestedStart =
+  | { readonly chunk: number; readonly offset: number | undefined }
+  | { readonly page: number };
 
 /**
  * Where a results request starts: a chunk (its cursor) or a response index (`?page=`).
@@ -146,7 +148,7 @@ type RequestedStart = { readonly chunk: number } | { readonly page: number };
 function requestedStartOf(request: ResultsRequest): RequestedStart {
   const { cursor, page } = request;
   const hasCursor = cursor !== undefined && cursor !== '';
-  if (page === undefined) return { chunk: hasCursor ? decodeCursor(cursor) : 0 };
+  if (page === undefined) return hasCursor ? decodeCursor(cursor) : { chunk: 0, offset: 0 };
   if (hasCursor) {
     throw new BadRequestError('CURSOR_AND_PAGE', 'give "cursor" or "page", not both');
   }
@@ -277,13 +279,22 @@ export async function getResultsPage(
   const pageOf = (chunkIndex: number) => Math.floor(chunkIndex / perResponse);
   if (request.partial === true && job.status === 'RUNNING') {
     if (requestedChunk >= job.chunkCount) throw pastTheEnd();
-    const page = await readAvailablePages(deps.table, job, requestedChunk, perResponse);
+    const known = 'chunk' in start ? start.offset : undefined;
+    const page = await readAvailablePages(deps.table, job, requestedChunk, perResponse, known);
+    const count = page.chunks.reduce((sum, chunk) => sum + chunk.count, 0);
     return {
       jobId,
       status: job.status,
       offset: page.offset,
-      count: page.chunks.reduce((sum, chunk) => sum + chunk.count, 0),
-      nextCursor: page.nextChunkIndex === undefined ? null : encodeCursor(page.nextChunkIndex),
+      count,
+      // A job from S3 keeps no offsets on its pages to check one against: its cursors say none.
+      nextCursor:
+        page.nextChunkIndex === undefined
+          ? null
+          : encodeCursor(
+              page.nextChunkIndex,
+              job.input === undefined ? page.offset + count : undefined,
+            ),
       page: pageOf(requestedChunk),
       pageCount,
       resultsJson: joinResultArrays(page.chunks),

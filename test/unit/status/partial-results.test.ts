@@ -75,7 +75,8 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       status: 'RUNNING',
       offset: 0,
       count: 2,
-      nextCursor: encodeCursor(1),
+      // Where chunk 1's numbers start goes in the cursor: its next ask reads no page before.
+      nextCursor: encodeCursor(1, 2),
       page: 0,
       pageCount: 2,
       results: [1, 4],
@@ -93,7 +94,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       status: 'RUNNING',
       offset: 2,
       count: 0,
-      nextCursor: encodeCursor(1),
+      nextCursor: encodeCursor(1, 2),
       page: 0,
       pageCount: 2,
       results: [],
@@ -110,6 +111,29 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
     });
   });
 
+  it('answers an empty page at the offset its cursor gives, reading no page before', async () => {
+    fake.put(jobItem());
+    fake.put(pageItem(0, 0, [1, 4]));
+
+    const { body } = await request(encodeCursor(1, 2));
+
+    expect(body).toMatchObject({ offset: 2, count: 0, nextCursor: encodeCursor(1, 2) });
+    expectPagesRead([1, 2]);
+    expect(ddbMock).not.toHaveReceivedCommandWith(GetCommand, {
+      Key: { pk: `PAGE#${JOB_ID}#00000000`, sk: 'PAGE' },
+    });
+  });
+
+  it('refuses a cursor whose offset is not the stored page offset with 400 INVALID_CURSOR', async () => {
+    fake.put(jobItem());
+    fake.put(pageItem(1, 2, [9]));
+
+    const { statusCode, body } = await request(encodeCursor(1, 5));
+
+    expect(statusCode).toBe(400);
+    expect(body.error.code).toBe('INVALID_CURSOR');
+  });
+
   it('reads no page before the cursor when the cursor page is stored: it has its offset', async () => {
     fake.put(jobItem());
     fake.put(pageItem(0, 0, [1, 4]));
@@ -117,7 +141,12 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
 
     const { body } = await request(encodeCursor(1));
 
-    expect(body).toMatchObject({ offset: 2, count: 1, results: [9], nextCursor: encodeCursor(2) });
+    expect(body).toMatchObject({
+      offset: 2,
+      count: 1,
+      results: [9],
+      nextCursor: encodeCursor(2, 3),
+    });
     expect(ddbMock).toHaveReceivedCommandTimes(BatchGetCommand, 1);
     expectPagesRead([1, 2]);
     expect(ddbMock).not.toHaveReceivedCommandWith(GetCommand, {
@@ -147,6 +176,24 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
       code: 'RESULTS_NOT_STORED',
       details: { chunkIndex: 1, missingChunk: 0 },
     });
+  });
+
+  it('gives a job from S3 cursors without an offset: its range pages keep none to check it by', async () => {
+    const input = {
+      bucket: 'inputs',
+      key: 'uploads/job/input.txt',
+      format: 'lines',
+      rangeBytes: 393_216,
+      maxNumbers: 100_000_000,
+      size: 1_000_000,
+    };
+    fake.put(jobItem({ input }));
+    const { offset: _stored, ...rangePage } = pageItem(0, 0, [1, 4]);
+    fake.put(rangePage);
+
+    const { body } = await request();
+
+    expect(body).toMatchObject({ offset: 0, count: 2, nextCursor: encodeCursor(1) });
   });
 
   it('answers 409 RESULTS_NOT_STORED, not a 500, for a cursor ahead of the stored chunks', async () => {
