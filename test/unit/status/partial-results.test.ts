@@ -50,6 +50,16 @@ function expectPagesRead(chunkIndexes: readonly number[]) {
   });
 }
 
+/** The input of a job from S3 (an uploaded file of lines). */
+const S3_INPUT = {
+  bucket: 'inputs',
+  key: 'uploads/job/input.txt',
+  format: 'lines',
+  rangeBytes: 393_216,
+  maxNumbers: 100_000_000,
+  size: 1_000_000,
+};
+
 let fake: FakeTable;
 
 beforeEach(() => {
@@ -157,15 +167,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
   });
 
   it('reads no page before the cursor for a job from S3, whose pages keep no offset', async () => {
-    const input = {
-      bucket: 'inputs',
-      key: 'uploads/job/input.txt',
-      format: 'lines',
-      rangeBytes: 393_216,
-      maxNumbers: 100_000_000,
-      size: 1_000_000,
-    };
-    fake.put(jobItem({ input }));
+    fake.put(jobItem({ input: S3_INPUT }));
 
     const { statusCode, body } = await request(encodeCursor(1));
 
@@ -179,15 +181,7 @@ describe('Function: handleStatusRequest (GET /jobs/{jobId}/results?partial=true)
   });
 
   it('gives a job from S3 cursors without an offset: its range pages keep none to check it by', async () => {
-    const input = {
-      bucket: 'inputs',
-      key: 'uploads/job/input.txt',
-      format: 'lines',
-      rangeBytes: 393_216,
-      maxNumbers: 100_000_000,
-      size: 1_000_000,
-    };
-    fake.put(jobItem({ input }));
+    fake.put(jobItem({ input: S3_INPUT }));
     const { offset: _stored, ...rangePage } = pageItem(0, 0, [1, 4]);
     fake.put(rangePage);
 
