@@ -16,6 +16,7 @@ import {
   JOB_DEADLINE_SECONDS_ENV,
   JOB_RETENTION_DAYS_ENV,
   LAMBDA_INITIALIZATION_TYPE_ENV,
+  LAMBDA_MEMORY_SIZE_ENV,
   type LambdaInitializationType,
   MAX_NUMBERS_PER_INPUT_OBJECT_ENV,
   NUMBERS_PER_CHUNK_ENV,
@@ -266,7 +267,7 @@ export function loadWorkerConfig(env: Environment = process.env): WorkerConfig {
     tableName: getStringFromEnv(TABLE_NAME_ENV, env),
     poolSize: getOptionalIntegerFromEnv(POOL_SIZE_ENV, { min: 1, max: MAX_POOL_SIZE }, env),
     memoryMb: getOptionalIntegerFromEnv(
-      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      LAMBDA_MEMORY_SIZE_ENV,
       { min: 1, max: MAX_LAMBDA_MEMORY_MB },
       env,
     ),
@@ -283,7 +284,7 @@ export function loadAggregatorConfig(env: Environment = process.env): Aggregator
   return {
     tableName: getStringFromEnv(TABLE_NAME_ENV, env),
     memoryMb: getOptionalIntegerFromEnv(
-      'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      LAMBDA_MEMORY_SIZE_ENV,
       { min: 1, max: MAX_LAMBDA_MEMORY_MB },
       env,
     ),

@@ -47,3 +47,9 @@ export const S3_ENDPOINT_URL_ENV = 'AWS_ENDPOINT_URL_S3';
  */
 export const LAMBDA_INITIALIZATION_TYPE_ENV = 'AWS_LAMBDA_INITIALIZATION_TYPE';
 export type LambdaInitializationType = 'on-demand' | 'provisioned-concurrency' | 'snap-start';
+
+/**
+ * Set by Lambda itself: the function's memory in MB, which also sets its vCPUs.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+export const LAMBDA_MEMORY_SIZE_ENV = 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE';

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { MAX_POOL_SIZE } from '#commons/config.ts';
+import { LAMBDA_MEMORY_SIZE_ENV } from '#commons/env.ts';
 import { defaultChildScript } from './child-script.ts';
 import { describeType } from './errors.ts';
 import type { CostEstimator } from './split.ts';
@@ -150,12 +151,12 @@ export function poolSizeFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   parallelism: number = availableParallelism(),
 ): number {
-  const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+  const raw = env[LAMBDA_MEMORY_SIZE_ENV];
   if (raw === undefined || raw === '') return Math.max(1, Math.min(parallelism, MAX_POOL_SIZE));
   const megabytes = Number(raw);
   if (!Number.isInteger(megabytes) || megabytes < 1) {
     throw new RangeError(
-      `AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be a positive integer number of MB, got "${raw}"`,
+      `${LAMBDA_MEMORY_SIZE_ENV} must be a positive integer number of MB, got "${raw}"`,
     );
   }
   const vcpus = Math.min(Math.ceil(megabytes / MB_PER_VCPU), MAX_LAMBDA_VCPUS);

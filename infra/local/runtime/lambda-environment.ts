@@ -6,7 +6,7 @@
  * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
  */
-import { S3_ENDPOINT_URL_ENV } from '#commons/env.ts';
+import { LAMBDA_MEMORY_SIZE_ENV, S3_ENDPOINT_URL_ENV } from '#commons/env.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../emulators/common.ts';
 import type { FunctionSpec, TemplateResolver } from '../template.ts';
 
@@ -61,7 +61,7 @@ export function lambdaEnvironment(
     [S3_ENDPOINT_URL_ENV]: endpoints.s3,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_LAMBDA_FUNCTION_NAME: spec.name,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),
+    [LAMBDA_MEMORY_SIZE_ENV]: String(spec.memorySizeMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.name}`,
     AWS_LAMBDA_LOG_STREAM_NAME: 'local',
