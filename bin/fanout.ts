@@ -11,7 +11,6 @@
  * Exit codes: 0 done; 1 the job or the stack failed; 2 usage or input error (a 4xx answer).
  */
 import { readFileSync, rmSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { messageOf } from '#client/errors.ts';
@@ -45,8 +44,10 @@ import { runJobCommand } from './job-commands.ts';
 import { type ProgressBar, progressBar } from './progress.ts';
 import {
   formatResults,
+  partialFiles,
   type ResultsFormat,
   resultsFormatOf,
+  writeResultsThroughPartial,
   writeResultsTo,
 } from './results-output.ts';
 
@@ -314,9 +315,6 @@ async function startLocalStack(
   return stack;
 }
 
-/** Results files being written (FILE.partial): removed if the CLI is stopped meanwhile. */
-const partialFiles = new Set<string>();
-
 /** Stops the local stack on Ctrl-C / SIGTERM before exiting (no emulator outlives us). */
 function stopOnSignals(stack: EmbeddedStack, exitCode: number): void {
   const onSignal = (signal: NodeJS.Signals) => {
@@ -457,25 +455,24 @@ async function squareIntoFile(
     });
   }
   const download = progressBar(options.showProgress, process.stderr, Date.now, 'download');
-  const partial = `${output}.partial`;
-  partialFiles.add(partial);
   const signal = AbortSignal.timeout(options.timeoutMs);
   try {
-    const written = await writeResultsTo(partial, job.pages({ signal }), format, (count) => {
-      const seen = job.lastStatus;
-      if (seen?.status === 'SUCCEEDED') download.step(count, seen.numbersCount, 'numbers');
-    });
+    const written = await writeResultsThroughPartial(
+      output,
+      job.pages({ signal }),
+      format,
+      (count) => {
+        const seen = job.lastStatus;
+        if (seen?.status === 'SUCCEEDED') download.step(count, seen.numbersCount, 'numbers');
+      },
+    );
     bar.finish();
     download.finish();
-    await rename(partial, output);
-    partialFiles.delete(partial);
     process.stderr.write(`fanout: wrote ${written} squares of job ${jobId} to ${output}\n`);
     return 0;
   } catch (error) {
     bar.clear();
     download.clear();
-    await rm(partial, { force: true });
-    partialFiles.delete(partial);
     if (error instanceof JobFailedError || error instanceof JobCancelledError) {
       process.stderr.write(
         `fanout: job ${jobId} ended ${error.job.status}${describeFailure(error.job)}\n`,

@@ -17,7 +17,7 @@ import {
 } from '#client/index.ts';
 import { UsageError } from './input.ts';
 import { progressBar } from './progress.ts';
-import { resultsFormatOf, writeResultsTo } from './results-output.ts';
+import { resultsFormatOf, writeResultsThroughPartial, writeResultsTo } from './results-output.ts';
 
 interface JobCommandOptions {
   readonly json: boolean;
@@ -86,11 +86,13 @@ export async function runJobCommand(
       const signal = AbortSignal.timeout(options.timeoutMs);
       let count: number;
       try {
-        count = await writeResultsTo(
-          options.output,
-          job.pages({ signal }),
-          options.json && options.format === undefined ? 'json' : format,
-        );
+        const pages = job.pages({ signal });
+        const chosen = options.json && options.format === undefined ? 'json' : format;
+        // Into FILE.partial first, as `square --output` does: FILE only ever holds every result.
+        count =
+          options.output === undefined
+            ? await writeResultsTo(undefined, pages, chosen)
+            : await writeResultsThroughPartial(options.output, pages, chosen);
       } catch (error) {
         const ended = error instanceof JobFailedError || error instanceof JobCancelledError;
         if (signal.aborted && !ended) {

@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ResultChunk, SquareResult } from '#client/index.ts';
@@ -113,5 +114,32 @@ export async function writeResultsTo(
     file.end();
     // A failed write has closed the file already: waiting for 'close' would wait for ever.
     await finished(file).catch(() => undefined);
+  }
+}
+
+/** Results files being written (FILE.partial): what a stopped CLI removes. */
+export const partialFiles = new Set<string>();
+
+/**
+ * Writes the results into `path`.partial, renamed to `path` once every page is written, and
+ * removed if the stream fails: a file named `path` always holds every result.
+ */
+export async function writeResultsThroughPartial(
+  path: string,
+  pages: AsyncIterable<ResultChunk>,
+  format: ResultsFormat,
+  onPage?: (written: number) => void,
+): Promise<number> {
+  const partial = `${path}.partial`;
+  partialFiles.add(partial);
+  try {
+    const written = await writeResultsTo(partial, pages, format, onPage);
+    await rename(partial, path);
+    return written;
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  } finally {
+    partialFiles.delete(partial);
   }
 }

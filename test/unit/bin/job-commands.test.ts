@@ -1,6 +1,9 @@
 /** The CLI's job commands against a fake API (test/unit/client/fake-api.ts). */
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FanoutApi, TimeoutError } from '#client/index.ts';
+import { FanoutApi, JobFailedError, TimeoutError } from '#client/index.ts';
 import { runJobCommand } from '../../../bin/job-commands.ts';
 import { FakeApi } from '../client/fake-api.ts';
 
@@ -47,6 +50,46 @@ describe('Function: runJobCommand', () => {
       // Assess
       expect(code).toBe(0);
       expect(stdout.join('')).toBe('Squares: [1, 4, 9, 16, 25]\n');
+    });
+
+    it('writes --output through FILE.partial: FILE once every square is in, nothing if the job fails', async () => {
+      // Prepare
+      const dir = await mkdtemp(join(tmpdir(), 'fanout-results-'));
+      const done = join(dir, 'done.txt');
+      const failed = join(dir, 'failed.txt');
+      const options = { json: false, progress: false, timeoutMs: 600_000, format: 'lines' };
+      try {
+        fake.plan = { chunkSize: 2 };
+        await api.submit([1, 2, 3]);
+
+        // Act
+        const code = await runJobCommand(
+          'results',
+          [fake.jobId],
+          api,
+          { ...options, output: done },
+          neverSubmit,
+        );
+        fake = new FakeApi();
+        api = new FanoutApi(URL_LOCAL, { signer: 'none', fetch: fake.fetch });
+        fake.plan = { chunkSize: 1, ends: 'FAILED' };
+        await api.submit([1, 2, 3]);
+        const error = await runJobCommand(
+          'results',
+          [fake.jobId],
+          api,
+          { ...options, output: failed },
+          neverSubmit,
+        ).catch((caught: unknown) => caught);
+
+        // Assess
+        expect(code).toBe(0);
+        expect(await readFile(done, 'utf8')).toBe('1\n4\n9\n');
+        expect(error).toBeInstanceOf(JobFailedError);
+        expect((await readdir(dir)).sort()).toEqual(['done.txt']);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('throws TimeoutError naming the job when it does not end within --timeout', async () => {
