@@ -48,15 +48,16 @@ export function gzipNumbersText(
   fitBytes = Number.POSITIVE_INFINITY,
 ): Buffer {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  if (!repeatsItself(bytes)) {
-    const huffman = gzipSync(bytes, HUFFMAN_ONLY);
-    if (huffman.length <= fitBytes) return huffman;
-    const matched = gzipSync(bytes, MATCHING);
-    return matched.length < huffman.length ? matched : huffman;
+  const huffman = () => gzipSync(bytes, HUFFMAN_ONLY);
+  const matched = () => gzipSync(bytes, MATCHING);
+  if (repeatsItself(bytes)) {
+    // A sample that is the whole text decides alone; past it, the text may not repeat.
+    return bytes.length <= SAMPLE_BYTES ? matched() : smaller(matched(), huffman());
   }
-  const matched = gzipSync(bytes, MATCHING);
-  // The sample may not be the whole: past it, the text may not repeat.
-  if (bytes.length <= SAMPLE_BYTES) return matched;
-  const huffman = gzipSync(bytes, HUFFMAN_ONLY);
-  return huffman.length < matched.length ? huffman : matched;
+  const coded = huffman();
+  return coded.length <= fitBytes ? coded : smaller(coded, matched());
+}
+
+function smaller(a: Buffer, b: Buffer): Buffer {
+  return b.length < a.length ? b : a;
 }

@@ -31,6 +31,13 @@ import {
 } from './table.ts';
 
 /**
+ * Where a page's compressed squares must fit: the 400 KB item, less room for its other
+ * attributes (keys, counts, and a range's bad lines: at most 1,000 reasons of 200
+ * characters, which compress to tens of KB).
+ */
+const PAGE_RESULTS_FIT_BYTES = DYNAMODB_MAX_ITEM_BYTES - 64 * 1024;
+
+/**
  * A page's `results` attribute: the gzip of a chunk's squares as JSON array text
  * (commons/compression.ts: Huffman coding alone for digits in no order, which is smaller and
  * three times faster than LZ77 on them). The worker compresses its chunk with it before the
@@ -39,13 +46,6 @@ import {
 export function gzipResults(resultsJson: string): Buffer {
   return gzipNumbersText(resultsJson, PAGE_RESULTS_FIT_BYTES);
 }
-
-/**
- * Where a page's compressed squares must fit: the 400 KB item, less room for its other
- * attributes (keys, counts, and a range's bad lines: at most 1,000 reasons of 200
- * characters, which compress to tens of KB).
- */
-const PAGE_RESULTS_FIT_BYTES = DYNAMODB_MAX_ITEM_BYTES - 64 * 1024;
 
 /** One chunk's results, as the aggregator stores them. */
 export interface PageToStore {

@@ -12,7 +12,7 @@
  */
 import { Agent, request as httpRequest } from 'node:http';
 import type { TableDescription } from '@aws-sdk/client-dynamodb';
-import type { ItemLike } from './item-size.ts';
+import { asItem, type ItemLike } from './item-size.ts';
 
 /** The wire form of a value (bytes as base64 text), for comparing keys. */
 export function toWireValue(value: unknown): unknown {
@@ -55,18 +55,11 @@ export class DynamoDbLocalError extends Error {
 
 type WireBody = Readonly<Record<string, unknown>>;
 
-/** A JSON object of an answer, or undefined for anything else. */
-function objectOf(value: unknown): WireBody | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as WireBody)
-    : undefined;
-}
-
 /** The objects of a JSON array of items (anything else in it left out). */
 function itemsOf(value: unknown): ItemLike[] {
   if (!Array.isArray(value)) return [];
   return value.flatMap((item) => {
-    const object = objectOf(item);
+    const object = asItem(item);
     return object === undefined ? [] : [object];
   });
 }
@@ -87,7 +80,7 @@ export class ItemReader {
     for (let attempt = 1; ; attempt++) {
       try {
         const { status, text } = await this.#post(operation, body);
-        const answer = objectOf(JSON.parse(text)) ?? {};
+        const answer = asItem(JSON.parse(text)) ?? {};
         if (status === 200) return answer;
         const type = String(answer.__type ?? 'UnknownError');
         const error = new DynamoDbLocalError(
@@ -143,7 +136,7 @@ export class ItemReader {
     try {
       const answer = await this.#call('DescribeTable', { TableName: table });
       // DescribeTable's answer, of which the limiter reads the key schema and indexes.
-      return objectOf(answer.Table) as TableDescription | undefined;
+      return asItem(answer.Table) as TableDescription | undefined;
     } catch (error) {
       if (error instanceof DynamoDbLocalError && error.type === 'ResourceNotFoundException')
         return undefined;
@@ -157,7 +150,7 @@ export class ItemReader {
       Key: key,
       ConsistentRead: true,
     });
-    return objectOf(answer.Item);
+    return asItem(answer.Item);
   }
 
   /** The items of the keys, in order (undefined for a missing one), 100 keys per request. */
@@ -178,14 +171,14 @@ export class ItemReader {
       let pending: WireBody | undefined = requestItems;
       while (pending !== undefined && Object.keys(pending).length > 0) {
         const answer = await this.#call('BatchGetItem', { RequestItems: pending });
-        const responses = objectOf(answer.Responses) ?? {};
+        const responses = asItem(answer.Responses) ?? {};
         for (const [table, listed] of Object.entries(responses)) {
           const items = itemsOf(listed);
           const sample = group.find((entry) => entry.table === table)?.key;
           const keyNames = Object.keys(sample ?? {});
           for (const item of items) found.set(keyIdentity(table, item, keyNames), item);
         }
-        const unprocessed = objectOf(answer.UnprocessedKeys);
+        const unprocessed = asItem(answer.UnprocessedKeys);
         pending =
           unprocessed === undefined || Object.keys(unprocessed).length === 0
             ? undefined

@@ -48,6 +48,13 @@ export function numberBytes(text: string): number {
   return Math.ceil(significantDigits(text) / 2) + 1;
 }
 
+/** A JSON object (an item, a map, an answer's body), or undefined for anything else. */
+export function asItem(value: unknown): ItemLike | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as ItemLike)
+    : undefined;
+}
+
 /** The size of one attribute value (its name not included). */
 export function valueSize(value: AttributeValueLike): number {
   if (typeof value.S === 'string') return utf8Bytes(value.S);

@@ -10,7 +10,10 @@ import { indexWrites } from './index-writes.ts';
 import type { ItemReader } from './item-reader.ts';
 import { keyIdentity } from './item-reader.ts';
 import type { AttributeValueLike } from './item-size.ts';
-import { type ItemLike, pick } from './item-size.ts';
+import { asItem, type ItemLike, pick } from './item-size.ts';
+
+export { asItem };
+
 import type { CloudLimits } from './options.ts';
 import { partitionOf } from './partitions.ts';
 import type { UsageRecorder } from './report.ts';
@@ -80,12 +83,6 @@ export function bodyOf(forwarded: Forwarded): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-export function asItem(value: unknown): ItemLike | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as ItemLike)
-    : undefined;
 }
 
 /** The primary key of an item of the table. */
